@@ -1,0 +1,46 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+WITH_SERVICES := $(PY) scripts/devservices.py exec --
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-fast e2e bench lint format manage migrations clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+## The app with the demo county on http://127.0.0.1:8000 (embedded PostgreSQL/Redis unless configured).
+run: install
+	$(WITH_SERVICES) scripts/run.sh
+
+## The whole suite, browser tests included.
+test: install
+	$(WITH_SERVICES) $(PY) -m pytest $(PYTEST_ARGS)
+
+## Benchmarks: JSON results under bench-results/.
+bench: install
+	RUN_BENCH=1 $(WITH_SERVICES) $(PY) -m pytest tests/bench -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## Any manage.py command against the configured or embedded services: make manage CMD="showmigrations"
+manage: install
+	$(WITH_SERVICES) $(PY) manage.py $(CMD)
+
+migrations: install
+	$(WITH_SERVICES) $(PY) manage.py makemigrations
+
+clean:
+	rm -rf .data staticfiles bench-results test-artifacts

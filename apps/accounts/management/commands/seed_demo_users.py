@@ -1,0 +1,18 @@
+import os
+
+from apps.accounts.demo import demo_users_ensure
+from apps.core.management.base import JsonSummaryCommand
+
+
+class Command(JsonSummaryCommand):
+    help = "Create one demo user per role on the demo county (password from DEMO_PASSWORD or --password)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", default=os.environ.get("DEMO_PASSWORD", "demo-county-2026"))
+
+    def run(self, *args, password: str, **options) -> dict:
+        logins = demo_users_ensure(password=password)
+        for login in logins:
+            self.stdout.write(f"  {login['username']:<18} {','.join(login['roles']):<34} {login['area']}")
+        self.stdout.write(f"  password for all demo users: {password}")
+        return {"users": len(logins)}

@@ -1,0 +1,42 @@
+"""The DRF base every app's API builds on: pagination, error mapping and area scoping."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from apps.core.errors import RuleViolation
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def exception_handler(exc, context):
+    """Rule violations and model validation errors are the client's fault: 400 with the message."""
+    if isinstance(exc, RuleViolation):
+        exc = exceptions.ValidationError(exc.as_dict())
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    elif isinstance(exc, (ValueError, OverflowError)) and not isinstance(exc, Http404):
+        # Malformed path or query values that slipped past a filter (e.g. a non-numeric id).
+        exc = exceptions.ValidationError({"non_field_errors": ["请求参数格式不正确"]})
+    return drf_exception_handler(exc, context)
+
+
+class AreaScopedViewSetMixin:
+    """Every viewset of located data reads through its model's area-scoped selector.
+
+    Subclasses implement ``scoped_queryset(user=...)`` by calling the app's selector; ``get_queryset`` is
+    final so that no viewset can forget the scope. Objects outside the user's area are then a 404.
+    """
+
+    def scoped_queryset(self, *, user) -> QuerySet:
+        raise NotImplementedError
+
+    def get_queryset(self) -> QuerySet:
+        return self.scoped_queryset(user=self.request.user)

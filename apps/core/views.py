@@ -1,0 +1,42 @@
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from apps.core import health
+from apps.core.audit import history_for
+from apps.core.scoping import AreaScopedQuerySet
+from config.celery import app as celery_app
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    checks = {
+        "database": health.check_database(),
+        "redis": health.check_redis(settings.REDIS_URL),
+        "celery": health.check_celery(celery_app, settings.CELERY_BROKER_URL),
+    }
+    ok = all(c["ok"] for c in checks.values())
+    return JsonResponse({"status": "ok" if ok else "error", **checks}, status=200 if ok else 503)
+
+
+@login_required
+def history(request, model_label: str, pk: str):
+    """The audit trail of any tracked, area-scoped record the user may see; anything else is a 404."""
+    try:
+        model = apps.get_model(model_label)
+    except (LookupError, ValueError):
+        raise Http404 from None
+    manager = model._default_manager
+    if not isinstance(manager.all(), AreaScopedQuerySet):
+        raise Http404
+    try:
+        obj = manager.visible_to(request.user).get(pk=pk)
+    except (model.DoesNotExist, ValueError):
+        raise Http404 from None
+    entries = history_for(obj=obj, user=request.user)
+    return render(request, "core/history.html", {"obj": obj, "opts": model._meta, "entries": entries})

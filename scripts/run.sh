@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `make run`: migrate, load the demo county, start a Celery worker and beat and the web server.
+# Runs inside scripts/devservices.py, which provides DATABASE_URL/REDIS_URL/SECRET_KEY when unset.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+export DEBUG=${DEBUG:-1}
+export DEMO_PERSONS=${DEMO_PERSONS:-20000}
+
+$PY manage.py migrate --no-input
+$PY manage.py load_areas fixtures/areas_demo.csv
+if $PY manage.py help seed_demo >/dev/null 2>&1; then
+  $PY manage.py seed_demo --persons "$DEMO_PERSONS" --seed 1 --if-empty
+fi
+echo "Demo logins:"
+$PY manage.py seed_demo_users
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait || true
+}
+trap cleanup INT TERM EXIT
+
+.venv/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 \
+  --schedule=.data/celerybeat-schedule &
+pids+=($!)
+echo "Web server: http://127.0.0.1:8000  (Ctrl-C stops everything)"
+$PY manage.py runserver 127.0.0.1:8000 &
+pids+=($!)
+wait -n "${pids[@]}" || true
