@@ -5,9 +5,27 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
 from apps.areas.api import AreaViewSet
+from apps.registry.api import (
+    BirthPermitViewSet,
+    BirthViewSet,
+    ContraceptionViewSet,
+    DeathViewSet,
+    HouseholdViewSet,
+    MarriageViewSet,
+    MoveViewSet,
+    PersonViewSet,
+)
 
 router = DefaultRouter()
 router.register("areas", AreaViewSet, basename="area")
+router.register("persons", PersonViewSet, basename="person")
+router.register("households", HouseholdViewSet, basename="household")
+router.register("births", BirthViewSet, basename="birth")
+router.register("deaths", DeathViewSet, basename="death")
+router.register("marriages", MarriageViewSet, basename="marriage")
+router.register("contraception", ContraceptionViewSet, basename="contraception")
+router.register("moves", MoveViewSet, basename="move")
+router.register("permits", BirthPermitViewSet, basename="permit")
 
 
 class TokenView(ObtainAuthToken):

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.areas",
     "apps.accounts",
+    "apps.registry",
 ]
 
 MIDDLEWARE = [
@@ -174,6 +175,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "SexEnum": "apps.registry.models.Sex",
+        "PolicyStatusEnum": "apps.registry.models.PolicyStatus",
+        "MarriageKindEnum": "apps.registry.models.MarriageKind",
+        "MoveKindEnum": "apps.registry.models.MoveKind",
+        "PermitKindEnum": "apps.registry.models.PermitKind",
+    },
 }
 
 CELERY_BROKER_URL = REDIS_URL

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("areas/", include("apps.areas.urls")),
+    path("registry/", include("apps.registry.urls")),
     path("", include("apps.core.urls")),
     path("", include("apps.accounts.urls")),
 ]

@@ -69,14 +69,10 @@ class User(AbstractUser):
         verbose_name = "用户"
         verbose_name_plural = "用户"
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(roles__contained_by=Role.values), name="user_roles_known"
-            ),
+            models.CheckConstraint(condition=models.Q(roles__contained_by=Role.values), name="user_roles_known"),
             # Only a superuser may work without an area; everyone else is bound to one.
             models.CheckConstraint(
-                condition=models.Q(is_superuser=True)
-                | models.Q(area__isnull=False)
-                | models.Q(is_active=False),
+                condition=models.Q(is_superuser=True) | models.Q(area__isnull=False) | models.Q(is_active=False),
                 name="user_active_has_area",
             ),
         ]

@@ -40,17 +40,13 @@ class AreaLoadResult:
 
 
 def _read_rows(text: str) -> list[tuple[int, dict[str, str]]]:
-    lines = [
-        (n, line) for n, line in enumerate(text.splitlines(), start=1) if not line.lstrip().startswith("#")
-    ]
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if not line.lstrip().startswith("#")]
     reader = csv.DictReader(io.StringIO("\n".join(line for _, line in lines)))
     missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise RuleViolation(f"区划文件缺少列：{'、'.join(missing)}", code="missing_columns")
     # DictReader row i (0-based) comes from the (i + 1)-th kept line; report the file's own line number.
-    return [
-        (lines[i + 1][0], {k: (v or "").strip() for k, v in row.items() if k}) for i, row in enumerate(reader)
-    ]
+    return [(lines[i + 1][0], {k: (v or "").strip() for k, v in row.items() if k}) for i, row in enumerate(reader)]
 
 
 def _validate(rows: list[tuple[int, dict[str, str]]], known: dict[str, str]) -> list[str]:

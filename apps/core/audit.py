@@ -43,8 +43,14 @@ def history_for(*, obj: models.Model, user) -> list[AuditEntry]:
     user_ids = {e.pgh_context.get("user") for e in events if e.pgh_context and e.pgh_context.get("user")}
     names = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=user_ids)}
 
+    choices = {f.attname: dict(f.flatchoices) for f in model._meta.concrete_fields if getattr(f, "flatchoices", None)}
+
     def shown(field: str, value):
-        return masked[field](value) if field in masked and value else value
+        if field in masked and value:
+            return masked[field](value)
+        if field in choices and value in choices[field]:
+            return choices[field][value]  # "农业", not "agricultural"
+        return value
 
     entries = []
     for event in events:

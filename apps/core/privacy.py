@@ -28,6 +28,4 @@ def mask_phone(value: str | None) -> str:
 
 def redact(text: str) -> str:
     """Masks anything shaped like an ID or mobile number inside free text (log lines, error messages)."""
-    return _DIGITS_RE.sub(
-        lambda m: mask_id_number(m.group()) if len(m.group()) >= 15 else mask_phone(m.group()), text
-    )
+    return _DIGITS_RE.sub(lambda m: mask_id_number(m.group()) if len(m.group()) >= 15 else mask_phone(m.group()), text)

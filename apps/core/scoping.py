@@ -38,3 +38,14 @@ class AreaScopedQuerySet(models.QuerySet):
         if user.area_id:
             return self.within(user.area_id)
         return self.all() if user.is_superuser else self.none()
+
+
+def ensure_area_in_scope(*, user: User | None, code: str, field: str = "village") -> None:
+    """Refuses a write that would place a record outside the user's own area (a service-level check)."""
+    from apps.core.areacodes import contains
+    from apps.core.errors import RuleViolation
+
+    if user is None or (user.is_superuser and not user.area_id):
+        return
+    if not user.area_id or not contains(user.area_id, code):
+        raise RuleViolation("所选区划不在您的管辖范围内", field=field, code="out_of_scope")

@@ -14,9 +14,7 @@ def test_a_change_through_the_admin_is_recorded_with_user_and_path(client, make_
     admin.save()
     client.force_login(admin)
     url = f"/admin/areas/area/{VILLAGE_A}/change/"
-    response = client.post(
-        url, {"code": VILLAGE_A, "name": "南潘庄村", "level": "village", "parent": TOWNSHIP_A}
-    )
+    response = client.post(url, {"code": VILLAGE_A, "name": "南潘庄村", "level": "village", "parent": TOWNSHIP_A})
     assert response.status_code == 302, response.content.decode()[:2000]
 
     event = Events.objects.tracks(Area(code=VILLAGE_A)).filter(pgh_label="update").get()
@@ -44,15 +42,10 @@ def test_changes_outside_a_request_carry_the_context_given(areas):
 
 def test_bulk_writes_are_recorded_too(areas):
     Area.objects.filter(parent_id=TOWNSHIP_A).update(name="改名")
-    assert (
-        Events.objects.tracks(*Area.objects.filter(parent_id=TOWNSHIP_A)).filter(pgh_label="update").count()
-        == 40
-    )
+    assert Events.objects.tracks(*Area.objects.filter(parent_id=TOWNSHIP_A)).filter(pgh_label="update").count() == 40
 
 
-@pytest.mark.parametrize(
-    "path", ["/history/nosuch.Model/1/", "/history/sessions.Session/x/", "/history/areas/1/"]
-)
+@pytest.mark.parametrize("path", ["/history/nosuch.Model/1/", "/history/sessions.Session/x/", "/history/areas/1/"])
 def test_history_of_unknown_or_unscoped_models_is_a_404(client, township_clerk, path):
     client.force_login(township_clerk)
     assert client.get(path).status_code == 404

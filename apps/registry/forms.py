@@ -1,0 +1,250 @@
+"""Browser forms of the registry. Each form only shapes input for one service; the rules live in services.py.
+
+Persons and households named by number (ID number, 户编号) are looked up through the area-scoped selectors,
+so a clerk cannot link a record outside their own area.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from apps.accounts.models import User
+from apps.areas.models import Area, AreaLevel
+from apps.areas.selectors import areas_visible_to
+from apps.core.errors import RuleViolation
+from apps.core.idnumbers import parse_id_number
+from apps.registry.models import (
+    BirthPermit,
+    ContraceptiveMethod,
+    EmploymentType,
+    HukouType,
+    MaritalStatus,
+    MarriageKind,
+    MoveKind,
+    Person,
+    PolicyStatus,
+    Sex,
+)
+from apps.registry.selectors import households_visible_to, permits_visible_to, persons_visible_to
+
+PERSON_NOT_IN_AREA = "在您的管辖范围内没有该身份证号的人员，不能关联管辖范围以外的人员"
+HOUSEHOLD_NOT_IN_AREA = "在您的管辖范围内没有户编号为{number}的户；如为新立户，请勾选“新立户”"
+
+VILLAGE_NOT_IN_AREA = "所选村（居）不在您的管辖范围内"
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _blank(label: str, choices) -> list[tuple[str, str]]:
+    return [("", label), *choices]
+
+
+class ServiceForm(forms.Form):
+    """A form in front of one service: Bootstrap classes on the widgets, and a service's ``RuleViolation``
+    shown beside the field it names (``violation_fields`` maps a service's field name to the form's)."""
+
+    violation_fields: dict[str, str] = {}
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs.setdefault("class", css)
+
+    def add_violation(self, exc: RuleViolation) -> None:
+        field = self.violation_fields.get(exc.field, exc.field) if exc.field else None
+        self.add_error(field if field in self.fields else None, exc.message)
+
+    def _visible_person(self, field: str) -> Person | None:
+        """The person in the user's area with the ID number typed into ``field`` (none if left empty)."""
+        raw = self.cleaned_data.get(field)
+        if not raw:
+            return None
+        try:
+            number = parse_id_number(raw).number
+        except RuleViolation as exc:
+            raise ValidationError(exc.message) from None
+        person = persons_visible_to(user=self.user).filter(id_number=number).first()
+        if person is None:
+            raise ValidationError(PERSON_NOT_IN_AREA)
+        return person
+
+
+class VillageField(forms.ModelChoiceField):
+    """A village (村/居) of the user's area, labelled with its township."""
+
+    def __init__(self, *, user: User, **kwargs) -> None:
+        queryset = areas_visible_to(user=user, level=AreaLevel.VILLAGE).order_by("code")
+        kwargs.setdefault("empty_label", "请选择村（居）")
+        kwargs.setdefault("error_messages", {"invalid_choice": VILLAGE_NOT_IN_AREA})
+        super().__init__(queryset=queryset, **kwargs)
+
+    def label_from_instance(self, obj: Area) -> str:
+        township = obj.parent.name if obj.parent_id and obj.parent else ""
+        return f"{township} {obj.name}（{obj.code}）".strip()
+
+
+# --- persons ---------------------------------------------------------------------------------------
+
+
+class PersonForm(ServiceForm):
+    name = forms.CharField(label="姓名", max_length=50)
+    id_number = forms.CharField(label="公民身份号码", max_length=30, required=False, help_text="18位；无号码可留空")
+    sex = forms.ChoiceField(label="性别", choices=_blank("请选择", Sex.choices))
+    birth_date = forms.DateField(label="出生日期", widget=DATE_WIDGET)
+    ethnicity = forms.CharField(label="民族", max_length=20, required=False, initial="汉族")
+    hukou_type = forms.ChoiceField(label="户籍性质", choices=_blank("请选择", HukouType.choices))
+    employment_type = forms.ChoiceField(
+        label="就业类型", choices=_blank("（未填）", EmploymentType.choices), required=False
+    )
+    village = forms.ModelChoiceField(label="现住址", queryset=Area.objects.none())
+    household_number = forms.CharField(label="户编号", max_length=30, required=False)
+    new_household = forms.BooleanField(label="新立户（按上面的户编号新建一户）", required=False)
+    relation_to_head = forms.CharField(label="与户主关系", max_length=20, required=False)
+    marital_status = forms.ChoiceField(
+        label="婚姻状况", choices=_blank("（未填）", MaritalStatus.choices), required=False
+    )
+    phone = forms.CharField(label="联系电话", max_length=20, required=False)
+
+    violation_fields = {"number": "household_number", "household": "household_number"}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["village"] = VillageField(user=self.user, label="现住址（村/居）")
+        self.fields["village"].widget.attrs["class"] = "form-select"
+
+    def clean(self):
+        data = super().clean()
+        number = (data.get("household_number") or "").strip()
+        data["household"] = None
+        if number:
+            household = households_visible_to(user=self.user, q=number).filter(number=number).first()
+            if household is not None:
+                data["household"] = household
+            elif not data.get("new_household"):
+                self.add_error("household_number", HOUSEHOLD_NOT_IN_AREA.format(number=number))
+        elif data.get("new_household"):
+            self.add_error("household_number", "新立户请填写户编号")
+        return data
+
+    @classmethod
+    def initial_for(cls, person: Person) -> dict:
+        return {
+            "name": person.name,
+            "id_number": person.id_number or "",
+            "sex": person.sex,
+            "birth_date": person.birth_date,
+            "ethnicity": person.ethnicity,
+            "hukou_type": person.hukou_type,
+            "employment_type": person.employment_type,
+            "village": person.village_id,
+            "household_number": person.household.number if person.household else "",
+            "relation_to_head": person.relation_to_head,
+            "marital_status": person.marital_status,
+            "phone": person.phone,
+            "version": person.version,
+        }
+
+
+class PersonEditForm(PersonForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+# --- events ----------------------------------------------------------------------------------------
+
+
+class BirthForm(ServiceForm):
+    child_name = forms.CharField(label="婴儿姓名", max_length=50)
+    child_sex = forms.ChoiceField(label="婴儿性别", choices=_blank("请选择", Sex.choices))
+    child_id_number = forms.CharField(label="婴儿身份证号", max_length=30, required=False, help_text="尚未申领可留空")
+    date = forms.DateField(label="出生日期", widget=DATE_WIDGET)
+    village = forms.ModelChoiceField(label="出生地", queryset=Area.objects.none())
+    father_id_number = forms.CharField(label="父亲身份证号", max_length=30, required=False)
+    permit = forms.ModelChoiceField(label="生育证件", queryset=BirthPermit.objects.none(), required=False)
+    birth_order_given = forms.IntegerField(label="填报孩次", required=False, help_text="留空则按登记记录计算")
+    policy_status = forms.ChoiceField(
+        label="政策属性", choices=_blank("按政策规则计算", PolicyStatus.choices), required=False
+    )
+    override_reason = forms.CharField(
+        label="调整原因", max_length=200, required=False, help_text="填报的政策属性与计算结果不一致时必填"
+    )
+
+    violation_fields = {
+        "name": "child_name",
+        "sex": "child_sex",
+        "id_number": "child_id_number",
+        "birth_date": "date",
+        "father": "father_id_number",
+        "birth_order": "birth_order_given",
+        "reason": "override_reason",
+    }
+
+    def __init__(self, *args, mother: Person, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["village"] = VillageField(user=self.user, label="出生地（村/居）", initial=mother.village_id)
+        self.fields["village"].widget.attrs["class"] = "form-select"
+        permits = permits_visible_to(user=self.user).filter(wife=mother).order_by("-issued_on")
+        self.fields["permit"].queryset = permits
+        self.fields["permit"].empty_label = "（无）"
+        self.fields["permit"].label_from_instance = lambda p: (
+            f"{p.get_kind_display()} {p.number}（准生第{p.child_order}孩，{p.issued_on:%Y-%m-%d}发）"
+        )
+
+    def clean_father_id_number(self):
+        return self._visible_person("father_id_number")
+
+
+class DeathForm(ServiceForm):
+    date = forms.DateField(label="死亡日期", widget=DATE_WIDGET)
+
+
+class MarriageForm(ServiceForm):
+    kind = forms.ChoiceField(label="类型", choices=MarriageKind.choices)
+    other_id_number = forms.CharField(label="对方身份证号", max_length=30)
+    date = forms.DateField(label="登记日期", widget=DATE_WIDGET)
+
+    def __init__(self, *args, person: Person, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The service names the parties wife/husband; the one typed in here is the other party.
+        other = "husband" if person.sex == Sex.FEMALE else "wife"
+        self.violation_fields = {other: "other_id_number"}
+
+    def clean_other_id_number(self):
+        return self._visible_person("other_id_number")
+
+
+class ContraceptionForm(ServiceForm):
+    method = forms.ChoiceField(label="避孕措施", choices=_blank("请选择", ContraceptiveMethod.choices))
+    start_date = forms.DateField(label="开始日期", widget=DATE_WIDGET)
+    end_date = forms.DateField(label="结束日期", widget=DATE_WIDGET, required=False, help_text="仍在使用则留空")
+
+
+class ContraceptionEndForm(ServiceForm):
+    end_date = forms.DateField(label="结束日期", widget=DATE_WIDGET)
+
+
+class MoveForm(ServiceForm):
+    kind = forms.ChoiceField(label="类型", choices=_blank("请选择", MoveKind.choices))
+    date = forms.DateField(label="日期", widget=DATE_WIDGET)
+    origin_code = forms.CharField(label="原区划代码", max_length=12, help_text="12位统计用区划代码")
+    destination_code = forms.CharField(label="现区划代码", max_length=12, help_text="12位统计用区划代码")
+    certificate_number = forms.CharField(label="婚育证明号", max_length=40, required=False)
+
+
+class PolicyOverrideForm(ServiceForm):
+    policy_status = forms.ChoiceField(label="政策属性", choices=PolicyStatus.choices)
+    reason = forms.CharField(label="调整原因", max_length=200, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class QualityForm(forms.Form):
+    older_than_days = forms.IntegerField(
+        label="流动人口信息超过多少天未更新", min_value=1, max_value=36500, required=False
+    )

@@ -1,0 +1,437 @@
+"""The population registry (人口登记): persons, households and their life events (DESIGN §5).
+
+Every located row stores the 12-digit code of its village (``village_id``) so that area scoping is one
+index range scan. Invariants that span rows (birth order, policy status, current residence, death closing
+contraception) are kept by ``services.py``; invariants of one row are database constraints here.
+"""
+
+import pghistory
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from apps.core.privacy import mask_id_number, mask_phone
+from apps.core.scoping import AreaScopedQuerySet
+
+ID_NUMBER_REGEX = r"^\d{17}[0-9X]$"
+AREA_CODE_REGEX = r"^\d{12}$"
+
+
+def tracked():
+    """Audit every insert, update and delete (pghistory trackers are per model: new instances each time)."""
+    return pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+
+
+class Sex(models.TextChoices):
+    MALE = "M", "男"
+    FEMALE = "F", "女"
+
+
+class HukouType(models.TextChoices):
+    AGRICULTURAL = "agricultural", "农业"
+    NON_AGRICULTURAL = "non_agricultural", "非农业"
+
+
+class EmploymentType(models.TextChoices):
+    FARMER = "farmer", "农民"
+    URBAN_RESIDENT = "urban_resident", "城镇居民"
+    EMPLOYEE = "employee", "单位职工"
+
+
+class MaritalStatus(models.TextChoices):
+    UNMARRIED = "unmarried", "未婚"
+    MARRIED = "married", "已婚"
+    DIVORCED = "divorced", "离婚"
+    WIDOWED = "widowed", "丧偶"
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField("录入时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="录入人",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class LocatedModel(TimestampedModel):
+    """A row located at a village: scoped by ``village_id`` (DESIGN §4)."""
+
+    village = models.ForeignKey("areas.Area", verbose_name="村（居）", on_delete=models.PROTECT, related_name="+")
+
+    area_scope_field = "village_id"
+    objects = AreaScopedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+@tracked()
+class Household(LocatedModel):
+    """户. ``number`` is the household number (户编号) of the household register."""
+
+    number = models.CharField("户编号", max_length=30, unique=True)
+    address = models.CharField("住址", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "户"
+        verbose_name_plural = "户"
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("registry:household_detail", kwargs={"pk": self.pk})
+
+
+@tracked()
+class Person(LocatedModel):
+    """人口. ``village`` is the current village of residence (现住址); its history is in ``Move``."""
+
+    id_number = models.CharField("公民身份号码", max_length=18, unique=True, null=True, blank=True)
+    name = models.CharField("姓名", max_length=50)
+    sex = models.CharField("性别", max_length=1, choices=Sex.choices)
+    birth_date = models.DateField("出生日期")
+    ethnicity = models.CharField("民族", max_length=20, blank=True, default="汉族")
+    hukou_type = models.CharField("户籍性质", max_length=20, choices=HukouType.choices)
+    employment_type = models.CharField("就业类型", max_length=20, choices=EmploymentType.choices, blank=True)
+    household = models.ForeignKey(
+        Household, verbose_name="户", on_delete=models.SET_NULL, null=True, blank=True, related_name="members"
+    )
+    relation_to_head = models.CharField("与户主关系", max_length=20, blank=True)
+    marital_status = models.CharField("婚姻状况", max_length=20, choices=MaritalStatus.choices, blank=True)
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+    death_date = models.DateField("死亡日期", null=True, blank=True)
+    version = models.PositiveIntegerField("版本", default=1, help_text="每次修改加一，用于防止并发修改互相覆盖")
+
+    masked_fields = {"id_number": mask_id_number, "phone": mask_phone}
+
+    class Meta:
+        verbose_name = "人口"
+        verbose_name_plural = "人口"
+        ordering = ["village_id", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(id_number__regex=ID_NUMBER_REGEX), name="person_id_number_format"),
+            models.CheckConstraint(
+                condition=Q(death_date__isnull=True) | Q(death_date__gte=F("birth_date")),
+                name="person_death_after_birth",
+            ),
+            models.CheckConstraint(condition=Q(sex__in=Sex.values), name="person_sex_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["name", "birth_date"], name="person_name_birth_idx"),
+            models.Index(fields=["name"], name="person_name_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["village", "sex", "birth_date"], name="person_village_sex_birth_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("registry:person_detail", kwargs={"pk": self.pk})
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+    @property
+    def is_dead(self) -> bool:
+        return self.death_date is not None
+
+
+class MarriageKind(models.TextChoices):
+    MARRIAGE = "marriage", "结婚"
+    DIVORCE = "divorce", "离婚"
+
+
+@tracked()
+class Marriage(LocatedModel):
+    """婚姻登记: a marriage or a divorce between two persons, located at the wife's village."""
+
+    wife = models.ForeignKey(Person, verbose_name="女方", on_delete=models.PROTECT, related_name="marriages_as_wife")
+    husband = models.ForeignKey(
+        Person, verbose_name="男方", on_delete=models.PROTECT, related_name="marriages_as_husband"
+    )
+    kind = models.CharField("类型", max_length=10, choices=MarriageKind.choices)
+    date = models.DateField("登记日期")
+
+    class Meta:
+        verbose_name = "婚姻登记"
+        verbose_name_plural = "婚姻登记"
+        ordering = ["date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(wife=F("husband")), name="marriage_two_persons"),
+            models.UniqueConstraint(fields=["wife", "husband", "kind", "date"], name="marriage_unique_event"),
+        ]
+        indexes = [models.Index(fields=["wife", "date"], name="marriage_wife_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.date}"
+
+
+class PolicyStatus(models.TextChoices):
+    IN_POLICY = "in_policy", "政策内"
+    OUT_OF_POLICY = "out_of_policy", "政策外"
+
+
+class PolicyCondition(models.TextChoices):
+    ALWAYS = "always", "无附加条件"
+    FIRST_CHILD_FEMALE = "first_child_female", "第一个孩子为女孩"
+
+
+@tracked()
+class BirthPolicyRule(TimestampedModel):
+    """生育政策规则: how many children a couple may have, by hukou type and circumstance, in a date range.
+
+    The rules in force on a birth date are those with ``valid_from <= date <= valid_to``; a couple may have
+    the largest ``children_allowed`` among the rules whose hukou type and condition apply.
+    """
+
+    name = models.CharField("名称", max_length=100)
+    valid_from = models.DateField("生效日期")
+    valid_to = models.DateField("失效日期", null=True, blank=True)
+    hukou_type = models.CharField(
+        "适用户籍性质", max_length=20, choices=HukouType.choices, blank=True, help_text="留空表示不限"
+    )
+    condition = models.CharField(
+        "附加条件", max_length=30, choices=PolicyCondition.choices, default=PolicyCondition.ALWAYS
+    )
+    children_allowed = models.PositiveSmallIntegerField("可生育子女数")
+    source = models.CharField("政策依据", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "生育政策规则"
+        verbose_name_plural = "生育政策规则"
+        ordering = ["valid_from", "hukou_type", "condition"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                name="policy_rule_dates",
+            ),
+            models.CheckConstraint(condition=Q(children_allowed__gte=1), name="policy_rule_allows_one"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PermitKind(models.TextChoices):
+    SERVICE_CERTIFICATE = "service_certificate", "生育服务证"
+    SECOND_BIRTH_APPROVAL = "second_birth_approval", "再生育审批"
+
+
+@tracked()
+class BirthPermit(LocatedModel):
+    """生育服务证 / 再生育审批: permission for a couple's child of a given order, issued by a township."""
+
+    number = models.CharField("证号", max_length=40, unique=True)
+    kind = models.CharField("类型", max_length=30, choices=PermitKind.choices)
+    wife = models.ForeignKey(Person, verbose_name="女方", on_delete=models.PROTECT, related_name="permits")
+    husband = models.ForeignKey(
+        Person, verbose_name="男方", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    issuing_township = models.ForeignKey(
+        "areas.Area", verbose_name="发证乡镇", on_delete=models.PROTECT, related_name="+"
+    )
+    child_order = models.PositiveSmallIntegerField("准生孩次", default=1)
+    issued_on = models.DateField("发证日期")
+    valid_until = models.DateField("有效期至", null=True, blank=True)
+    issued_by = models.CharField("经办人", max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = "生育证件"
+        verbose_name_plural = "生育证件"
+        ordering = ["-issued_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("issued_on")),
+                name="permit_dates",
+            ),
+            models.CheckConstraint(condition=Q(child_order__gte=1), name="permit_child_order_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.number}"
+
+    def covers(self, *, on: "models.DateField", order: int) -> bool:
+        return (
+            self.issued_on <= on
+            and (self.valid_until is None or on <= self.valid_until)
+            and (order <= self.child_order)
+        )
+
+
+@tracked()
+class Birth(LocatedModel):
+    """出生登记. ``village`` is the birthplace (出生地); ``birth_order`` (孩次) counts the mother's live births.
+
+    ``policy_status`` (政策属性) is computed from the rule in force and any permit; staff may override it
+    only with a reason, kept in the audit trail (``policy_status_computed`` keeps what the rules said).
+    """
+
+    mother = models.ForeignKey(Person, verbose_name="母亲", on_delete=models.PROTECT, related_name="births_given")
+    father = models.ForeignKey(
+        Person,
+        verbose_name="父亲",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="births_fathered",
+    )
+    child = models.OneToOneField(Person, verbose_name="婴儿", on_delete=models.PROTECT, related_name="birth")
+    date = models.DateField("出生日期")
+    sex = models.CharField("性别", max_length=1, choices=Sex.choices)
+    birth_order = models.PositiveSmallIntegerField("孩次")
+    birth_order_given = models.PositiveSmallIntegerField("填报孩次", null=True, blank=True)
+    policy_status = models.CharField("政策属性", max_length=20, choices=PolicyStatus.choices)
+    policy_status_computed = models.CharField("政策属性（按规则）", max_length=20, choices=PolicyStatus.choices)
+    policy_override_reason = models.CharField("政策属性调整原因", max_length=200, blank=True)
+    permit = models.ForeignKey(
+        BirthPermit,
+        verbose_name="生育证件",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="births",
+    )
+    entered_on = models.DateField("登记日期")
+
+    class Meta:
+        verbose_name = "出生登记"
+        verbose_name_plural = "出生登记"
+        ordering = ["date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(birth_order__gte=1), name="birth_order_positive"),
+            models.CheckConstraint(
+                condition=Q(policy_status=F("policy_status_computed")) | ~Q(policy_override_reason=""),
+                name="birth_policy_override_has_reason",
+            ),
+            models.CheckConstraint(condition=~Q(mother=F("child")), name="birth_mother_not_child"),
+        ]
+        indexes = [
+            models.Index(fields=["mother", "date"], name="birth_mother_date_idx"),
+            models.Index(fields=["village", "date"], name="birth_village_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} 第{self.birth_order}孩"
+
+    @property
+    def has_order_warning(self) -> bool:
+        return self.birth_order_given is not None and self.birth_order_given != self.birth_order
+
+
+@tracked()
+class Death(LocatedModel):
+    """死亡登记, located at the village of residence at death."""
+
+    person = models.OneToOneField(Person, verbose_name="死者", on_delete=models.PROTECT, related_name="death")
+    date = models.DateField("死亡日期")
+
+    class Meta:
+        verbose_name = "死亡登记"
+        verbose_name_plural = "死亡登记"
+        ordering = ["date", "id"]
+        indexes = [models.Index(fields=["village", "date"], name="death_village_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date}"
+
+
+class ContraceptiveMethod(models.TextChoices):
+    IUD = "iud", "宫内节育器"
+    FEMALE_STERILISATION = "female_sterilisation", "女性绝育"
+    MALE_STERILISATION = "male_sterilisation", "男性绝育"
+    IMPLANT = "implant", "皮下埋植"
+    PILL = "pill", "口服避孕药"
+    CONDOM = "condom", "避孕套"
+    INJECTION = "injection", "注射"
+    OTHER = "other", "其他"
+
+
+# 长效避孕措施 (DESIGN §6, long_acting_share): IUD, sterilisation of either spouse, implant.
+LONG_ACTING_METHODS = frozenset(
+    {
+        ContraceptiveMethod.IUD,
+        ContraceptiveMethod.FEMALE_STERILISATION,
+        ContraceptiveMethod.MALE_STERILISATION,
+        ContraceptiveMethod.IMPLANT,
+    }
+)
+
+
+@tracked()
+class ContraceptiveUse(LocatedModel):
+    """避孕措施: a method in use from ``start_date`` until ``end_date`` (open while in use)."""
+
+    person = models.ForeignKey(
+        Person, verbose_name="使用人", on_delete=models.PROTECT, related_name="contraceptive_uses"
+    )
+    method = models.CharField("措施", max_length=30, choices=ContraceptiveMethod.choices)
+    start_date = models.DateField("开始日期")
+    end_date = models.DateField("结束日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "避孕措施"
+        verbose_name_plural = "避孕措施"
+        ordering = ["start_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="contraception_dates",
+            ),
+            models.UniqueConstraint(fields=["person", "method", "start_date"], name="contraception_unique_start"),
+        ]
+        indexes = [models.Index(fields=["person", "start_date"], name="contraception_person_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} {self.start_date}"
+
+
+class MoveKind(models.TextChoices):
+    MOVE_IN = "move_in", "迁入"
+    MOVE_OUT = "move_out", "迁出"
+    FLOAT_IN = "float_in", "流入"
+    FLOAT_OUT = "float_out", "流出"
+
+
+INWARD_MOVES = frozenset({MoveKind.MOVE_IN, MoveKind.FLOAT_IN})
+
+
+@tracked()
+class Move(LocatedModel):
+    """迁移流动: a move between two areas. ``village`` is the county-side end (the destination of a move in,
+    the origin of a move out), so each township sees its own arrivals and departures."""
+
+    person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, related_name="moves")
+    kind = models.CharField("类型", max_length=20, choices=MoveKind.choices)
+    date = models.DateField("日期")
+    origin_code = models.CharField("原区划代码", max_length=12)
+    destination_code = models.CharField("现区划代码", max_length=12)
+    certificate_number = models.CharField("婚育证明号", max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = "迁移流动"
+        verbose_name_plural = "迁移流动"
+        ordering = ["date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(origin_code__regex=AREA_CODE_REGEX), name="move_origin_code"),
+            models.CheckConstraint(condition=Q(destination_code__regex=AREA_CODE_REGEX), name="move_destination_code"),
+            models.CheckConstraint(condition=~Q(origin_code=F("destination_code")), name="move_changes_place"),
+        ]
+        indexes = [models.Index(fields=["person", "date"], name="move_person_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.date}"

@@ -1,0 +1,627 @@
+"""Writes of the registry. Each service validates, writes in one transaction, and keeps the invariants
+that span rows (DESIGN §5):
+
+- birth order (孩次) is the rank of a birth among the mother's births by date, recomputed for all her
+  births whenever one is added, moved or removed; policy status (政策属性) is recomputed with it;
+- the person's current village follows the latest move;
+- a death closes the person's open contraceptive use;
+- no event is dated before the person's birth, after the person's death, or in the future.
+
+Callers pass objects they fetched through the area-scoped selectors; services also refuse to place a new
+record in a village outside the acting user's area.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import pghistory
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.areas.models import Area, AreaLevel
+from apps.core.errors import RuleViolation
+from apps.core.idnumbers import check_agreement, parse_id_number
+from apps.core.scoping import ensure_area_in_scope
+from apps.registry.models import (
+    INWARD_MOVES,
+    Birth,
+    BirthPermit,
+    ContraceptiveMethod,
+    ContraceptiveUse,
+    Death,
+    Household,
+    HukouType,
+    MaritalStatus,
+    Marriage,
+    MarriageKind,
+    Move,
+    Person,
+    PolicyStatus,
+    Sex,
+)
+
+FEMALE_ONLY_METHODS = frozenset(
+    {
+        ContraceptiveMethod.IUD,
+        ContraceptiveMethod.FEMALE_STERILISATION,
+        ContraceptiveMethod.IMPLANT,
+        ContraceptiveMethod.PILL,
+        ContraceptiveMethod.INJECTION,
+    }
+)
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _context(by: User | None, **extra):
+    """Audit context for writes made outside a web request (commands, tasks) as well as inside one."""
+    values = {k: v for k, v in extra.items() if v is not None}
+    if by is not None:
+        values["user"] = by.pk
+    return pghistory.context(**values)
+
+
+def _village(code: str, *, field: str = "village") -> Area:
+    area = Area.objects.filter(code=code, level=AreaLevel.VILLAGE).first()
+    if area is None:
+        raise RuleViolation(f"区划代码{code}不是本县的村（居）", field=field, code="unknown_village")
+    return area
+
+
+def _check_event_date(person: Person, on: date, *, field: str = "date", what: str = "事件") -> None:
+    if on > _today():
+        raise RuleViolation(f"{what}日期不能晚于今天", field=field, code="future")
+    if on < person.birth_date:
+        raise RuleViolation(
+            f"{what}日期{on:%Y-%m-%d}早于{person.name}的出生日期{person.birth_date:%Y-%m-%d}",
+            field=field,
+            code="before_birth",
+        )
+    if person.death_date and on > person.death_date:
+        raise RuleViolation(
+            f"{what}日期{on:%Y-%m-%d}晚于{person.name}的死亡日期{person.death_date:%Y-%m-%d}",
+            field=field,
+            code="after_death",
+        )
+
+
+# --- persons and households -------------------------------------------------------------------------
+
+
+@dataclass
+class PersonData:
+    """What a form, the API or an import row says about a person."""
+
+    name: str
+    sex: str
+    birth_date: date
+    hukou_type: str
+    village: Area
+    id_number: str | None = None
+    ethnicity: str = "汉族"
+    employment_type: str = ""
+    household: Household | None = None
+    relation_to_head: str = ""
+    marital_status: str = ""
+    phone: str = ""
+
+
+def _clean_person(data: PersonData, *, exclude_pk: int | None = None) -> str | None:
+    data.name = (data.name or "").strip()
+    if not data.name:
+        raise RuleViolation("姓名不能为空", field="name", code="required")
+    if data.sex not in Sex.values:
+        raise RuleViolation("性别应为“男”或“女”", field="sex", code="invalid")
+    if data.hukou_type not in HukouType.values:
+        raise RuleViolation("户籍性质应为“农业”或“非农业”", field="hukou_type", code="invalid")
+    if data.marital_status and data.marital_status not in MaritalStatus.values:
+        raise RuleViolation("婚姻状况应为未婚、已婚、离婚或丧偶", field="marital_status", code="invalid")
+    if data.birth_date > _today():
+        raise RuleViolation("出生日期不能晚于今天", field="birth_date", code="future")
+    if data.village.level != AreaLevel.VILLAGE:
+        raise RuleViolation("现住址应选择到村（居）", field="village", code="not_village")
+    number = None
+    if data.id_number:
+        parsed = parse_id_number(data.id_number)
+        check_agreement(parsed, birth_date=data.birth_date, sex=data.sex)
+        number = parsed.number
+        taken = Person.objects.filter(id_number=number)
+        if exclude_pk:
+            taken = taken.exclude(pk=exclude_pk)
+        if taken.exists():
+            raise RuleViolation("该身份证号已登记在另一人名下", field="id_number", code="duplicate")
+    if data.phone:
+        data.phone = data.phone.strip()
+        if not data.phone.replace("-", "").isdigit() or len(data.phone) > 20:
+            raise RuleViolation("联系电话只能包含数字", field="phone", code="invalid")
+    return number
+
+
+@transaction.atomic
+def person_create(*, data: PersonData, by: User | None) -> Person:
+    ensure_area_in_scope(user=by, code=data.village.code)
+    number = _clean_person(data)
+    with _context(by):
+        return Person.objects.create(
+            id_number=number,
+            name=data.name,
+            sex=data.sex,
+            birth_date=data.birth_date,
+            ethnicity=(data.ethnicity or "").strip(),
+            hukou_type=data.hukou_type,
+            employment_type=data.employment_type,
+            village=data.village,
+            household=data.household,
+            relation_to_head=data.relation_to_head,
+            marital_status=data.marital_status,
+            phone=data.phone,
+            created_by=by,
+        )
+
+
+@transaction.atomic
+def person_update(*, person: Person, version: int, data: PersonData, by: User | None) -> Person:
+    """Saves a correction, refusing it if someone else saved the person since ``version`` was read."""
+    ensure_area_in_scope(user=by, code=data.village.code)
+    number = _clean_person(data, exclude_pk=person.pk)
+    if person.birth_date != data.birth_date and (
+        Birth.objects.filter(Q(mother=person) | Q(father=person), date__lt=data.birth_date).exists()
+    ):
+        raise RuleViolation("修改后的出生日期晚于其子女的出生日期", field="birth_date", code="before_birth")
+    fields = {
+        "id_number": number,
+        "name": data.name,
+        "sex": data.sex,
+        "birth_date": data.birth_date,
+        "ethnicity": (data.ethnicity or "").strip(),
+        "hukou_type": data.hukou_type,
+        "employment_type": data.employment_type,
+        "village": data.village,
+        "household": data.household,
+        "relation_to_head": data.relation_to_head,
+        "marital_status": data.marital_status,
+        "phone": data.phone,
+    }
+    with _context(by):
+        updated = Person.objects.filter(pk=person.pk, version=version).update(
+            **fields, version=F("version") + 1, updated_at=timezone.now()
+        )
+    if not updated:
+        raise RuleViolation(
+            "该人员信息已被其他人修改，您的修改未保存。请刷新页面查看最新信息后重新修改。",
+            code="stale_version",
+        )
+    person.refresh_from_db()
+    if person.sex == Sex.FEMALE:
+        births_recompute(mother_ids=[person.pk])  # hukou type may change what the rules allow
+    return person
+
+
+@transaction.atomic
+def household_create(*, number: str, village: Area, address: str = "", by: User | None) -> Household:
+    number = (number or "").strip()
+    if not number:
+        raise RuleViolation("户编号不能为空", field="number", code="required")
+    ensure_area_in_scope(user=by, code=village.code)
+    if Household.objects.filter(number=number).exists():
+        raise RuleViolation(f"户编号{number}已存在", field="number", code="duplicate")
+    with _context(by):
+        return Household.objects.create(number=number, village=village, address=address, created_by=by)
+
+
+# --- marriages -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def marriage_record(*, wife: Person, husband: Person, kind: str, on: date, by: User | None) -> Marriage:
+    if kind not in MarriageKind.values:
+        raise RuleViolation("类型应为结婚或离婚", field="kind", code="invalid")
+    if wife.sex != Sex.FEMALE:
+        raise RuleViolation("女方的性别登记为男", field="wife", code="sex")
+    if husband.sex != Sex.MALE:
+        raise RuleViolation("男方的性别登记为女", field="husband", code="sex")
+    ensure_area_in_scope(user=by, code=wife.village_id, field="wife")
+    _check_event_date(wife, on, what="登记")
+    _check_event_date(husband, on, what="登记")
+    couple = Marriage.objects.filter(wife=wife, husband=husband, date__lte=on).order_by("-date", "-id").first()
+    if kind == MarriageKind.DIVORCE and (couple is None or couple.kind != MarriageKind.MARRIAGE):
+        raise RuleViolation("这两人在该日期前没有结婚登记，不能登记离婚", field="kind", code="no_marriage")
+    if kind == MarriageKind.MARRIAGE and couple is not None and couple.kind == MarriageKind.MARRIAGE:
+        raise RuleViolation("这两人已登记结婚，未离婚前不能重复登记", field="kind", code="already_married")
+    if Marriage.objects.filter(wife=wife, husband=husband, kind=kind, date=on).exists():
+        raise RuleViolation("该婚姻登记已存在", code="duplicate")
+    with _context(by):
+        marriage = Marriage.objects.create(
+            wife=wife, husband=husband, kind=kind, date=on, village_id=wife.village_id, created_by=by
+        )
+        status = MaritalStatus.MARRIED if kind == MarriageKind.MARRIAGE else MaritalStatus.DIVORCED
+        for person in (wife, husband):
+            latest = Marriage.objects.filter(Q(wife=person) | Q(husband=person)).order_by("-date", "-id").first()
+            if latest == marriage:
+                Person.objects.filter(pk=person.pk).update(marital_status=status, version=F("version") + 1)
+    return marriage
+
+
+# --- births ----------------------------------------------------------------------------------------
+
+_RECOMPUTE_ORDER_SQL = """
+WITH ordered AS (
+    SELECT id, row_number() OVER (PARTITION BY mother_id ORDER BY date, id) AS n
+    FROM registry_birth WHERE mother_id = ANY(%(mothers)s)
+)
+UPDATE registry_birth b SET birth_order = o.n
+FROM ordered o WHERE b.id = o.id AND b.birth_order IS DISTINCT FROM o.n
+"""
+
+# 政策属性: in policy when a permit of the mother covers the birth's date and order, or when the order is
+# within what the rules in force on the birth date allow for the mother's hukou type and circumstances.
+# With no rule in force at all, nothing forbids the birth.
+_RECOMPUTE_POLICY_SQL = """
+WITH first_child AS (
+    SELECT DISTINCT ON (mother_id) mother_id, sex
+    FROM registry_birth WHERE mother_id = ANY(%(mothers)s)
+    ORDER BY mother_id, date, id
+), computed AS (
+    SELECT b.id,
+        CASE
+            WHEN EXISTS (
+                SELECT 1 FROM registry_birthpermit p
+                WHERE p.wife_id = b.mother_id AND p.issued_on <= b.date
+                  AND (p.valid_until IS NULL OR b.date <= p.valid_until) AND b.birth_order <= p.child_order
+            ) THEN 'in_policy'
+            WHEN b.birth_order <= COALESCE((
+                SELECT max(r.children_allowed) FROM registry_birthpolicyrule r
+                WHERE r.valid_from <= b.date AND (r.valid_to IS NULL OR b.date <= r.valid_to)
+                  AND (r.hukou_type = '' OR r.hukou_type = m.hukou_type)
+                  AND (r.condition = 'always' OR (r.condition = 'first_child_female' AND fc.sex = 'F'))
+            ), 32767) THEN 'in_policy'
+            ELSE 'out_of_policy'
+        END AS status
+    FROM registry_birth b
+    JOIN registry_person m ON m.id = b.mother_id
+    LEFT JOIN first_child fc ON fc.mother_id = b.mother_id
+    WHERE b.mother_id = ANY(%(mothers)s)
+)
+UPDATE registry_birth b
+SET policy_status_computed = c.status,
+    policy_status = CASE WHEN b.policy_override_reason = '' THEN c.status ELSE b.policy_status END
+FROM computed c
+WHERE b.id = c.id
+  AND (b.policy_status_computed IS DISTINCT FROM c.status
+       OR (b.policy_override_reason = '' AND b.policy_status IS DISTINCT FROM c.status))
+"""
+
+
+def births_recompute(*, mother_ids: Iterable[int]) -> None:
+    """Birth order, then policy status, of every birth of these mothers: two set-based statements."""
+    mothers = list(set(mother_ids))
+    if not mothers:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_RECOMPUTE_ORDER_SQL, {"mothers": mothers})
+        cursor.execute(_RECOMPUTE_POLICY_SQL, {"mothers": mothers})
+
+
+def births_recompute_policy_all() -> None:
+    """After a policy rule or permit changes: every birth's policy status, in one statement per step."""
+    with connection.cursor() as cursor:
+        cursor.execute(_RECOMPUTE_POLICY_SQL.replace("= ANY(%(mothers)s)", "IS NOT NULL"))
+
+
+@dataclass
+class ChildData:
+    name: str
+    sex: str
+    id_number: str | None = None
+
+
+@transaction.atomic
+def birth_record(
+    *,
+    mother: Person,
+    on: date,
+    village: Area,
+    by: User | None,
+    child: Person | None = None,
+    child_data: ChildData | None = None,
+    father: Person | None = None,
+    permit: BirthPermit | None = None,
+    birth_order_given: int | None = None,
+    policy_status_given: str | None = None,
+    override_reason: str = "",
+    entered_on: date | None = None,
+) -> Birth:
+    """出生登记: records a birth, creating the child unless an existing person is given, and recomputes
+    the order and policy status of all the mother's births."""
+    ensure_area_in_scope(user=by, code=village.code)
+    if village.level != AreaLevel.VILLAGE:
+        raise RuleViolation("出生地应选择到村（居）", field="village", code="not_village")
+    if mother.sex != Sex.FEMALE:
+        raise RuleViolation("母亲的性别登记为男", field="mother", code="sex")
+    if father is not None and father.sex != Sex.MALE:
+        raise RuleViolation("父亲的性别登记为女", field="father", code="sex")
+    _check_event_date(mother, on, field="date", what="出生")
+    if father is not None and on <= father.birth_date:
+        raise RuleViolation("出生日期早于父亲的出生日期", field="date", code="before_birth")
+    entered_on = entered_on or _today()
+    if entered_on < on:
+        raise RuleViolation("登记日期不能早于出生日期", field="entered_on", code="before_birth")
+    if permit is not None and permit.wife_id != mother.pk:
+        raise RuleViolation("该生育证件不属于这位母亲", field="permit", code="permit_mismatch")
+    if policy_status_given and policy_status_given not in PolicyStatus.values:
+        raise RuleViolation("政策属性应为政策内或政策外", field="policy_status", code="invalid")
+    if birth_order_given is not None and birth_order_given < 1:
+        raise RuleViolation("孩次应为正整数", field="birth_order", code="invalid")
+
+    with _context(by, reason=override_reason or None):
+        if child is None:
+            if child_data is None:
+                raise RuleViolation("请填写婴儿信息", field="child", code="required")
+            child = person_create(
+                data=PersonData(
+                    name=child_data.name,
+                    sex=child_data.sex,
+                    birth_date=on,
+                    hukou_type=mother.hukou_type,
+                    village=Area.objects.get(code=mother.village_id),
+                    id_number=child_data.id_number,
+                    household=mother.household,
+                    relation_to_head="子女",
+                    marital_status=MaritalStatus.UNMARRIED,
+                ),
+                by=None,  # the birth's own village was checked above; the child lives with the mother
+            )
+        else:
+            if child.birth_date != on:
+                raise RuleViolation("婴儿的出生日期与登记的出生日期不一致", field="date", code="mismatch")
+            if Birth.objects.filter(child=child).exists():
+                raise RuleViolation("该婴儿已有出生登记", field="child", code="duplicate")
+            if child.pk == mother.pk:
+                raise RuleViolation("母亲与婴儿不能是同一人", field="child", code="invalid")
+        birth = Birth.objects.create(
+            mother=mother,
+            father=father,
+            child=child,
+            date=on,
+            sex=child.sex,
+            village=village,
+            birth_order=1,
+            birth_order_given=birth_order_given,
+            policy_status=PolicyStatus.IN_POLICY,
+            policy_status_computed=PolicyStatus.IN_POLICY,
+            permit=permit,
+            entered_on=entered_on,
+            created_by=by,
+        )
+        births_recompute(mother_ids=[mother.pk])
+        birth.refresh_from_db()
+        if policy_status_given and policy_status_given != birth.policy_status_computed:
+            if not override_reason.strip():
+                raise RuleViolation(
+                    f"填报的政策属性与按政策规则计算的结果（{birth.get_policy_status_computed_display()}）不一致，"
+                    "如需调整请填写原因",
+                    field="policy_status",
+                    code="override_needs_reason",
+                )
+            birth = birth_policy_override(birth=birth, status=policy_status_given, reason=override_reason, by=by)
+    return birth
+
+
+@transaction.atomic
+def birth_policy_override(*, birth: Birth, status: str, reason: str, by: User | None) -> Birth:
+    """Staff set the policy status against the rules, with a reason kept in the audit trail."""
+    reason = (reason or "").strip()
+    if status not in PolicyStatus.values:
+        raise RuleViolation("政策属性应为政策内或政策外", field="policy_status", code="invalid")
+    if status != birth.policy_status_computed and not reason:
+        raise RuleViolation("调整政策属性必须填写原因", field="reason", code="required")
+    if status == birth.policy_status_computed:
+        reason = ""  # back to what the rules say
+    with _context(by, reason=reason or "恢复按规则计算的政策属性"):
+        Birth.objects.filter(pk=birth.pk).update(policy_status=status, policy_override_reason=reason)
+    birth.refresh_from_db()
+    return birth
+
+
+@transaction.atomic
+def birth_delete(*, birth: Birth, by: User | None, reason: str) -> None:
+    """Removes a birth entered in error (the child's person record stays) and re-ranks the mother's births."""
+    if not (reason or "").strip():
+        raise RuleViolation("删除出生登记必须填写原因", field="reason", code="required")
+    ensure_area_in_scope(user=by, code=birth.village_id)
+    mother_id = birth.mother_id
+    with _context(by, reason=reason):
+        birth.delete()
+        births_recompute(mother_ids=[mother_id])
+
+
+@transaction.atomic
+def permit_issue(
+    *,
+    number: str,
+    kind: str,
+    wife: Person,
+    husband: Person | None,
+    issuing_township: Area,
+    child_order: int,
+    issued_on: date,
+    valid_until: date | None,
+    issued_by: str,
+    by: User | None,
+) -> BirthPermit:
+    number = (number or "").strip()
+    if not number:
+        raise RuleViolation("证号不能为空", field="number", code="required")
+    if BirthPermit.objects.filter(number=number).exists():
+        raise RuleViolation(f"证号{number}已存在", field="number", code="duplicate")
+    if issuing_township.level != AreaLevel.TOWNSHIP:
+        raise RuleViolation("发证单位应为乡镇（街道）", field="issuing_township", code="invalid")
+    ensure_area_in_scope(user=by, code=wife.village_id, field="wife")
+    if wife.sex != Sex.FEMALE:
+        raise RuleViolation("女方的性别登记为男", field="wife", code="sex")
+    if valid_until and valid_until < issued_on:
+        raise RuleViolation("有效期不能早于发证日期", field="valid_until", code="invalid")
+    _check_event_date(wife, issued_on, field="issued_on", what="发证")
+    with _context(by):
+        permit = BirthPermit.objects.create(
+            number=number,
+            kind=kind,
+            wife=wife,
+            husband=husband,
+            issuing_township=issuing_township,
+            child_order=child_order,
+            issued_on=issued_on,
+            valid_until=valid_until,
+            issued_by=issued_by,
+            village_id=wife.village_id,
+            created_by=by,
+        )
+        births_recompute(mother_ids=[wife.pk])
+    return permit
+
+
+# --- deaths, contraception, moves ------------------------------------------------------------------
+
+
+@transaction.atomic
+def death_record(*, person: Person, on: date, by: User | None) -> Death:
+    """死亡登记: sets the death date and closes the person's open contraceptive use on that date."""
+    ensure_area_in_scope(user=by, code=person.village_id, field="person")
+    if person.death_date is not None:
+        raise RuleViolation(f"{person.name}已登记死亡", field="person", code="duplicate")
+    _check_event_date(person, on, what="死亡")
+    later = {
+        "出生登记": Birth.objects.filter(mother=person, date__gt=on),
+        "婚姻登记": Marriage.objects.filter(Q(wife=person) | Q(husband=person), date__gt=on),
+        "迁移流动": Move.objects.filter(person=person, date__gt=on),
+        "避孕措施": ContraceptiveUse.objects.filter(person=person, start_date__gt=on),
+    }
+    for label, qs in later.items():
+        if qs.exists():
+            raise RuleViolation(f"该人员在{on:%Y-%m-%d}之后还有{label}记录，请核对死亡日期", field="date")
+    with _context(by):
+        death = Death.objects.create(person=person, date=on, village_id=person.village_id, created_by=by)
+        Person.objects.filter(pk=person.pk).update(death_date=on, version=F("version") + 1)
+        ContraceptiveUse.objects.filter(person=person, end_date__isnull=True).update(end_date=on)
+        ContraceptiveUse.objects.filter(person=person, end_date__gt=on).update(end_date=on)
+    person.refresh_from_db()
+    return death
+
+
+@transaction.atomic
+def contraception_record(
+    *, person: Person, method: str, start: date, end: date | None = None, by: User | None
+) -> ContraceptiveUse:
+    """避孕措施: a new method in use; an open earlier method ends the day the new one starts."""
+    if method not in ContraceptiveMethod.values:
+        raise RuleViolation("避孕措施不在规定的类别中", field="method", code="invalid")
+    if method in FEMALE_ONLY_METHODS and person.sex != Sex.FEMALE:
+        raise RuleViolation(f"“{ContraceptiveMethod(method).label}”只适用于女性", field="method", code="sex")
+    if method == ContraceptiveMethod.MALE_STERILISATION and person.sex != Sex.MALE:
+        raise RuleViolation("“男性绝育”只适用于男性", field="method", code="sex")
+    ensure_area_in_scope(user=by, code=person.village_id, field="person")
+    _check_event_date(person, start, field="start_date", what="开始")
+    if end is not None:
+        if end < start:
+            raise RuleViolation("结束日期不能早于开始日期", field="end_date", code="invalid")
+        _check_event_date(person, end, field="end_date", what="结束")
+    if ContraceptiveUse.objects.filter(person=person, method=method, start_date=start).exists():
+        raise RuleViolation("该避孕措施记录已存在", code="duplicate")
+    with _context(by):
+        ContraceptiveUse.objects.filter(person=person, end_date__isnull=True, start_date__lt=start).update(
+            end_date=start
+        )
+        return ContraceptiveUse.objects.create(
+            person=person,
+            method=method,
+            start_date=start,
+            end_date=end if end is not None else person.death_date,
+            village_id=person.village_id,
+            created_by=by,
+        )
+
+
+@transaction.atomic
+def contraception_end(*, use: ContraceptiveUse, end: date, by: User | None) -> ContraceptiveUse:
+    ensure_area_in_scope(user=by, code=use.village_id)
+    if end < use.start_date:
+        raise RuleViolation("结束日期不能早于开始日期", field="end_date", code="invalid")
+    _check_event_date(use.person, end, field="end_date", what="结束")
+    with _context(by):
+        ContraceptiveUse.objects.filter(pk=use.pk).update(end_date=end)
+    use.refresh_from_db()
+    return use
+
+
+def person_sync_residence(*, person: Person) -> None:
+    """The current village follows the latest move whose destination is a village of this county."""
+    latest = Move.objects.filter(person=person).order_by("-date", "-id").first()
+    if latest is None:
+        return
+    destination = Area.objects.filter(code=latest.destination_code, level=AreaLevel.VILLAGE).first()
+    if destination is not None and destination.code != person.village_id:
+        Person.objects.filter(pk=person.pk).update(village=destination, version=F("version") + 1)
+
+
+@transaction.atomic
+def move_record(
+    *,
+    person: Person,
+    kind: str,
+    on: date,
+    origin_code: str,
+    destination_code: str,
+    certificate_number: str = "",
+    by: User | None,
+) -> Move:
+    """迁入/迁出/流入/流出. Either end may lie outside the county, but the county-side end must be one of
+    its villages and within the acting user's area."""
+    from apps.registry.models import MoveKind
+
+    if kind not in MoveKind.values:
+        raise RuleViolation("类型应为迁入、迁出、流入或流出", field="kind", code="invalid")
+    for field, code in (("origin_code", origin_code), ("destination_code", destination_code)):
+        if not (code or "").isdigit() or len(code) != 12:
+            raise RuleViolation("区划代码应为12位数字", field=field, code="invalid")
+    if origin_code == destination_code:
+        raise RuleViolation("原区划与现区划相同", field="destination_code", code="invalid")
+    local_field, local_code = (
+        ("destination_code", destination_code) if kind in INWARD_MOVES else ("origin_code", origin_code)
+    )
+    village = _village(local_code, field=local_field)
+    ensure_area_in_scope(user=by, code=village.code, field=local_field)
+    _check_event_date(person, on, what="迁移")
+    if Move.objects.filter(person=person, kind=kind, date=on).exists():
+        raise RuleViolation("该迁移记录已存在", code="duplicate")
+    with _context(by):
+        move = Move.objects.create(
+            person=person,
+            kind=kind,
+            date=on,
+            origin_code=origin_code,
+            destination_code=destination_code,
+            certificate_number=(certificate_number or "").strip(),
+            village=village,
+            created_by=by,
+        )
+        person_sync_residence(person=person)
+    person.refresh_from_db()
+    return move
+
+
+@transaction.atomic
+def policy_rule_save(*, rule, by: User | None) -> None:
+    """Saves a birth-policy rule (or, with ``rule=None``, just reacts to a change made elsewhere) and
+    recomputes every birth's policy status under the rules now in force; overrides with a reason stay."""
+    with _context(by, reason="生育政策规则调整"):
+        if rule is not None:
+            rule.full_clean()
+            rule.save()
+        births_recompute_policy_all()

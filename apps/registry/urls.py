@@ -1,0 +1,20 @@
+from django.urls import path
+
+from apps.registry import views
+
+app_name = "registry"
+urlpatterns = [
+    path("persons/", views.person_search, name="person_search"),
+    path("persons/new/", views.person_create_view, name="person_create"),
+    path("persons/<int:pk>/", views.person_detail, name="person_detail"),
+    path("persons/<int:pk>/edit/", views.person_edit, name="person_edit"),
+    path("persons/<int:pk>/births/new/", views.birth_create, name="birth_create"),
+    path("persons/<int:pk>/death/new/", views.death_create, name="death_create"),
+    path("persons/<int:pk>/marriages/new/", views.marriage_create, name="marriage_create"),
+    path("persons/<int:pk>/contraception/new/", views.contraception_create, name="contraception_create"),
+    path("persons/<int:pk>/moves/new/", views.move_create, name="move_create"),
+    path("contraception/<int:pk>/end/", views.contraception_end_view, name="contraception_end"),
+    path("births/<int:pk>/policy/", views.birth_policy_override_view, name="birth_policy_override"),
+    path("households/<int:pk>/", views.household_detail, name="household_detail"),
+    path("quality/", views.quality, name="quality"),
+]

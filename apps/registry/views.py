@@ -1,0 +1,438 @@
+"""Pages of the population registry for village and township clerks (county viewers may read).
+
+Views are thin: every read goes through ``selectors`` (so an object outside the user's area is a 404), every
+write through one ``services`` function whose ``RuleViolation`` is shown beside the form field it names.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from apps.accounts.models import Role
+from apps.core.audit import history_for
+from apps.core.errors import RuleViolation
+from apps.core.privacy import mask_phone
+from apps.registry import selectors
+from apps.registry.forms import (
+    BirthForm,
+    ContraceptionEndForm,
+    ContraceptionForm,
+    DeathForm,
+    MarriageForm,
+    MoveForm,
+    PersonEditForm,
+    PersonForm,
+    PolicyOverrideForm,
+    QualityForm,
+)
+from apps.registry.models import Birth, ContraceptiveUse, Household, Person, Sex
+from apps.registry.services import (
+    ChildData,
+    PersonData,
+    birth_policy_override,
+    birth_record,
+    contraception_end,
+    contraception_record,
+    death_record,
+    household_create,
+    marriage_record,
+    move_record,
+    person_create,
+    person_update,
+)
+
+PAGE_SIZE = 50
+WRITER_ROLES = (Role.VILLAGE_CLERK, Role.TOWNSHIP_CLERK, Role.COUNTY_ADMIN)
+
+
+def may_write(user) -> bool:
+    return user.is_authenticated and user.has_role(*WRITER_ROLES)
+
+
+def writer_required(view):
+    """Entering and correcting records is for clerks and county admins; other roles only read (403)."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not may_write(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _person_or_404(request, pk: int) -> Person:
+    try:
+        return selectors.person_get_visible(user=request.user, pk=pk)
+    except Person.DoesNotExist:
+        raise Http404 from None
+
+
+def _form_page(request, form, *, title: str, person: Person | None = None, submit: str = "保存", **extra):
+    context = {"form": form, "title": title, "person": person, "submit_label": submit, **extra}
+    return render(request, "registry/event_form.html", context)
+
+
+# --- search ----------------------------------------------------------------------------------------
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def person_search(request):
+    """人口查询. The query is POSTed (an ID number must never sit in a URL or an access log); links to a
+    person carry only its pk, and result pages are fetched by POSTing the search box's value again."""
+    q = request.POST.get("q", "").strip() if request.method == "POST" else ""
+    page = None
+    if q:
+        persons = selectors.persons_visible_to(user=request.user, q=q)
+        page = Paginator(persons, PAGE_SIZE).get_page(request.POST.get("page"))
+    context = {"q": q, "page": page, "can_write": may_write(request.user)}
+    if request.htmx:
+        return render(request, "registry/_person_results.html", context)
+    return render(request, "registry/person_search.html", context)
+
+
+# --- person ----------------------------------------------------------------------------------------
+
+
+@login_required
+def person_detail(request, pk: int):
+    person = _person_or_404(request, pk)
+    full = request.user.may_see_full_ids
+    timeline = selectors.person_timeline(person=person)
+    births = person.births_given if person.sex == Sex.FEMALE else person.births_fathered
+    context = {
+        "person": person,
+        "id_number_shown": (person.id_number if full else person.masked_id_number) or "",
+        "phone_shown": person.phone if full else mask_phone(person.phone),
+        "timeline": timeline,
+        "births": births.select_related("child", "mother", "father", "permit").order_by("date", "id"),
+        "open_uses": [e.obj for e in timeline if isinstance(e.obj, ContraceptiveUse) and e.obj.end_date is None],
+        "entries": history_for(obj=person, user=request.user),
+        "can_write": may_write(request.user),
+    }
+    return render(request, "registry/person_detail.html", context)
+
+
+def _person_data(cleaned: dict, household: Household | None) -> PersonData:
+    return PersonData(
+        name=cleaned["name"],
+        sex=cleaned["sex"],
+        birth_date=cleaned["birth_date"],
+        hukou_type=cleaned["hukou_type"],
+        village=cleaned["village"],
+        id_number=cleaned["id_number"] or None,
+        ethnicity=cleaned["ethnicity"],
+        employment_type=cleaned["employment_type"],
+        household=household,
+        relation_to_head=cleaned["relation_to_head"],
+        marital_status=cleaned["marital_status"],
+        phone=cleaned["phone"],
+    )
+
+
+def _household(cleaned: dict, user) -> Household | None:
+    """The household the form found, or the new one (新立户) it asks for, in the person's village."""
+    if cleaned["household"] is not None or not cleaned["new_household"]:
+        return cleaned["household"]
+    return household_create(number=cleaned["household_number"], village=cleaned["village"], by=user)
+
+
+@writer_required
+@require_http_methods(["GET", "POST"])
+def person_create_view(request):
+    form = PersonForm(request.POST if request.method == "POST" else None, user=request.user)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                household = _household(form.cleaned_data, request.user)
+                person = person_create(data=_person_data(form.cleaned_data, household), by=request.user)
+        except RuleViolation as exc:
+            form.add_violation(exc)
+        else:
+            messages.success(request, f"已新增人员：{person.name}")
+            return redirect(person)
+    return render(request, "registry/person_form.html", {"form": form, "title": "新增人员"})
+
+
+@writer_required
+@require_http_methods(["GET", "POST"])
+def person_edit(request, pk: int):
+    """Corrections with the version check: a save based on a stale page is refused, the input kept."""
+    person = _person_or_404(request, pk)
+    if request.method == "POST":
+        form = PersonEditForm(request.POST, user=request.user)
+    else:
+        form = PersonEditForm(user=request.user, initial=PersonForm.initial_for(person))
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                household = _household(form.cleaned_data, request.user)
+                person = person_update(
+                    person=person,
+                    version=form.cleaned_data["version"],
+                    data=_person_data(form.cleaned_data, household),
+                    by=request.user,
+                )
+        except RuleViolation as exc:
+            form.add_violation(exc)
+        else:
+            messages.success(request, f"已保存{person.name}的信息")
+            return redirect(person)
+    return render(request, "registry/person_form.html", {"form": form, "title": "修改人员信息", "person": person})
+
+
+# --- events ----------------------------------------------------------------------------------------
+
+
+@writer_required
+@require_http_methods(["GET", "POST"])
+def birth_create(request, pk: int):
+    """出生登记 for a mother: the child is created, and the order and policy status are computed."""
+    mother = _person_or_404(request, pk)
+    form = BirthForm(request.POST if request.method == "POST" else None, user=request.user, mother=mother)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            birth = birth_record(
+                mother=mother,
+                on=data["date"],
+                village=data["village"],
+                by=request.user,
+                child_data=ChildData(
+                    name=data["child_name"], sex=data["child_sex"], id_number=data["child_id_number"] or None
+                ),
+                father=data["father_id_number"],
+                permit=data["permit"],
+                birth_order_given=data["birth_order_given"],
+                policy_status_given=data["policy_status"] or None,
+                override_reason=data["override_reason"],
+            )
+        except RuleViolation as exc:
+            form.add_violation(exc)
+        else:
+            messages.success(
+                request,
+                f"已登记出生：{birth.child.name}，第{birth.birth_order}孩，{birth.get_policy_status_display()}",
+            )
+            if birth.has_order_warning:
+                messages.warning(
+                    request,
+                    f"填报孩次（第{birth.birth_order_given}孩）与按登记记录计算的孩次（第{birth.birth_order}孩）"
+                    "不一致，请核对该母亲的生育记录",
+                )
+            return redirect(mother)
+    return _form_page(request, form, title="出生登记", person=mother)
+
+
+@writer_required
+@require_http_methods(["GET", "POST"])
+def death_create(request, pk: int):
+    person = _person_or_404(request, pk)
+    form = DeathForm(request.POST if request.method == "POST" else None, user=request.user)
+    if form.is_valid():
+        try:
+            death_record(person=person, on=form.cleaned_data["date"], by=request.user)
+        except RuleViolation as exc:
+            form.add_violation(exc)
+        else:
+            messages.success(request, f"已登记{person.name}死亡")
+            return redirect(person)
+    return _form_page(request, form, title="死亡登记", person=person)
+
+
+@writer_required
+@require_http_methods(["GET", "POST"])
+def marriage_create(request, pk: int):
+    person = _person_or_404(request, pk)
+    form = MarriageForm(request.POST if request.method == "POST" else None, user=request.user, person=person)
+    if form.is_valid():
+        other = form.cleaned_data["other_id_number"]
+        wife, husband = (person, other) if person.sex == Sex.FEMALE else (other, person)
+        try:
+            marriage = marriage_record(
+                wife=wife,
+                husband=husband,
+                kind=form.cleaned_data["kind"],
+                on=form.cleaned_data["date"],
+                by=request.user,
+            )
+        except RuleViolation as exc:
+            form.add_violation(exc)
+        else:
+            messages.success(request, f"已登记{marriage.get_kind_display()}：{wife.name}与{husband.name}")
+            return redirect(person)
+    return _form_page(request, form, title="婚姻登记", person=person)
+
+
+@writer_required
+@require_http_methods(["GET", "POST"])
+def contraception_create(request, pk: int):
+    person = _person_or_404(request, pk)
+    form = ContraceptionForm(request.POST if request.method == "POST" else None, user=request.user)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            use = contraception_record(
+                person=person, method=data["method"], start=data["start_date"], end=data["end_date"], by=request.user
+            )
+        except RuleViolation as exc:
+            form.add_violation(exc)
+        else:
+            messages.success(request, f"已登记避孕措施：{use.get_method_display()}")
+            return redirect(person)
+    return _form_page(request, form, title="避孕措施登记", person=person)
+
+
+@writer_required
+@require_http_methods(["GET", "POST"])
+def contraception_end_view(request, pk: int):
+    """Ends an open contraceptive use (a use already ended is not offered: 404)."""
+    try:
+        use = selectors.contraception_visible_to(user=request.user).get(pk=pk, end_date__isnull=True)
+    except ContraceptiveUse.DoesNotExist:
+        raise Http404 from None
+    form = ContraceptionEndForm(
+        request.POST if request.method == "POST" else None, user=request.user, initial={"end_date": _today()}
+    )
+    if form.is_valid():
+        try:
+            contraception_end(use=use, end=form.cleaned_data["end_date"], by=request.user)
+        except RuleViolation as exc:
+            form.add_violation(exc)
+        else:
+            messages.success(request, f"已结束避孕措施：{use.get_method_display()}")
+            return redirect(use.person)
+    title = f"结束避孕措施：{use.get_method_display()}（{use.start_date:%Y-%m-%d}起）"
+    return _form_page(request, form, title=title, person=use.person)
+
+
+@writer_required
+@require_http_methods(["GET", "POST"])
+def move_create(request, pk: int):
+    person = _person_or_404(request, pk)
+    form = MoveForm(
+        request.POST if request.method == "POST" else None,
+        user=request.user,
+        initial={"origin_code": person.village_id},
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            move = move_record(
+                person=person,
+                kind=data["kind"],
+                on=data["date"],
+                origin_code=data["origin_code"],
+                destination_code=data["destination_code"],
+                certificate_number=data["certificate_number"],
+                by=request.user,
+            )
+        except RuleViolation as exc:
+            form.add_violation(exc)
+        else:
+            messages.success(request, f"已登记{move.get_kind_display()}")
+            return redirect(person)
+    return _form_page(request, form, title="迁移流动登记", person=person)
+
+
+@writer_required
+@require_http_methods(["GET", "POST"])
+def birth_policy_override_view(request, pk: int):
+    """调整政策属性: staff set a birth's policy status against the rules, with a reason (audited)."""
+    try:
+        birth = selectors.births_visible_to(user=request.user).get(pk=pk)
+    except Birth.DoesNotExist:
+        raise Http404 from None
+    form = PolicyOverrideForm(
+        request.POST if request.method == "POST" else None,
+        user=request.user,
+        initial={"policy_status": birth.policy_status, "reason": birth.policy_override_reason},
+    )
+    if form.is_valid():
+        try:
+            birth = birth_policy_override(
+                birth=birth,
+                status=form.cleaned_data["policy_status"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except RuleViolation as exc:
+            form.add_violation(exc)
+        else:
+            messages.success(request, f"已将{birth.child.name}的政策属性调整为{birth.get_policy_status_display()}")
+            return redirect(birth.mother)
+    title = f"调整政策属性：{birth.child.name}（{birth.date:%Y-%m-%d}出生，第{birth.birth_order}孩）"
+    return _form_page(request, form, title=title, person=birth.mother, birth=birth)
+
+
+# --- household -------------------------------------------------------------------------------------
+
+
+@login_required
+def household_detail(request, pk: int):
+    try:
+        household = selectors.household_get_visible(user=request.user, pk=pk)
+    except Household.DoesNotExist:
+        raise Http404 from None
+    # Members who live outside the user's area stay out of sight, like every other record there.
+    members = selectors.household_members(household=household).visible_to(request.user).select_related("village")
+    return render(request, "registry/household_detail.html", {"household": household, "members": members})
+
+
+# --- data quality ----------------------------------------------------------------------------------
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _age_on(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+@login_required
+def quality(request):
+    """数据质量: the seeds' recurring registry errors, each list for the user's area, paginated, with counts."""
+    form = QualityForm(request.GET)
+    older_than_days = (form.cleaned_data["older_than_days"] if form.is_valid() else None) or 365
+    user, today = request.user, _today()
+    lists = [
+        ("duplicates", "疑似重复人员（姓名、出生日期相同）", selectors.quality_duplicate_persons(user=user)),
+        (
+            "married_out",
+            "外嫁未迁出（与外乡镇男方结婚后无迁移记录）",
+            selectors.quality_married_out_never_moved(user=user),
+        ),
+        ("mother_age", "母亲生育年龄异常（不满15岁或超过50岁）", selectors.quality_mother_age_outliers(user=user)),
+        ("child_before_parent", "子女出生日期早于父母", selectors.quality_child_before_parent(user=user)),
+        (
+            "stale_floating",
+            f"流动人口信息超过{older_than_days}天未更新",
+            selectors.quality_stale_floating(user=user, older_than_days=older_than_days, today=today),
+        ),
+    ]
+    sections = []
+    for key, title, queryset in lists:
+        page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get(f"{key}_page"))
+        for row in page.object_list:
+            if key == "mother_age":
+                row.mother_age_years = _age_on(row.mother.birth_date, row.date)
+            elif key == "stale_floating":
+                row.days_since = (today - row.date).days
+        sections.append({"key": key, "title": title, "page": page, "page_param": f"{key}_page"})
+    context = {"form": form, "older_than_days": older_than_days, "sections": sections}
+    return render(request, "registry/quality.html", context)
