@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
@@ -46,6 +47,15 @@ def normalise(raw: object) -> str:
     if text.endswith(".0") and text[:-2].isdigit():
         text = text[:-2]  # an integer cell read back as "…​.0"
     return text
+
+
+@lru_cache(maxsize=65536)
+def _birth_date(yyyymmdd: str) -> date | None:
+    """stdnum's date check, cached by the 8 date digits: an import of 1,000,000 rows sees a few 10,000 dates."""
+    try:
+        return ric.get_birth_date(f"000000{yyyymmdd}0000")
+    except StdnumError:
+        return None
 
 
 def check_digit(first17: str) -> str:
@@ -91,10 +101,9 @@ def parse_id_number(raw: object) -> ParsedId:
         )
     if check_digit(text[:17]) != text[17]:
         raise RuleViolation("身份证号校验位不正确，请核对是否录错", field="id_number", code="checksum")
-    try:
-        born = ric.get_birth_date(text)
-    except StdnumError:
-        raise RuleViolation("身份证号中的出生日期不存在", field="id_number", code="birth_date") from None
+    born = _birth_date(text[6:14])
+    if born is None:
+        raise RuleViolation("身份证号中的出生日期不存在", field="id_number", code="birth_date")
     if born > date.today():
         raise RuleViolation("身份证号中的出生日期在今天之后", field="id_number", code="birth_date")
     sex = "M" if int(text[16]) % 2 == 1 else "F"

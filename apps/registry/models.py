@@ -55,6 +55,7 @@ class TimestampedModel(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # never searched by; an index would only slow bulk imports
     )
 
     class Meta:
@@ -64,7 +65,11 @@ class TimestampedModel(models.Model):
 class LocatedModel(TimestampedModel):
     """A row located at a village: scoped by ``village_id`` (DESIGN §4)."""
 
-    village = models.ForeignKey("areas.Area", verbose_name="村（居）", on_delete=models.PROTECT, related_name="+")
+    # No automatic index: Django's would add a second, LIKE-only copy for a text key; each model declares
+    # the index its scoped lists need, starting with the village code (range scans by area).
+    village = models.ForeignKey(
+        "areas.Area", verbose_name="村（居）", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     area_scope_field = "village_id"
     objects = AreaScopedQuerySet.as_manager()
@@ -84,6 +89,7 @@ class Household(LocatedModel):
         verbose_name = "户"
         verbose_name_plural = "户"
         ordering = ["number"]
+        indexes = [models.Index(fields=["village"], name="household_village_idx")]
 
     def __str__(self) -> str:
         return self.number
@@ -98,7 +104,7 @@ class Household(LocatedModel):
 class Person(LocatedModel):
     """人口. ``village`` is the current village of residence (现住址); its history is in ``Move``."""
 
-    id_number = models.CharField("公民身份号码", max_length=18, unique=True, null=True, blank=True)
+    id_number = models.CharField("公民身份号码", max_length=18, null=True, blank=True)  # unique: see Meta
     name = models.CharField("姓名", max_length=50)
     sex = models.CharField("性别", max_length=1, choices=Sex.choices)
     birth_date = models.DateField("出生日期")
@@ -121,6 +127,8 @@ class Person(LocatedModel):
         verbose_name_plural = "人口"
         ordering = ["village_id", "name"]
         constraints = [
+            # A constraint rather than unique=True: the same index, without Django's extra LIKE-only copy.
+            models.UniqueConstraint(fields=["id_number"], name="person_id_number_unique"),
             models.CheckConstraint(condition=Q(id_number__regex=ID_NUMBER_REGEX), name="person_id_number_format"),
             models.CheckConstraint(
                 condition=Q(death_date__isnull=True) | Q(death_date__gte=F("birth_date")),
@@ -129,8 +137,10 @@ class Person(LocatedModel):
             models.CheckConstraint(condition=Q(sex__in=Sex.values), name="person_sex_valid"),
         ]
         indexes = [
-            models.Index(fields=["name", "birth_date"], name="person_name_birth_idx"),
-            models.Index(fields=["name"], name="person_name_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            # Name search by leading characters (LIKE '王%') and the likely-duplicates list (name, birth date).
+            models.Index(
+                fields=["name", "birth_date"], name="person_name_birth_idx", opclasses=["varchar_pattern_ops", ""]
+            ),
             models.Index(fields=["village", "sex", "birth_date"], name="person_village_sex_birth_idx"),
         ]
 
@@ -175,7 +185,10 @@ class Marriage(LocatedModel):
             models.CheckConstraint(condition=~Q(wife=F("husband")), name="marriage_two_persons"),
             models.UniqueConstraint(fields=["wife", "husband", "kind", "date"], name="marriage_unique_event"),
         ]
-        indexes = [models.Index(fields=["wife", "date"], name="marriage_wife_date_idx")]
+        indexes = [
+            models.Index(fields=["wife", "date"], name="marriage_wife_date_idx"),
+            models.Index(fields=["village", "date"], name="marriage_village_date_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.date}"
@@ -261,6 +274,7 @@ class BirthPermit(LocatedModel):
             ),
             models.CheckConstraint(condition=Q(child_order__gte=1), name="permit_child_order_positive"),
         ]
+        indexes = [models.Index(fields=["village", "issued_on"], name="permit_village_issued_idx")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"
@@ -394,7 +408,10 @@ class ContraceptiveUse(LocatedModel):
             ),
             models.UniqueConstraint(fields=["person", "method", "start_date"], name="contraception_unique_start"),
         ]
-        indexes = [models.Index(fields=["person", "start_date"], name="contraception_person_idx")]
+        indexes = [
+            models.Index(fields=["person", "start_date"], name="contraception_person_idx"),
+            models.Index(fields=["village", "start_date"], name="contraception_village_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} {self.start_date}"
@@ -430,8 +447,12 @@ class Move(LocatedModel):
             models.CheckConstraint(condition=Q(origin_code__regex=AREA_CODE_REGEX), name="move_origin_code"),
             models.CheckConstraint(condition=Q(destination_code__regex=AREA_CODE_REGEX), name="move_destination_code"),
             models.CheckConstraint(condition=~Q(origin_code=F("destination_code")), name="move_changes_place"),
+            models.UniqueConstraint(fields=["person", "kind", "date"], name="move_unique_event"),
         ]
-        indexes = [models.Index(fields=["person", "date"], name="move_person_date_idx")]
+        indexes = [
+            models.Index(fields=["person", "date"], name="move_person_date_idx"),
+            models.Index(fields=["village", "date"], name="move_village_date_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.date}"

@@ -1,0 +1,15 @@
+"""The six kinds of sheet of DESIGN §8."""
+
+from apps.imports.engine import KindSpec
+from apps.imports.kinds.persons import PersonsSpec
+
+SPECS: dict[str, KindSpec] = {spec.kind: spec for spec in (PersonsSpec(),)}
+
+
+def spec_for(kind: str) -> KindSpec:
+    from apps.core.errors import RuleViolation
+
+    try:
+        return SPECS[kind]
+    except KeyError:
+        raise RuleViolation(f"不支持的导入类型：{kind}", field="kind") from None

@@ -1,0 +1,183 @@
+"""人口信息 sheets: upsert persons by ID number, creating households by number (户编号) as needed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.imports.engine import Column, ImportContext, KindSpec, RowError, RowInvalid
+from apps.imports.kinds import cells
+from apps.registry.models import EmploymentType, HukouType, MaritalStatus, Sex
+
+SEX = {label: value for value, label in Sex.choices}
+HUKOU = {label: value for value, label in HukouType.choices}
+EMPLOYMENT = {label: value for value, label in EmploymentType.choices}
+MARITAL = {label: value for value, label in MaritalStatus.choices} | {
+    "初婚": MaritalStatus.MARRIED,
+    "再婚": MaritalStatus.MARRIED,
+    "有配偶": MaritalStatus.MARRIED,
+}
+
+# The person fields an import sets; compared to decide "changed" and written by the upsert.
+FIELDS = (
+    "name",
+    "sex",
+    "birth_date",
+    "ethnicity",
+    "hukou_type",
+    "village_id",
+    "relation_to_head",
+    "marital_status",
+    "phone",
+    "employment_type",
+)
+
+
+class PersonsSpec(KindSpec):
+    kind = "persons"
+    columns = (
+        Column("身份证号", "id_number"),
+        Column("姓名", "name"),
+        Column("性别", "sex"),
+        Column("出生日期", "birth_date"),
+        Column("民族", "ethnicity", required=False),
+        Column("户籍性质", "hukou_type"),
+        Column("现住址区划代码", "village"),
+        Column("户编号", "household", required=False),
+        Column("与户主关系", "relation_to_head", required=False),
+        Column("婚姻状况", "marital_status", required=False),
+        Column("联系电话", "phone", required=False),
+        Column("就业类型", "employment_type", required=False),
+    )
+    stage_columns = (
+        ("id_number", "text"),
+        ("name", "text"),
+        ("sex", "text"),
+        ("birth_date", "date"),
+        ("ethnicity", "text"),
+        ("hukou_type", "text"),
+        ("village_id", "text"),
+        ("household_number", "text"),
+        ("relation_to_head", "text"),
+        ("marital_status", "text"),
+        ("phone", "text"),
+        ("employment_type", "text"),
+    )
+
+    def parse(self, c: dict[str, Any], ctx: ImportContext) -> tuple:
+        parsed = cells.id_number("身份证号", c["id_number"])
+        name = cells.text("姓名", c["name"], required=True, max_length=50)
+        sex = cells.choice("性别", c["sex"], SEX)
+        born = cells.day("出生日期", c["birth_date"], ctx)
+        cells.agree(parsed, birth_date=born, sex=sex, date_column="出生日期", sex_column="性别")
+        hukou = cells.choice("户籍性质", c["hukou_type"], HUKOU)
+        village = ctx.check_village("现住址区划代码", cells.area_code("现住址区划代码", c["village"]))
+        phone = cells.text("联系电话", c["phone"], max_length=20)
+        if phone and not phone.replace("-", "").isdigit():
+            raise RowInvalid("联系电话", "联系电话只能包含数字")
+        return (
+            parsed.number,
+            name,
+            sex,
+            born,
+            cells.text("民族", c["ethnicity"], max_length=20),
+            hukou,
+            village,
+            cells.text("户编号", c["household"], max_length=30),
+            cells.text("与户主关系", c["relation_to_head"], max_length=20),
+            cells.choice("婚姻状况", c["marital_status"], MARITAL, required=False),
+            phone,
+            cells.choice("就业类型", c["employment_type"], EMPLOYMENT, required=False),
+        )
+
+    def check(self, cursor, ctx: ImportContext) -> list[RowError]:
+        errors = []
+        # The same ID twice in one file: the first row stands, the later ones are errors.
+        cursor.execute(
+            """
+            WITH firsts AS (
+                SELECT id_number, min(row_no) AS first_row FROM import_stage GROUP BY id_number HAVING count(*) > 1
+            )
+            UPDATE import_stage s SET rejected = true FROM firsts f
+            WHERE s.id_number = f.id_number AND s.row_no > f.first_row
+            RETURNING s.row_no, f.first_row
+            """
+        )
+        errors += [RowError(r, "身份证号", f"身份证号与第{first}行重复") for r, first in cursor.fetchall()]
+        if ctx.scope is not None:
+            in_scope, params = ctx.scope_sql("p.village_id")
+            cursor.execute(
+                f"""
+                UPDATE import_stage s SET rejected = true FROM registry_person p
+                WHERE p.id_number = s.id_number AND NOT s.rejected AND NOT {in_scope}
+                RETURNING s.row_no
+                """,
+                params,
+            )
+            errors += [
+                RowError(r, "身份证号", "该身份证号已登记在您管辖范围以外的人员名下，不能由本单位修改")
+                for (r,) in cursor.fetchall()
+            ]
+            in_scope, params = ctx.scope_sql("h.village_id")
+            cursor.execute(
+                f"""
+                UPDATE import_stage s SET rejected = true FROM registry_household h
+                WHERE h.number = s.household_number AND NOT s.rejected AND NOT {in_scope}
+                RETURNING s.row_no
+                """,
+                params,
+            )
+            errors += [RowError(r, "户编号", "该户编号属于您管辖范围以外的户") for (r,) in cursor.fetchall()]
+        return errors
+
+    _DIFFERS = (
+        "(" + ", ".join(f"p.{f}" for f in FIELDS) + ", COALESCE(ph.number, ''))"
+        " IS DISTINCT FROM (" + ", ".join(f"s.{f}" for f in FIELDS) + ", s.household_number)"
+    )
+
+    def preview(self, cursor, ctx: ImportContext) -> tuple[int, int]:
+        cursor.execute(
+            f"""
+            SELECT count(*) FILTER (WHERE p.id IS NULL),
+                   count(*) FILTER (WHERE p.id IS NOT NULL AND {self._DIFFERS})
+            FROM import_stage s
+            LEFT JOIN registry_person p ON p.id_number = s.id_number
+            LEFT JOIN registry_household ph ON ph.id = p.household_id
+            WHERE NOT s.rejected
+            """
+        )
+        return cursor.fetchone()
+
+    def write(self, cursor, ctx: ImportContext) -> tuple[int, int]:
+        cursor.execute(
+            """
+            INSERT INTO registry_household (number, village_id, address, created_at, updated_at, created_by_id)
+            SELECT DISTINCT ON (household_number) household_number, village_id, '', now(), now(), %(user)s
+            FROM import_stage WHERE NOT rejected AND household_number <> ''
+            ORDER BY household_number, row_no
+            ON CONFLICT (number) DO NOTHING
+            """,
+            {"user": ctx.user_id},
+        )
+        columns = ", ".join(FIELDS)
+        cursor.execute(
+            f"""
+            WITH upserted AS (
+                INSERT INTO registry_person (id_number, {columns}, household_id, version,
+                                             created_at, updated_at, created_by_id)
+                SELECT s.id_number, {", ".join(f"s.{f}" for f in FIELDS)}, h.id, 1, now(), now(), %(user)s
+                FROM import_stage s LEFT JOIN registry_household h ON h.number = s.household_number
+                WHERE NOT s.rejected
+                ON CONFLICT (id_number) DO UPDATE SET
+                    {", ".join(f"{f} = EXCLUDED.{f}" for f in FIELDS)},
+                    household_id = EXCLUDED.household_id,
+                    version = registry_person.version + 1,
+                    updated_at = now()
+                WHERE ({", ".join(f"registry_person.{f}" for f in FIELDS)}, registry_person.household_id)
+                      IS DISTINCT FROM ({", ".join(f"EXCLUDED.{f}" for f in FIELDS)}, EXCLUDED.household_id)
+                RETURNING (xmax = 0) AS inserted
+            )
+            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
+            """,
+            {"user": ctx.user_id},
+        )
+        return cursor.fetchone()

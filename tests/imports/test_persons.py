@@ -1,0 +1,84 @@
+"""Persons sheets: the team's messy sample rejects exactly the rows it should, the clean one imports, and a
+second import changes nothing."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+
+from apps.registry.models import Household, Person
+from tests.conftest import SHARED
+
+DATA = SHARED / "data"
+
+
+def _run(capsys, *args):
+    with pytest.raises(SystemExit) if "--expect-fail" in args else _null():
+        call_command("import_sheet", *[a for a in args if a != "--expect-fail"])
+    out = capsys.readouterr().out.strip().splitlines()
+    return json.loads(out[-1]), out
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_messy_sample_rejects_exactly_the_expected_rows(areas, capsys, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    expected = json.loads((DATA / "persons_messy.expected.json").read_text())
+    summary, _ = _run(capsys, "persons", str(DATA / "persons_messy.xlsx"), "--dry-run", "--expect-fail")
+    assert summary["rows"] == len(expected)
+    assert summary["errors"] == sum(not e["accept"] for e in expected)
+    from apps.imports.models import ImportJob
+
+    job = ImportJob.objects.get(pk=summary["job"])
+    header_row = job.header_row
+    assert header_row == 2  # a title row above the header
+    rejected = {e["row"] - header_row: e for e in job.first_errors if not e.get("warning")}
+    assert set(rejected) == {e["row"] for e in expected if not e["accept"]}
+    messages = {row: e["message"] for row, e in rejected.items()}
+    assert "Excel" in messages[201]
+    assert "校验位" in messages[202]
+    assert "出生日期" in messages[203] and "不一致" in messages[203]
+    assert "性别与身份证号不一致" in messages[204]
+    assert "131025999999" in messages[207] and "不是本县的村" in messages[207]
+    assert messages[208] == "身份证号与第3行重复"
+    assert messages[209] == "姓名为空"
+    assert "在今天之后" in messages[214]
+    assert "性别“未知”无效" in messages[215]
+    assert "婚姻状况“同居”无效" in messages[216]
+    assert "户籍性质“农村”无效" in messages[218]
+    assert Person.objects.count() == 0  # a dry run writes nothing
+
+
+def test_all_or_nothing_then_valid_rows_only(areas, capsys, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    summary, _ = _run(capsys, "persons", str(DATA / "persons_messy.xlsx"), "--expect-fail")
+    assert summary["status"] == "rejected" and summary["created"] == 0
+    assert Person.objects.count() == 0
+    assert summary["error_report"].endswith("-errors.xlsx")
+
+    summary, _ = _run(capsys, "persons", str(DATA / "persons_messy.xlsx"), "--valid-rows-only")
+    assert summary["status"] == "committed"
+    assert summary["created"] == 261 - 11 == Person.objects.count()
+    upgraded = Person.objects.get(name="阎冬晓")
+    assert len(upgraded.id_number) == 18 and upgraded.id_number.startswith("13102419671212")
+    assert Person.objects.get(name="乔远军").name == "乔远军"  # trimmed
+
+    again, _ = _run(capsys, "persons", str(DATA / "persons_messy.xlsx"), "--valid-rows-only")
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 250)
+
+
+def test_clean_persons_import_completely_and_twice_changes_nothing(areas, capsys, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    summary, _ = _run(capsys, "persons", str(DATA / "persons_clean.xlsx"))
+    assert summary["errors"] == 0 and summary["created"] == summary["rows"] == Person.objects.count()
+    assert Household.objects.count() > 0
+    person = Person.objects.exclude(household=None).first()
+    assert person.household.village_id == person.village_id or person.household.number.startswith(person.village_id[:9])
+    again, _ = _run(capsys, "persons", str(DATA / "persons_clean.xlsx"))
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, summary["rows"])
