@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 WITH_SERVICES := $(PY) scripts/devservices.py exec --
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-fast e2e bench lint format manage migrations clean
+.PHONY: install run test bench lint format manage migrations clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ test: install
 
 ## Benchmarks: JSON results under bench-results/.
 bench: install
-	RUN_BENCH=1 $(WITH_SERVICES) $(PY) -m pytest tests/bench -p no:cacheprovider $(PYTEST_ARGS)
+	RUN_BENCH=1 $(WITH_SERVICES) $(PY) -m pytest -p no:cacheprovider $(or $(PYTEST_ARGS),tests/bench)
 
 lint: install
 	$(VENV)/bin/ruff check .

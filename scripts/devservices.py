@@ -32,17 +32,22 @@ def _log(msg: str) -> None:
     print(f"[devservices] {msg}", file=sys.stderr, flush=True)
 
 
-def start_postgres() -> tuple[str, object]:
+def start_postgres() -> tuple[str, object | None]:
+    """Starts the embedded server, or joins one already running on the same data directory (another
+    ``make test`` in progress); only a server this call started is returned, to be stopped afterwards."""
     import pgserver
+    from pgserver.utils import PostmasterInfo
 
     pgdata = DATA / "pg"
     pgdata.mkdir(parents=True, exist_ok=True)
+    running = PostmasterInfo.read_from_pgdata(pgdata)
+    already_running = running is not None and running.is_running()
     server = pgserver.get_server(pgdata, cleanup_mode=None)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}';")  # noqa: S608 - a constant
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {DB_NAME};")
-    _log(f"embedded PostgreSQL running on {pgdata}")
-    return server.get_uri(DB_NAME), server
+    _log(f"embedded PostgreSQL {'already running' if already_running else 'running'} on {pgdata}")
+    return server.get_uri(DB_NAME), None if already_running else server
 
 
 def stop_postgres(server) -> None:

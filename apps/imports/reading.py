@@ -44,6 +44,8 @@ def normalise_header(value: object) -> str:
 def to_text(value: object) -> str:
     if value is None:
         return ""
+    if type(value) is str and value.isascii():
+        return value.strip()  # nothing for NFKC to fold
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a code typed into a number cell
     return unicodedata.normalize("NFKC", str(value)).strip()

@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404
+from django.http import HttpResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -380,6 +380,27 @@ def birth_policy_override_view(request, pk: int):
 
 
 # --- household -------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET"])
+def person_export(request):
+    """人口花名册 (Excel) of the user's area, or of one village or township under it (``?area=CODE``)."""
+    from apps.core.areacodes import is_valid_code
+    from apps.registry.exports import persons_export_xlsx
+
+    area = request.GET.get("area", "")
+    persons = selectors.persons_visible_to(user=request.user)
+    if area:
+        if not is_valid_code(area):
+            raise Http404
+        persons = persons.within(area)
+    content = persons_export_xlsx(persons=persons, full_ids=request.user.may_see_full_ids)
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="persons-{area or request.user.area_id or "all"}.xlsx"'
+    return response
 
 
 @login_required
