@@ -193,11 +193,12 @@ def run_import(
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(
-                "CREATE TEMP TABLE import_stage (row_no integer PRIMARY KEY, rejected boolean NOT NULL DEFAULT false, "
+                "CREATE TEMP TABLE import_stage (row_no integer PRIMARY KEY, raw text NOT NULL, "
+                "rejected boolean NOT NULL DEFAULT false, "
                 + ", ".join(f"{name} {sql_type}" for name, sql_type in spec.stage_columns)
                 + ") ON COMMIT DROP"
             )
-            copy_sql = f"COPY import_stage (row_no, {', '.join(stage_names)}) FROM STDIN"
+            copy_sql = f"COPY import_stage (row_no, raw, {', '.join(stage_names)}) FROM STDIN"
             with cursor.copy(copy_sql) as copy:
                 buffer: list[str] = []
                 for offset, row in enumerate(data_rows, start=1):
@@ -212,7 +213,7 @@ def run_import(
                         result.errors.append(RowError(row_no, bad.column, bad.message))
                         result.error_rows[row_no] = list(row)
                     else:
-                        buffer.append(_copy_line(row_no, values))
+                        buffer.append(_copy_line(row_no, _RAW_SEPARATOR.join(map(_cell_text, row)), values))
                     if result.rows % PROGRESS_EVERY == 0:
                         copy.write("".join(buffer))
                         buffer.clear()
@@ -224,9 +225,11 @@ def run_import(
             sql_errors = spec.check(cursor, ctx)
             result.timings["checks"] = time.monotonic() - started
             if sql_errors:
-                result.error_rows.update(_reread_rows(path, filename, {e.row for e in sql_errors}))
+                cursor.execute(
+                    "SELECT row_no, raw FROM import_stage WHERE row_no = ANY(%s)", [[e.row for e in sql_errors]]
+                )
+                result.error_rows.update({n: raw.split(_RAW_SEPARATOR) for n, raw in cursor.fetchall()})
                 result.errors.extend(sql_errors)
-            result.timings["reread"] = time.monotonic() - started
             result.errors.sort(key=lambda e: e.row)
             result.rejected = len({e.row for e in result.errors})
             valid = result.rows - result.rejected
@@ -259,6 +262,7 @@ def run_import(
     return result
 
 
+_RAW_SEPARATOR = "\x1f"  # ASCII unit separator: never typed into a spreadsheet cell
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -272,22 +276,11 @@ def _copy_value(value: Any) -> str:
     return str(value)
 
 
-def _copy_line(row_no: int, values: tuple) -> str:
+def _copy_line(row_no: int, raw: str, values: tuple) -> str:
     """One line of COPY's text format, built directly: psycopg's per-value adaptation in ``write_row`` costs
-    more than all of a row's validation."""
-    return f"{row_no}\t" + "\t".join([_copy_value(v) for v in values]) + "\n"
-
-
-def _reread_rows(path: Path, filename: str, wanted: set[int]) -> dict[int, list]:
-    """The original cells of rows rejected in SQL, for the error report: a second pass over the file costs
-    less than carrying every row's cells through the staging table."""
-    found = {}
-    for row_no, row in enumerate(iter_rows(path, filename=filename), start=1):
-        if row_no in wanted:
-            found[row_no] = list(row)
-            if len(found) == len(wanted):
-                break
-    return found
+    more than all of a row's validation. ``raw`` keeps the original cells for the error report of rows that
+    the SQL checks reject."""
+    return f"{row_no}\t{raw.translate(_COPY_ESCAPES)}\t" + "\t".join([_copy_value(v) for v in values]) + "\n"
 
 
 def _chain(first: list[list], rest: Iterator[list]) -> Iterator[list]:

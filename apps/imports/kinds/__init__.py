@@ -1,9 +1,17 @@
 """The six kinds of sheet of DESIGN §8."""
 
 from apps.imports.engine import KindSpec
+from apps.imports.kinds.births import BirthsSpec
+from apps.imports.kinds.contraception import ContraceptionSpec
+from apps.imports.kinds.deaths import DeathsSpec
+from apps.imports.kinds.marriages import MarriagesSpec
+from apps.imports.kinds.moves import MovesSpec
 from apps.imports.kinds.persons import PersonsSpec
 
-SPECS: dict[str, KindSpec] = {spec.kind: spec for spec in (PersonsSpec(),)}
+SPECS: dict[str, KindSpec] = {
+    spec.kind: spec
+    for spec in (PersonsSpec(), BirthsSpec(), DeathsSpec(), MarriagesSpec(), ContraceptionSpec(), MovesSpec())
+}
 
 
 def spec_for(kind: str) -> KindSpec:

@@ -1,0 +1,140 @@
+"""避孕措施 sheets: methods in use, keyed by (person, method, start date), with the rules of
+``registry.services.contraception_record``: the method fits the person's sex, an open earlier method ends
+the day a later one starts, and nothing stays in use after the person's death."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.imports.engine import Column, ImportContext, KindSpec, RowError, RowInvalid
+from apps.imports.kinds import cells
+from apps.registry.models import ContraceptiveMethod
+from apps.registry.services import FEMALE_ONLY_METHODS
+
+METHOD = {label: value for value, label in ContraceptiveMethod.choices}
+
+
+class ContraceptionSpec(KindSpec):
+    kind = "contraception"
+    columns = (
+        Column("身份证号", "id_number"),
+        Column("措施", "method"),
+        Column("开始日期", "start_date"),
+        Column("结束日期", "end_date", required=False),
+    )
+    stage_columns = (("id_number", "text"), ("method", "text"), ("start_date", "date"), ("end_date", "date"))
+
+    def parse(self, c: dict[str, Any], ctx: ImportContext) -> tuple:
+        parsed = cells.id_number("身份证号", c["id_number"])
+        method = cells.choice("措施", c["method"], METHOD)
+        start = cells.day("开始日期", c["start_date"], ctx)
+        end = cells.day("结束日期", c["end_date"], ctx, required=False)
+        if end is not None and end < start:
+            raise RowInvalid("结束日期", "结束日期不能早于开始日期")
+        return parsed.number, method, start, end
+
+    def check(self, cursor, ctx: ImportContext) -> list[RowError]:
+        cells.stage_add_columns(cursor, person_id="bigint")
+        errors = cells.stage_reject_duplicates(
+            cursor,
+            keys=("id_number", "method", "start_date"),
+            column="身份证号",
+            message="与第{first}行重复（身份证号、措施和开始日期都相同）",
+        )
+        cells.stage_resolve_person(cursor, number="id_number", target="person_id")
+        errors += cells.stage_check_person(
+            cursor,
+            ctx,
+            number="id_number",
+            target="person_id",
+            column="身份证号",
+            in_scope=True,
+            dates=(("start_date", "开始日期"), ("end_date", "结束日期")),
+        )
+        cursor.execute(
+            """
+            UPDATE import_stage s SET rejected = true FROM registry_person p
+            WHERE NOT s.rejected AND p.id = s.person_id
+              AND ((s.method = ANY(%(female_only)s) AND p.sex <> 'F') OR (s.method = %(male_only)s AND p.sex <> 'M'))
+            RETURNING s.row_no, s.method
+            """,
+            {
+                "female_only": sorted(m.value for m in FEMALE_ONLY_METHODS),
+                "male_only": ContraceptiveMethod.MALE_STERILISATION.value,
+            },
+        )
+        errors += [
+            RowError(
+                row,
+                "措施",
+                f"“{ContraceptiveMethod(method).label}”只适用于"
+                + ("男性" if method == ContraceptiveMethod.MALE_STERILISATION else "女性"),
+            )
+            for row, method in cursor.fetchall()
+        ]
+        return errors
+
+    # An empty 结束日期 never reopens a use the registry has ended (by a later method or a death).
+    _DIFFERS = "u.end_date IS DISTINCT FROM COALESCE(s.end_date, u.end_date)"
+
+    def preview(self, cursor, ctx: ImportContext) -> tuple[int, int]:
+        cursor.execute(
+            f"""
+            SELECT count(*) FILTER (WHERE u.id IS NULL), count(*) FILTER (WHERE u.id IS NOT NULL AND {self._DIFFERS})
+            FROM import_stage s
+            LEFT JOIN registry_contraceptiveuse u
+                   ON (u.person_id, u.method, u.start_date) = (s.person_id, s.method, s.start_date)
+            WHERE NOT s.rejected
+            """
+        )
+        return cursor.fetchone()
+
+    def write(self, cursor, ctx: ImportContext) -> tuple[int, int]:
+        cursor.execute(
+            """
+            WITH upserted AS (
+                INSERT INTO registry_contraceptiveuse (person_id, method, start_date, end_date, village_id,
+                                                       created_at, updated_at, created_by_id)
+                SELECT s.person_id, s.method, s.start_date, s.end_date, p.village_id, now(), now(), %(user)s
+                FROM import_stage s JOIN registry_person p ON p.id = s.person_id
+                WHERE NOT s.rejected ORDER BY s.row_no
+                ON CONFLICT (person_id, method, start_date) DO UPDATE
+                    SET end_date = COALESCE(EXCLUDED.end_date, registry_contraceptiveuse.end_date), updated_at = now()
+                WHERE registry_contraceptiveuse.end_date
+                      IS DISTINCT FROM COALESCE(EXCLUDED.end_date, registry_contraceptiveuse.end_date)
+                RETURNING (xmax = 0) AS inserted, person_id
+            )
+            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
+                   COALESCE(array_agg(DISTINCT person_id), '{}')
+            FROM upserted
+            """,
+            {"user": ctx.user_id},
+        )
+        created, updated, persons = cursor.fetchone()
+        cells.analyze_if_grown(cursor, "registry_contraceptiveuse", created + updated)
+        if persons:
+            # An open method ends the day the person's next method starts (services.contraception_record) ...
+            cursor.execute(
+                """
+                WITH next_start AS (
+                    SELECT u.id, (SELECT min(v.start_date) FROM registry_contraceptiveuse v
+                                  WHERE v.person_id = u.person_id AND v.start_date > u.start_date) AS day
+                    FROM registry_contraceptiveuse u
+                    WHERE u.person_id = ANY(%(persons)s) AND u.end_date IS NULL
+                )
+                UPDATE registry_contraceptiveuse u SET end_date = n.day, updated_at = now()
+                FROM next_start n WHERE u.id = n.id AND n.day IS NOT NULL
+                """,
+                {"persons": persons},
+            )
+            # ... and none is in use after the person's death.
+            cursor.execute(
+                """
+                UPDATE registry_contraceptiveuse u SET end_date = p.death_date, updated_at = now()
+                FROM registry_person p
+                WHERE u.person_id = ANY(%(persons)s) AND p.id = u.person_id AND p.death_date IS NOT NULL
+                  AND u.end_date IS NULL
+                """,
+                {"persons": persons},
+            )
+        return created, updated

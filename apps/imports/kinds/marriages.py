@@ -1,0 +1,151 @@
+"""婚姻登记 sheets: marriages and divorces, keyed by (wife, husband, kind, date), located at the wife's village,
+with the rules of ``registry.services.marriage_record``; each person's marital status follows their latest
+event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.imports.engine import Column, ImportContext, KindSpec, RowError, RowInvalid
+from apps.imports.kinds import cells
+from apps.registry.models import MarriageKind
+
+KIND = {label: value for value, label in MarriageKind.choices}
+KEY = ("wife_id", "husband_id", "kind", "date")
+
+
+class MarriagesSpec(KindSpec):
+    kind = "marriages"
+    columns = (
+        Column("女方身份证号", "wife"),
+        Column("男方身份证号", "husband"),
+        Column("类型", "kind"),
+        Column("登记日期", "date"),
+    )
+    stage_columns = (("wife_number", "text"), ("husband_number", "text"), ("kind", "text"), ("date", "date"))
+
+    def parse(self, c: dict[str, Any], ctx: ImportContext) -> tuple:
+        wife = cells.id_number("女方身份证号", c["wife"])
+        husband = cells.id_number("男方身份证号", c["husband"])
+        if wife.number == husband.number:
+            raise RowInvalid("男方身份证号", "男方身份证号与女方身份证号相同")
+        return wife.number, husband.number, cells.choice("类型", c["kind"], KIND), cells.day("登记日期", c["date"], ctx)
+
+    def check(self, cursor, ctx: ImportContext) -> list[RowError]:
+        cells.stage_add_columns(cursor, wife_id="bigint", husband_id="bigint")
+        errors = cells.stage_reject_duplicates(
+            cursor,
+            keys=("wife_number", "husband_number", "kind", "date"),
+            column="女方身份证号",
+            message="与第{first}行重复（女方、男方、类型和登记日期都相同）",
+        )
+        for role, number, target, sex in (
+            ("女方", "wife_number", "wife_id", "F"),
+            ("男方", "husband_number", "husband_id", "M"),
+        ):
+            cells.stage_resolve_person(cursor, number=number, target=target)
+            errors += cells.stage_check_person(
+                cursor,
+                ctx,
+                number=number,
+                target=target,
+                column=f"{role}身份证号",
+                who=role,
+                sex=sex,
+                in_scope=role == "女方",  # located at the wife's village
+                dates=(("date", "登记日期"),),
+            )
+        errors += self._check_sequence(cursor)
+        return errors
+
+    @staticmethod
+    def _check_sequence(cursor) -> list[RowError]:
+        """A divorce needs the couple's marriage before it; a marriage, that they are not married to each other
+        already (services.marriage_record), judged against the registry and the earlier rows of the file."""
+        cursor.execute(
+            """
+            WITH couples AS (SELECT DISTINCT wife_id, husband_id FROM import_stage WHERE NOT rejected),
+            events AS (
+                SELECT m.wife_id, m.husband_id, m.kind, m.date, 0 AS source, m.id AS ord, NULL::integer AS row_no
+                FROM registry_marriage m JOIN couples c USING (wife_id, husband_id)
+                UNION ALL
+                SELECT s.wife_id, s.husband_id, s.kind, s.date, 1, s.row_no, s.row_no
+                FROM import_stage s
+                WHERE NOT s.rejected AND NOT EXISTS (
+                    SELECT 1 FROM registry_marriage m
+                    WHERE (m.wife_id, m.husband_id, m.kind, m.date) = (s.wife_id, s.husband_id, s.kind, s.date)
+                )
+            ),
+            ordered AS (
+                SELECT row_no, kind,
+                       lag(kind) OVER (PARTITION BY wife_id, husband_id ORDER BY date, source, ord) AS previous
+                FROM events
+            )
+            UPDATE import_stage s SET rejected = true FROM ordered o
+            WHERE o.row_no = s.row_no
+              AND ((o.kind = 'divorce' AND o.previous IS DISTINCT FROM 'marriage')
+                   OR (o.kind = 'marriage' AND o.previous = 'marriage'))
+            RETURNING s.row_no, s.kind
+            """
+        )
+        return [
+            RowError(
+                row,
+                "类型",
+                "这两人在该日期前没有结婚登记，不能登记离婚"
+                if kind == MarriageKind.DIVORCE
+                else "这两人已登记结婚，未离婚前不能重复登记",
+            )
+            for row, kind in cursor.fetchall()
+        ]
+
+    def preview(self, cursor, ctx: ImportContext) -> tuple[int, int]:
+        cursor.execute(
+            """
+            SELECT count(*) FROM import_stage s
+            WHERE NOT s.rejected AND NOT EXISTS (
+                SELECT 1 FROM registry_marriage m
+                WHERE (m.wife_id, m.husband_id, m.kind, m.date) = (s.wife_id, s.husband_id, s.kind, s.date)
+            )
+            """
+        )
+        return cursor.fetchone()[0], 0  # every column is part of the key: a row is new or unchanged
+
+    def write(self, cursor, ctx: ImportContext) -> tuple[int, int]:
+        cursor.execute(
+            """
+            WITH inserted AS (
+                INSERT INTO registry_marriage (wife_id, husband_id, kind, date, village_id,
+                                               created_at, updated_at, created_by_id)
+                SELECT s.wife_id, s.husband_id, s.kind, s.date, w.village_id, now(), now(), %(user)s
+                FROM import_stage s JOIN registry_person w ON w.id = s.wife_id
+                WHERE NOT s.rejected ORDER BY s.row_no
+                ON CONFLICT (wife_id, husband_id, kind, date) DO NOTHING
+                RETURNING wife_id, husband_id
+            )
+            SELECT count(*), COALESCE(array_agg(wife_id) || array_agg(husband_id), '{}') FROM inserted
+            """,
+            {"user": ctx.user_id},
+        )
+        created, persons = cursor.fetchone()
+        cells.analyze_if_grown(cursor, "registry_marriage", created)
+        if persons:
+            # 婚姻状况 follows each person's latest marriage event (by date, then entry).
+            cursor.execute(
+                """
+                WITH events AS (
+                    SELECT wife_id AS person_id, kind, date, id FROM registry_marriage WHERE wife_id = ANY(%(persons)s)
+                    UNION ALL
+                    SELECT husband_id, kind, date, id FROM registry_marriage WHERE husband_id = ANY(%(persons)s)
+                ),
+                latest AS (
+                    SELECT DISTINCT ON (person_id) person_id,
+                           CASE kind WHEN 'marriage' THEN 'married' ELSE 'divorced' END AS status
+                    FROM events ORDER BY person_id, date DESC, id DESC
+                )
+                UPDATE registry_person p SET marital_status = l.status, version = p.version + 1, updated_at = now()
+                FROM latest l WHERE p.id = l.person_id AND p.marital_status IS DISTINCT FROM l.status
+                """,
+                {"persons": list(set(persons))},
+            )
+        return created, 0
