@@ -82,3 +82,30 @@ def test_clean_persons_import_completely_and_twice_changes_nothing(areas, capsys
     assert person.household.village_id == person.village_id or person.household.number.startswith(person.village_id[:9])
     again, _ = _run(capsys, "persons", str(DATA / "persons_clean.xlsx"))
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, summary["rows"])
+
+
+def test_the_audit_trail_of_imported_rows_names_the_job_and_the_user(areas, make_user, capsys, settings, tmp_path):
+    from pghistory.models import Events
+
+    from apps.imports.models import ImportJob
+
+    settings.MEDIA_ROOT = tmp_path
+    make_user("importer", "131025000000", "county_admin")
+    summary, _ = _run(capsys, "persons", str(DATA / "persons_clean.xlsx"), "--user", "importer")
+    job = ImportJob.objects.get(pk=summary["job"])
+    assert job.created_by.username == "importer" and len(job.file_sha256) == 64
+    person = Person.objects.order_by("id").first()
+    event = Events.objects.tracks(person).get()
+    assert event.pgh_label == "insert"
+    assert event.pgh_context["import_job"] == job.pk
+    assert event.pgh_context["user"] == job.created_by_id
+
+
+def test_a_township_clerk_imports_only_into_the_own_township(areas, make_user, capsys, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    make_user("clerk", "131025100000", "township_clerk")
+    summary, out = _run(capsys, "persons", str(DATA / "persons_clean.xlsx"), "--user", "clerk", "--dry-run",
+                        "--expect-fail")  # fmt: skip
+    assert summary["errors"] > 0
+    assert any("不在您的管辖范围内" in line for line in out)
+    assert summary["created"] == summary["rows"] - summary["errors"]
