@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 WITH_SERVICES := $(PY) scripts/devservices.py exec --
 PYTEST_ARGS ?=
+BENCH ?= tests/bench
 
 .PHONY: install run test bench lint format manage migrations clean
 
@@ -23,9 +24,9 @@ run: install
 test: install
 	$(WITH_SERVICES) $(PY) -m pytest $(PYTEST_ARGS)
 
-## Benchmarks: JSON results under bench-results/.
+## Benchmarks: JSON results under bench-results/ (one file: make bench BENCH=tests/bench/test_import.py).
 bench: install
-	RUN_BENCH=1 $(WITH_SERVICES) $(PY) -m pytest -p no:cacheprovider $(or $(PYTEST_ARGS),tests/bench)
+	RUN_BENCH=1 $(WITH_SERVICES) $(PY) -m pytest -p no:cacheprovider -s $(BENCH) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
 from apps.areas.api import AreaViewSet
+from apps.imports.api import ImportJobViewSet
 from apps.registry.api import (
     BirthPermitViewSet,
     BirthViewSet,
@@ -26,6 +27,7 @@ router.register("marriages", MarriageViewSet, basename="marriage")
 router.register("contraception", ContraceptionViewSet, basename="contraception")
 router.register("moves", MoveViewSet, basename="move")
 router.register("permits", BirthPermitViewSet, basename="permit")
+router.register("imports", ImportJobViewSet, basename="import")
 
 
 class TokenView(ObtainAuthToken):

@@ -184,6 +184,7 @@ SPECTACULAR_SETTINGS = {
         "MarriageKindEnum": "apps.registry.models.MarriageKind",
         "MoveKindEnum": "apps.registry.models.MoveKind",
         "PermitKindEnum": "apps.registry.models.PermitKind",
+        "ImportKindEnum": "apps.imports.models.ImportKind",
     },
 }
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("areas/", include("apps.areas.urls")),
     path("registry/", include("apps.registry.urls")),
+    path("imports/", include("apps.imports.urls")),
     path("", include("apps.core.urls")),
     path("", include("apps.accounts.urls")),
 ]

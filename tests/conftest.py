@@ -76,11 +76,25 @@ def test_database_env(django_db_setup) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(test_database_env):
-    """A real Celery worker process on the real broker, using the test database."""
+def worker_media_root(tmp_path_factory) -> Path:
+    """MEDIA_ROOT of the Celery worker: a test whose uploads the worker must read sets ``settings.MEDIA_ROOT``
+    to it (see ``shared_media``)."""
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture
+def shared_media(settings, worker_media_root) -> Path:
+    """Uploads made in this test (or by its live server) land where the Celery worker looks for them."""
+    settings.MEDIA_ROOT = worker_media_root
+    return worker_media_root
+
+
+@pytest.fixture(scope="session")
+def celery_worker(test_database_env, worker_media_root):
+    """A real Celery worker process on the real broker, using the test database (and ``worker_media_root``)."""
     from config.celery import app
 
-    env = test_database_env
+    env = {**test_database_env, "MEDIA_ROOT": str(worker_media_root)}
     log = (ROOT / "test-artifacts").resolve()
     log.mkdir(exist_ok=True)
     with open(log / "celery-worker.log", "wb") as out:

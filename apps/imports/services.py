@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
+import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.cache import cache
 from django.core.files import File
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from apps.accounts.models import Role, User
 from apps.core.errors import RuleViolation
@@ -128,3 +134,152 @@ def _store_result(job: ImportJob, result: ImportResult) -> ImportJob:
         job.error_report.name = relative
     job.save()
     return job
+
+
+# --- the browser's path: upload -> dry run in a worker -> confirm -> the real import in a worker -------------
+
+PROGRESS_TOTAL_KEY_TIMEOUT = 3600
+_LOCK_NAMESPACE = 0x494D << 48  # "IM": advisory-lock keys of import jobs, apart from any other lock's
+_FINISHED = (ImportStatus.VALIDATED, ImportStatus.COMMITTED, ImportStatus.REJECTED, ImportStatus.FAILED)
+_XLSX_ROW = b"<row "
+
+
+def progress_total_key(job_id: int) -> str:
+    return f"imports:progress-total:{job_id}"
+
+
+def _enqueue(job: ImportJob) -> None:
+    """Queues the job's run once the surrounding transaction commits (the worker must find the row)."""
+    from apps.imports.tasks import import_run  # the tasks module imports this one
+
+    job_id = job.pk
+
+    def send() -> None:
+        try:
+            import_run.delay(job_id)
+        except KombuOperationalError:
+            # The job stays "pending"; its page offers to queue it again once the broker is back.
+            logger.exception("import job %s could not be queued: the broker is unreachable", job_id)
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def import_job_submit(*, kind: str, fileobj, file_name: str, user: User, mode: str) -> ImportJob:
+    """An upload from the browser: always a dry run first (nothing is written until the user confirms),
+    run by a Celery worker after this transaction commits."""
+    spec_for(kind)  # a kind without an importer yet is refused here, not by the worker
+    job = import_job_create(kind=kind, fileobj=fileobj, file_name=file_name, user=user, mode=mode, dry_run=True)
+    _enqueue(job)
+    return job
+
+
+@transaction.atomic
+def import_job_commit(*, job: ImportJob, user: User, mode: str) -> ImportJob:
+    """确认导入: the real import of a validated dry run — a new job for a copy of the same stored file and kind,
+    in the mode the user chose now. The worker validates every row again against the registry as it is then."""
+    if not ImportJob.objects.visible_to(user).filter(pk=job.pk).exists():
+        raise RuleViolation("该导入任务不在您的管辖范围内")
+    if not (job.dry_run and job.status == ImportStatus.VALIDATED):
+        raise RuleViolation("只有校验完成的试导入才能确认导入")
+    if mode not in ImportMode.values:
+        raise RuleViolation("导入方式无效", field="mode")
+    if job.rows - job.rejected <= 0:
+        raise RuleViolation("没有正确的行可以导入；请改正错误后重新上传", field="mode")
+    if job.rejected and mode == ImportMode.ALL_OR_NOTHING:
+        raise RuleViolation(
+            f"校验发现{job.rejected}行错误，按“全部正确才导入”的方式不会导入任何数据；"
+            "请改正后重新上传，或选择“只导入正确的行”",
+            field="mode",
+        )
+    with job.file.open("rb") as fileobj:
+        new = import_job_create(
+            kind=job.kind, fileobj=fileobj, file_name=job.file_name, user=user, mode=mode, dry_run=False
+        )
+    _enqueue(new)
+    return new
+
+
+def import_job_requeue(*, job: ImportJob, user: User) -> ImportJob:
+    """重新运行 an unfinished job whose worker was lost or whose message never reached the broker. Safe at any
+    time: a finished job is left alone and one job never runs twice at once (``import_job_run_queued``)."""
+    if not may_import(user) or not ImportJob.objects.visible_to(user).filter(pk=job.pk).exists():
+        raise RuleViolation("您不能重新运行该导入任务")
+    if job.is_finished:
+        raise RuleViolation("该导入任务已经完成，不需要重新运行")
+    _enqueue(job)
+    return job
+
+
+@contextmanager
+def _job_lock(job_id: int) -> Iterator[bool]:
+    """A session-level PostgreSQL advisory lock on the job: ``True`` if this worker holds it. A worker that dies
+    loses its connection and with it the lock, so a redelivered job is never locked out."""
+    key = _LOCK_NAMESPACE + job_id
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        locked = cursor.fetchone()[0]
+    try:
+        yield locked
+    finally:
+        if locked:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+            except DatabaseError:
+                logger.warning("import job %s: could not release its lock (the connection will)", job_id)
+
+
+def import_job_run_queued(*, job_id: int) -> ImportJob | None:
+    """What the Celery task runs; safe to deliver twice. A finished job is left as it is; a job another worker
+    is running is left to it; a job whose worker died mid-run (still "running", its transaction rolled back)
+    simply runs again — every write is an upsert, so nothing is written twice."""
+    with _job_lock(job_id) as locked:
+        job = ImportJob.objects.filter(pk=job_id).first()
+        if job is None:
+            logger.warning("import job %s no longer exists; nothing to run", job_id)
+            return None
+        if job.is_finished or not locked:
+            logger.info("import job %s is %s; not run again", job_id, "finished" if job.is_finished else "running")
+            return job
+        total = _estimate_data_rows(Path(job.file.path), job.file_name)
+        if total:
+            cache.set(progress_total_key(job.pk), total, timeout=PROGRESS_TOTAL_KEY_TIMEOUT)
+        return import_job_run(job_id=job_id)
+
+
+def import_job_fail(*, job_id: int, message: str) -> None:
+    """Marks an unfinished job failed (the worker hit its time limit or an unexpected error; the import's
+    transaction was rolled back, so nothing of it was written)."""
+    ImportJob.objects.filter(pk=job_id).exclude(status__in=_FINISHED).update(
+        status=ImportStatus.FAILED, message=message, finished_at=timezone.now()
+    )
+
+
+def _estimate_data_rows(path: Path, file_name: str) -> int | None:
+    """About how many data rows the file holds, for the progress bar: lines of a CSV, ``<row`` elements of an
+    .xlsx's first worksheet (streamed: nothing is parsed or kept). ``None`` when the format does not tell
+    cheaply (.xls, .ods) or the file is not what its name says (the import itself then reports that)."""
+    suffix = Path(file_name).suffix.lower()
+    try:
+        if suffix == ".csv":
+            with open(path, "rb") as raw:
+                rows = sum(chunk.count(b"\n") for chunk in iter(lambda: raw.read(1 << 20), b""))
+        elif suffix in {".xlsx", ".xlsm"}:
+            with zipfile.ZipFile(path) as archive:
+                names = sorted(n for n in archive.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n))
+                if not names:
+                    return None
+                # sheet1 is the first sheet of nearly every workbook; an estimate need not be more exact.
+                first = "xl/worksheets/sheet1.xml" if "xl/worksheets/sheet1.xml" in names else names[0]
+                rows, tail = 0, b""
+                with archive.open(first) as sheet:
+                    for chunk in iter(lambda: sheet.read(1 << 20), b""):
+                        data = tail + chunk
+                        rows += data.count(_XLSX_ROW)
+                        tail = data[-(len(_XLSX_ROW) - 1) :]  # too short to hold a whole match again
+        else:
+            return None
+    except (OSError, zipfile.BadZipFile, zlib.error, EOFError):
+        return None
+    return max(rows - 1, 0) or None  # less the header row
