@@ -263,10 +263,10 @@ FROM ordered o WHERE b.id = o.id AND b.birth_order IS DISTINCT FROM o.n
 # 政策属性: in policy when a permit of the mother covers the birth's date and order, or when the order is
 # within what the rules in force on the birth date allow for the mother's hukou type and circumstances.
 # With no rule in force at all, nothing forbids the birth.
-_RECOMPUTE_POLICY_SQL = """
+_RECOMPUTE_POLICY_SQL_TEMPLATE = """
 WITH first_child AS (
     SELECT DISTINCT ON (mother_id) mother_id, sex
-    FROM registry_birth WHERE mother_id = ANY(%(mothers)s)
+    FROM registry_birth WHERE {mothers}
     ORDER BY mother_id, date, id
 ), computed AS (
     SELECT b.id,
@@ -287,7 +287,7 @@ WITH first_child AS (
     FROM registry_birth b
     JOIN registry_person m ON m.id = b.mother_id
     LEFT JOIN first_child fc ON fc.mother_id = b.mother_id
-    WHERE b.mother_id = ANY(%(mothers)s)
+    WHERE {b_mothers}
 )
 UPDATE registry_birth b
 SET policy_status_computed = c.status,
@@ -297,6 +297,11 @@ WHERE b.id = c.id
   AND (b.policy_status_computed IS DISTINCT FROM c.status
        OR (b.policy_override_reason = '' AND b.policy_status IS DISTINCT FROM c.status))
 """
+# For the births of some mothers, or (after a rule changes) of every mother.
+_RECOMPUTE_POLICY_SQL = _RECOMPUTE_POLICY_SQL_TEMPLATE.format(
+    mothers="mother_id = ANY(%(mothers)s)", b_mothers="b.mother_id = ANY(%(mothers)s)"
+)
+_RECOMPUTE_POLICY_ALL_SQL = _RECOMPUTE_POLICY_SQL_TEMPLATE.format(mothers="TRUE", b_mothers="TRUE")
 
 
 def births_recompute(*, mother_ids: Iterable[int]) -> None:
@@ -312,7 +317,7 @@ def births_recompute(*, mother_ids: Iterable[int]) -> None:
 def births_recompute_policy_all() -> None:
     """After a policy rule or permit changes: every birth's policy status, in one statement per step."""
     with connection.cursor() as cursor:
-        cursor.execute(_RECOMPUTE_POLICY_SQL.replace("= ANY(%(mothers)s)", "IS NOT NULL"))
+        cursor.execute(_RECOMPUTE_POLICY_ALL_SQL)
 
 
 @dataclass
