@@ -8,7 +8,10 @@ an upsert on the kind's natural key, so a second run of the same file changes no
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,7 +30,7 @@ from apps.imports.reading import find_header, iter_rows
 
 logger = logging.getLogger(__name__)
 
-PROGRESS_EVERY = 5000
+CHUNK_ROWS = 5000  # rows parsed, staged (and, for some kinds, written) at a time
 FIRST_ERRORS_KEPT = 200
 
 
@@ -81,18 +84,31 @@ class ImportContext:
         }
 
 
+RowRange = tuple[int, int]  # first and last row number, inclusive
+ALL_ROWS: RowRange = (0, 2**31 - 1)
+
+
 class KindSpec:
-    """One kind of sheet (DESIGN §8): its columns, a row parser and its set-based SQL."""
+    """One kind of sheet (DESIGN §8): its columns, a row parser and its set-based SQL.
+
+    ``check`` and ``write`` get the range of rows to work on. A kind whose rules never look at a later row of
+    the file (``writes_by_chunk``) has them called once per chunk as the chunk is staged, so that
+    PostgreSQL writes one chunk while Python parses the next; the others are called once, with
+    ``ALL_ROWS``, after the whole file is staged. Either way every row of the range is checked against all
+    rows staged before it, and everything runs in the import's one transaction.
+    """
 
     kind: str
     columns: tuple[Column, ...]
     stage_columns: tuple[tuple[str, str], ...]  # (name, SQL type), in the order ``parse`` returns values
+    writes_by_chunk: bool = False
+    stage_indexes: tuple[str, ...] = ()  # staging columns that per-chunk checks look rows up by
 
     def parse(self, cells: dict[str, Any], ctx: ImportContext) -> tuple:
         """One row's values for the staging table; raises ``RowInvalid`` on the first bad cell."""
         raise NotImplementedError
 
-    def check(self, cursor, ctx: ImportContext) -> list[RowError]:
+    def check(self, cursor, ctx: ImportContext, rows: RowRange = ALL_ROWS) -> list[RowError]:
         """Cross-row and registry checks; rejected rows are marked ``rejected`` in the staging table."""
         return []
 
@@ -100,7 +116,7 @@ class KindSpec:
         """``(new, changed)`` among the valid rows, without writing."""
         raise NotImplementedError
 
-    def write(self, cursor, ctx: ImportContext) -> tuple[int, int]:
+    def write(self, cursor, ctx: ImportContext, rows: RowRange = ALL_ROWS) -> tuple[int, int]:
         """``(created, updated)``: the upserts, then the invariants the registry services keep."""
         raise NotImplementedError
 
@@ -189,8 +205,14 @@ def run_import(
     positions = [(c, header.columns.get(c.header)) for c in spec.columns]
     data_rows = _chain(head_rows[header.row_number :], rows)
     stage_names = [name for name, _ in spec.stage_columns]
+    copy_sql = f"COPY import_stage (row_no, raw, {', '.join(stage_names)}) FROM STDIN"
+    # Writing chunk by chunk pays only when this run may write: a dry run stages, checks and previews.
+    by_chunk = spec.writes_by_chunk and not dry_run
+    sql_errors: list[RowError] = []
+    write = False
 
-    with transaction.atomic():
+    # One audit context for the whole import: every row it writes names the job.
+    with transaction.atomic(), pghistory.context(import_job=job_id, user=ctx.user_id):
         with connection.cursor() as cursor:
             cursor.execute(
                 "CREATE TEMP TABLE import_stage (row_no integer PRIMARY KEY, raw text NOT NULL, "
@@ -198,32 +220,36 @@ def run_import(
                 + ", ".join(f"{name} {sql_type}" for name, sql_type in spec.stage_columns)
                 + ") ON COMMIT DROP"
             )
-            copy_sql = f"COPY import_stage (row_no, raw, {', '.join(stage_names)}) FROM STDIN"
-            with cursor.copy(copy_sql) as copy:
-                buffer: list[str] = []
-                for offset, row in enumerate(data_rows, start=1):
-                    row_no = header.row_number + offset
-                    if not any(v not in (None, "") for v in row):
-                        continue  # blank line
-                    result.rows += 1
-                    cells = {c.key: (row[i] if i is not None and i < len(row) else None) for c, i in positions}
-                    try:
-                        values = spec.parse(cells, ctx)
-                    except RowInvalid as bad:
-                        result.errors.append(RowError(row_no, bad.column, bad.message))
-                        result.error_rows[row_no] = list(row)
-                    else:
-                        # str() in C over the row: a Python function per cell would cost more than the row's checks
-                        buffer.append(_copy_line(row_no, _RAW_SEPARATOR.join(map(str, row)), values))
-                    if result.rows % PROGRESS_EVERY == 0:
-                        copy.write("".join(buffer))
-                        buffer.clear()
-                        if progress:
-                            progress(result.rows)
-                copy.write("".join(buffer))
+            for column in spec.stage_indexes if by_chunk else ():
+                cursor.execute(f"CREATE INDEX ON import_stage ({column})")
+            if by_chunk:
+                # Foreign keys checked at each chunk's statements, while the next chunk is parsed, rather than
+                # all together at COMMIT.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            with _ChunkReader(
+                spec=spec, ctx=ctx, rows=data_rows, first_row_no=header.row_number + 1, positions=positions
+            ) as chunks:
+                for chunk in chunks:
+                    with cursor.copy(copy_sql) as copy:
+                        copy.write(chunk.text)
+                    result.rows += chunk.rows
+                    result.errors += chunk.errors
+                    result.error_rows.update(chunk.error_rows)
+                    if by_chunk and chunk.rows:
+                        if chunk.first_row == header.row_number + 1:
+                            cursor.execute("ANALYZE import_stage")  # plans for the chunks to come
+                        sql_errors += spec.check(cursor, ctx, (chunk.first_row, chunk.last_row))
+                        # All or nothing: after the first error nothing will be kept, so stop writing.
+                        if valid_rows_only or not (result.errors or sql_errors):
+                            created, updated = spec.write(cursor, ctx, (chunk.first_row, chunk.last_row))
+                            result.created += created
+                            result.updated += updated
+                    if progress:
+                        progress(result.rows)
             result.timings["read_validate_copy"] = time.monotonic() - started
-            cursor.execute("ANALYZE import_stage")
-            sql_errors = spec.check(cursor, ctx)
+            if not by_chunk:
+                cursor.execute("ANALYZE import_stage")
+                sql_errors = spec.check(cursor, ctx)
             result.timings["checks"] = time.monotonic() - started
             if sql_errors:
                 cursor.execute(
@@ -238,13 +264,15 @@ def run_import(
             valid = result.rows - result.rejected
             write = not dry_run and (valid_rows_only or result.rejected == 0)
             if write:
-                with pghistory.context(import_job=job_id, user=ctx.user_id):
+                if not by_chunk:
                     result.created, result.updated = spec.write(cursor, ctx)
                 result.committed = True
                 result.unchanged = valid - result.created - result.updated
             elif dry_run:  # what a commit would do
                 result.created, result.updated = spec.preview(cursor, ctx)
                 result.unchanged = valid - result.created - result.updated
+            else:  # all or nothing, with errors: the chunks written so far are rolled back
+                result.created = result.updated = 0
             result.warnings = spec.warnings(cursor, ctx)
             cursor.execute("DROP TABLE import_stage")
             result.timings["write"] = time.monotonic() - started
@@ -266,24 +294,127 @@ def run_import(
 
 
 _RAW_SEPARATOR = "\x1f"  # ASCII unit separator: never typed into a spreadsheet cell
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_value(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+# COPY's text format, built in two steps: rows are joined with control characters that no cell holds, then
+# a few ``str.replace`` calls per chunk escape what COPY must not see raw and turn the placeholders into COPY's
+# separators and NULL marker. psycopg's per-value adaptation in ``write_row``, a Python escape per value, or
+# even one ``str.translate`` per chunk (a dict lookup per character of Chinese text) costs more than all of
+# a row's validation; ``replace`` scans with memchr.
+_FIELD, _LINE, _NULL = "\x1e", "\x1c", "\x1d"
+_COPY_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))  # backslash first
+_COPY_SEPARATORS = ((_FIELD, "\t"), (_LINE, "\n"), (_NULL, "\\N"))
 
 
 def _copy_line(row_no: int, raw: str, values: tuple) -> str:
-    """One line of COPY's text format, built directly: psycopg's per-value adaptation in ``write_row`` costs
-    more than all of a row's validation. ``raw`` keeps the original cells for the error report of rows that
-    the SQL checks reject."""
-    return f"{row_no}\t{raw.translate(_COPY_ESCAPES)}\t" + "\t".join([_copy_value(v) for v in values]) + "\n"
+    """One staging row, still with placeholder separators (see ``_copy_chunk``). ``raw`` keeps the original
+    cells for the error report of rows that the SQL checks reject."""
+    return f"{row_no}{_FIELD}{raw}{_FIELD}" + _FIELD.join([_NULL if v is None else str(v) for v in values])
+
+
+def _copy_chunk(lines: list[str]) -> str:
+    """Lines from ``_copy_line`` as COPY text."""
+    if not lines:
+        return ""
+    text = _LINE.join(lines) + _LINE
+    for char, escaped in _COPY_ESCAPES:
+        if char in text:
+            text = text.replace(char, escaped)
+    for placeholder, separator in _COPY_SEPARATORS:
+        text = text.replace(placeholder, separator)
+    return text
+
+
+@dataclass
+class _Chunk:
+    text: str  # COPY lines of the valid rows
+    first_row: int
+    last_row: int
+    rows: int = 0  # non-blank rows read
+    errors: list[RowError] = field(default_factory=list)
+    error_rows: dict[int, list] = field(default_factory=dict)
+
+
+class _ChunkReader:
+    """Reads and parses the sheet in a thread, ``CHUNK_ROWS`` rows at a time, while the caller stages and
+    writes the chunks before (PostgreSQL works while Python parses: the GIL is free while the caller waits
+    on the database). At most two chunks wait in the queue, so memory stays bounded for any file size.
+
+    A thread rather than a process: the parsed chunk is a single string handed over without pickling, and
+    the database work stays on the caller's connection, inside its transaction and audit context.
+    """
+
+    _DONE = object()
+
+    def __init__(self, *, spec: KindSpec, ctx: ImportContext, rows: Iterator[list], first_row_no: int, positions):
+        self.spec, self.ctx, self.rows, self.first_row_no = spec, ctx, rows, first_row_no
+        self.positions = positions  # (Column, index in the row or None)
+        self.queue: queue.Queue = queue.Queue(maxsize=2)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._produce, name="import-reader", daemon=True)
+
+    def __enter__(self) -> _ChunkReader:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        while self.thread.is_alive():  # unblock a producer waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                self.queue.get_nowait()
+            self.thread.join(timeout=0.05)
+
+    def __iter__(self) -> Iterator[_Chunk]:
+        while True:
+            item = self.queue.get()
+            if item is self._DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def _put(self, item) -> bool:
+        while not self.stopped.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self) -> None:
+        try:
+            self._parse_all()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, which raises it
+            self._put(exc)
+        else:
+            self._put(self._DONE)
+
+    def _parse_all(self) -> None:
+        spec, ctx, positions = self.spec, self.ctx, self.positions
+        lines: list[str] = []
+        chunk = _Chunk(text="", first_row=self.first_row_no, last_row=self.first_row_no)
+        for row_no, row in enumerate(self.rows, start=self.first_row_no):
+            if not any(v not in (None, "") for v in row):
+                continue  # blank line
+            chunk.rows += 1
+            chunk.last_row = row_no
+            cells = {c.key: (row[i] if i is not None and i < len(row) else None) for c, i in positions}
+            try:
+                values = spec.parse(cells, ctx)
+            except RowInvalid as bad:
+                chunk.errors.append(RowError(row_no, bad.column, bad.message))
+                chunk.error_rows[row_no] = list(row)
+            else:
+                # str() in C over the row: a Python function per cell would cost more than the row's checks
+                lines.append(_copy_line(row_no, _RAW_SEPARATOR.join(map(str, row)), values))
+            if chunk.rows == CHUNK_ROWS:
+                chunk.text = _copy_chunk(lines)
+                if not self._put(chunk):
+                    return
+                lines = []
+                chunk = _Chunk(text="", first_row=row_no + 1, last_row=row_no + 1)
+        if chunk.rows:
+            chunk.text = _copy_chunk(lines)
+            self._put(chunk)
 
 
 def _chain(first: list[list], rest: Iterator[list]) -> Iterator[list]:

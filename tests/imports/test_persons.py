@@ -109,3 +109,34 @@ def test_a_township_clerk_imports_only_into_the_own_township(areas, make_user, c
     assert summary["errors"] > 0
     assert any("不在您的管辖范围内" in line for line in out)
     assert summary["created"] == summary["rows"] - summary["errors"]
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7])
+def test_chunked_writes_give_the_same_result_as_one_chunk(areas, capsys, settings, tmp_path, monkeypatch, chunk_rows):
+    """Persons are written chunk by chunk while the next chunk is parsed: a duplicate in a later chunk, an
+    error after rows were written (all or nothing) and the audit context behave as with one chunk."""
+    from pghistory.models import Events
+
+    from apps.imports import engine
+
+    settings.MEDIA_ROOT = tmp_path
+    monkeypatch.setattr(engine, "CHUNK_ROWS", chunk_rows)
+    expected = json.loads((DATA / "persons_messy.expected.json").read_text())
+
+    summary, _ = _run(capsys, "persons", str(DATA / "persons_messy.xlsx"), "--expect-fail")
+    assert (summary["status"], summary["created"], summary["errors"]) == ("rejected", 0, 11)
+    assert Person.objects.count() == Household.objects.count() == 0  # the chunks written before were rolled back
+
+    summary, _ = _run(capsys, "persons", str(DATA / "persons_messy.xlsx"), "--valid-rows-only")
+    from apps.imports.models import ImportJob
+
+    job = ImportJob.objects.get(pk=summary["job"])
+    rejected = {e["row"] - job.header_row: e["message"] for e in job.first_errors if not e.get("warning")}
+    assert set(rejected) == {e["row"] for e in expected if not e["accept"]}
+    assert rejected[208] == "身份证号与第3行重复"
+    assert summary["created"] == 250 == Person.objects.count()
+    contexts = {e.pgh_context_id for e in Events.objects.references(*Person.objects.all()).filter(pgh_label="insert")}
+    assert len(contexts) == 1  # one audit context names the job for every row
+
+    again, _ = _run(capsys, "persons", str(DATA / "persons_messy.xlsx"), "--valid-rows-only")
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 250)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apps.imports.engine import Column, ImportContext, KindSpec, RowError, RowInvalid
+from apps.imports.engine import ALL_ROWS, Column, ImportContext, KindSpec, RowError, RowInvalid, RowRange
 from apps.imports.kinds import cells
 from apps.registry.models import EmploymentType, HukouType, MaritalStatus, Sex
 
@@ -34,6 +34,9 @@ FIELDS = (
 
 class PersonsSpec(KindSpec):
     kind = "persons"
+    # No rule looks at a later row: a row is a duplicate of an earlier one, or out of scope, or neither.
+    writes_by_chunk = True
+    stage_indexes = ("id_number",)
     columns = (
         Column("身份证号", "id_number"),
         Column("姓名", "name"),
@@ -89,18 +92,23 @@ class PersonsSpec(KindSpec):
             cells.choice("就业类型", c["employment_type"], EMPLOYMENT, required=False),
         )
 
-    def check(self, cursor, ctx: ImportContext) -> list[RowError]:
+    def check(self, cursor, ctx: ImportContext, rows: RowRange = ALL_ROWS) -> list[RowError]:
         errors = []
+        lo_hi = {"lo": rows[0], "hi": rows[1]}
         # The same ID twice in one file: the first row stands, the later ones are errors.
         cursor.execute(
             """
             WITH firsts AS (
-                SELECT id_number, min(row_no) AS first_row FROM import_stage GROUP BY id_number HAVING count(*) > 1
+                SELECT s.row_no, min(e.row_no) AS first_row
+                FROM import_stage s JOIN import_stage e ON e.id_number = s.id_number AND e.row_no < s.row_no
+                WHERE s.row_no BETWEEN %(lo)s AND %(hi)s
+                GROUP BY s.row_no
             )
             UPDATE import_stage s SET rejected = true FROM firsts f
-            WHERE s.id_number = f.id_number AND s.row_no > f.first_row
+            WHERE s.row_no = f.row_no
             RETURNING s.row_no, f.first_row
-            """
+            """,
+            lo_hi,
         )
         errors += [RowError(r, "身份证号", f"身份证号与第{first}行重复") for r, first in cursor.fetchall()]
         if ctx.scope is not None:
@@ -109,9 +117,10 @@ class PersonsSpec(KindSpec):
                 f"""
                 UPDATE import_stage s SET rejected = true FROM registry_person p
                 WHERE p.id_number = s.id_number AND NOT s.rejected AND NOT {in_scope}
+                  AND s.row_no BETWEEN %(lo)s AND %(hi)s
                 RETURNING s.row_no
                 """,
-                params,
+                params | lo_hi,
             )
             errors += [
                 RowError(r, "身份证号", "该身份证号已登记在您管辖范围以外的人员名下，不能由本单位修改")
@@ -122,9 +131,10 @@ class PersonsSpec(KindSpec):
                 f"""
                 UPDATE import_stage s SET rejected = true FROM registry_household h
                 WHERE h.number = s.household_number AND NOT s.rejected AND NOT {in_scope}
+                  AND s.row_no BETWEEN %(lo)s AND %(hi)s
                 RETURNING s.row_no
                 """,
-                params,
+                params | lo_hi,
             )
             errors += [RowError(r, "户编号", "该户编号属于您管辖范围以外的户") for (r,) in cursor.fetchall()]
         return errors
@@ -147,16 +157,18 @@ class PersonsSpec(KindSpec):
         )
         return cursor.fetchone()
 
-    def write(self, cursor, ctx: ImportContext) -> tuple[int, int]:
+    def write(self, cursor, ctx: ImportContext, rows: RowRange = ALL_ROWS) -> tuple[int, int]:
+        params = {"user": ctx.user_id, "lo": rows[0], "hi": rows[1]}
         cursor.execute(
             """
             INSERT INTO registry_household (number, village_id, address, created_at, updated_at, created_by_id)
             SELECT DISTINCT ON (household_number) household_number, village_id, '', now(), now(), %(user)s
-            FROM import_stage WHERE NOT rejected AND household_number <> ''
+            FROM import_stage
+            WHERE NOT rejected AND household_number <> '' AND row_no BETWEEN %(lo)s AND %(hi)s
             ORDER BY household_number, row_no
             ON CONFLICT (number) DO NOTHING
             """,
-            {"user": ctx.user_id},
+            params,
         )
         columns = ", ".join(FIELDS)
         cursor.execute(
@@ -166,7 +178,7 @@ class PersonsSpec(KindSpec):
                                              created_at, updated_at, created_by_id)
                 SELECT s.id_number, {", ".join(f"s.{f}" for f in FIELDS)}, h.id, 1, now(), now(), %(user)s
                 FROM import_stage s LEFT JOIN registry_household h ON h.number = s.household_number
-                WHERE NOT s.rejected
+                WHERE NOT s.rejected AND s.row_no BETWEEN %(lo)s AND %(hi)s
                 ON CONFLICT (id_number) DO UPDATE SET
                     {", ".join(f"{f} = EXCLUDED.{f}" for f in FIELDS)},
                     household_id = EXCLUDED.household_id,
@@ -178,6 +190,6 @@ class PersonsSpec(KindSpec):
             )
             SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
             """,
-            {"user": ctx.user_id},
+            params,
         )
         return cursor.fetchone()
