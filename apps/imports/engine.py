@@ -30,7 +30,7 @@ from apps.imports.reading import find_header, iter_rows
 
 logger = logging.getLogger(__name__)
 
-CHUNK_ROWS = 5000  # rows parsed, staged (and, for some kinds, written) at a time
+CHUNK_ROWS = 10_000  # rows parsed, staged (and, for some kinds, written) at a time
 FIRST_ERRORS_KEPT = 200
 
 
@@ -102,7 +102,9 @@ class KindSpec:
     columns: tuple[Column, ...]
     stage_columns: tuple[tuple[str, str], ...]  # (name, SQL type), in the order ``parse`` returns values
     writes_by_chunk: bool = False
-    stage_indexes: tuple[str, ...] = ()  # staging columns that per-chunk checks look rows up by
+    # The same natural key twice in one file, found while parsing: (index of the key in ``parse``'s values,
+    # column, message formatted with ``first``, the standing row). The first valid row stands.
+    unique_in_file: tuple[int, str, str] | None = None
 
     def parse(self, cells: dict[str, Any], ctx: ImportContext) -> tuple:
         """One row's values for the staging table; raises ``RowInvalid`` on the first bad cell."""
@@ -205,7 +207,7 @@ def run_import(
     positions = [(c, header.columns.get(c.header)) for c in spec.columns]
     data_rows = _chain(head_rows[header.row_number :], rows)
     stage_names = [name for name, _ in spec.stage_columns]
-    copy_sql = f"COPY import_stage (row_no, raw, {', '.join(stage_names)}) FROM STDIN"
+    copy_sql = f"COPY import_stage (row_no, {', '.join(stage_names)}) FROM STDIN"
     # Writing chunk by chunk pays only when this run may write: a dry run stages, checks and previews.
     by_chunk = spec.writes_by_chunk and not dry_run
     sql_errors: list[RowError] = []
@@ -215,13 +217,11 @@ def run_import(
     with transaction.atomic(), pghistory.context(import_job=job_id, user=ctx.user_id):
         with connection.cursor() as cursor:
             cursor.execute(
-                "CREATE TEMP TABLE import_stage (row_no integer PRIMARY KEY, raw text NOT NULL, "
+                "CREATE TEMP TABLE import_stage (row_no integer PRIMARY KEY, "
                 "rejected boolean NOT NULL DEFAULT false, "
                 + ", ".join(f"{name} {sql_type}" for name, sql_type in spec.stage_columns)
                 + ") ON COMMIT DROP"
             )
-            for column in spec.stage_indexes if by_chunk else ():
-                cursor.execute(f"CREATE INDEX ON import_stage ({column})")
             if by_chunk:
                 # Foreign keys checked at each chunk's statements, while the next chunk is parsed, rather than
                 # all together at COMMIT.
@@ -252,13 +252,8 @@ def run_import(
                 sql_errors = spec.check(cursor, ctx)
             result.timings["checks"] = time.monotonic() - started
             if sql_errors:
-                cursor.execute(
-                    "SELECT row_no, raw FROM import_stage WHERE row_no = ANY(%s)", [[e.row for e in sql_errors]]
-                )
-                result.error_rows.update(
-                    {n: [None if c == "None" else c for c in raw.split(_RAW_SEPARATOR)] for n, raw in cursor.fetchall()}
-                )
                 result.errors.extend(sql_errors)
+                result.error_rows.update(_original_rows(path, filename, {e.row for e in sql_errors}))
             result.errors.sort(key=lambda e: e.row)
             result.rejected = len({e.row for e in result.errors})
             valid = result.rows - result.rejected
@@ -293,7 +288,6 @@ def run_import(
     return result
 
 
-_RAW_SEPARATOR = "\x1f"  # ASCII unit separator: never typed into a spreadsheet cell
 # COPY's text format, built in two steps: rows are joined with control characters that no cell holds, then
 # a few ``str.replace`` calls per chunk escape what COPY must not see raw and turn the placeholders into COPY's
 # separators and NULL marker. psycopg's per-value adaptation in ``write_row``, a Python escape per value, or
@@ -304,10 +298,24 @@ _COPY_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))  #
 _COPY_SEPARATORS = ((_FIELD, "\t"), (_LINE, "\n"), (_NULL, "\\N"))
 
 
-def _copy_line(row_no: int, raw: str, values: tuple) -> str:
-    """One staging row, still with placeholder separators (see ``_copy_chunk``). ``raw`` keeps the original
-    cells for the error report of rows that the SQL checks reject."""
-    return f"{row_no}{_FIELD}{raw}{_FIELD}" + _FIELD.join([_NULL if v is None else str(v) for v in values])
+def _copy_line(row_no: int, values: tuple) -> str:
+    """One staging row, still with placeholder separators (see ``_copy_chunk``)."""
+    return f"{row_no}{_FIELD}" + _FIELD.join([_NULL if v is None else str(v) for v in values])
+
+
+def _original_rows(path: Path, filename: str, wanted: set[int]) -> dict[int, list]:
+    """The cells of the rows that the SQL checks rejected, as the file has them, for the error report.
+
+    Read again rather than kept in the staging table: most imports have no such row, and staging every
+    row's original cells cost the database more than the rest of the row.
+    """
+    found: dict[int, list] = {}
+    for row_no, row in enumerate(iter_rows(path, filename=filename), start=1):
+        if row_no in wanted:
+            found[row_no] = list(row)
+            if len(found) == len(wanted):
+                break
+    return found
 
 
 def _copy_chunk(lines: list[str]) -> str:
@@ -390,6 +398,7 @@ class _ChunkReader:
 
     def _parse_all(self) -> None:
         spec, ctx, positions = self.spec, self.ctx, self.positions
+        unique, first_rows = spec.unique_in_file, {}
         lines: list[str] = []
         chunk = _Chunk(text="", first_row=self.first_row_no, last_row=self.first_row_no)
         for row_no, row in enumerate(self.rows, start=self.first_row_no):
@@ -404,8 +413,14 @@ class _ChunkReader:
                 chunk.errors.append(RowError(row_no, bad.column, bad.message))
                 chunk.error_rows[row_no] = list(row)
             else:
-                # str() in C over the row: a Python function per cell would cost more than the row's checks
-                lines.append(_copy_line(row_no, _RAW_SEPARATOR.join(map(str, row)), values))
+                if unique is not None:
+                    key = values[unique[0]]
+                    first = first_rows.setdefault(key, row_no)
+                    if first != row_no:
+                        chunk.errors.append(RowError(row_no, unique[1], unique[2].format(first=first)))
+                        chunk.error_rows[row_no] = list(row)
+                        continue
+                lines.append(_copy_line(row_no, values))
             if chunk.rows == CHUNK_ROWS:
                 chunk.text = _copy_chunk(lines)
                 if not self._put(chunk):

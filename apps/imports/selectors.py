@@ -23,7 +23,7 @@ def job_get_visible(*, user: User, pk: int) -> ImportJob:
 @dataclass(frozen=True)
 class JobProgress:
     """How far a running job has read: ``rows`` so far (``None`` before the first report, which the engine
-    sends every ``PROGRESS_EVERY`` rows) of about ``total`` data rows (``None`` when the file does not say)."""
+    sends every ``engine.CHUNK_ROWS`` rows) of about ``total`` data rows (``None`` when the file does not say)."""
 
     rows: int | None
     total: int | None

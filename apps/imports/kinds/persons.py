@@ -36,7 +36,7 @@ class PersonsSpec(KindSpec):
     kind = "persons"
     # No rule looks at a later row: a row is a duplicate of an earlier one, or out of scope, or neither.
     writes_by_chunk = True
-    stage_indexes = ("id_number",)
+    unique_in_file = (0, "身份证号", "身份证号与第{first}行重复")
     columns = (
         Column("身份证号", "id_number"),
         Column("姓名", "name"),
@@ -95,22 +95,7 @@ class PersonsSpec(KindSpec):
     def check(self, cursor, ctx: ImportContext, rows: RowRange = ALL_ROWS) -> list[RowError]:
         errors = []
         lo_hi = {"lo": rows[0], "hi": rows[1]}
-        # The same ID twice in one file: the first row stands, the later ones are errors.
-        cursor.execute(
-            """
-            WITH firsts AS (
-                SELECT s.row_no, min(e.row_no) AS first_row
-                FROM import_stage s JOIN import_stage e ON e.id_number = s.id_number AND e.row_no < s.row_no
-                WHERE s.row_no BETWEEN %(lo)s AND %(hi)s
-                GROUP BY s.row_no
-            )
-            UPDATE import_stage s SET rejected = true FROM firsts f
-            WHERE s.row_no = f.row_no
-            RETURNING s.row_no, f.first_row
-            """,
-            lo_hi,
-        )
-        errors += [RowError(r, "身份证号", f"身份证号与第{first}行重复") for r, first in cursor.fetchall()]
+        # The same ID twice in one file is found while parsing (``unique_in_file``).
         if ctx.scope is not None:
             in_scope, params = ctx.scope_sql("p.village_id")
             cursor.execute(
