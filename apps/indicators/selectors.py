@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from apps.accounts.models import User
+from apps.areas.models import Area
 from apps.core.areacodes import code_range
 from apps.indicators.models import AlertThreshold, IndicatorValue, ReportRun, RunStatus
 
@@ -120,3 +121,28 @@ def alert_thresholds_in_force(*, on: date) -> list[AlertThreshold]:
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
         .order_by("indicator_code", "valid_from")
     )
+
+
+@dataclass(frozen=True)
+class AreaReport:
+    """One period's stored values for an area and every area under it (the report and its export)."""
+
+    period: str
+    root: Area
+    areas: list[Area]
+    readings: dict[tuple[str, str], IndicatorReading]
+
+    @property
+    def data_as_of(self) -> datetime | None:
+        reading = next((r for (area, _), r in self.readings.items() if area == self.root.code), None)
+        return reading.data_as_of if reading else None
+
+    def values_of(self, code: str) -> dict[str, IndicatorReading]:
+        return {ind: r for (area, ind), r in self.readings.items() if area == code}
+
+
+def area_report(*, period: str, root: Area) -> AreaReport:
+    """Two queries: the areas under ``root``, their latest stored values of ``period``."""
+    areas = list(Area.objects.within(root.code).order_by("code"))
+    readings = indicator_values_latest(period=period, area_codes=[a.code for a in areas])
+    return AreaReport(period=period, root=root, areas=areas, readings=readings)
