@@ -12,6 +12,9 @@ $PY manage.py load_areas fixtures/areas_demo.csv
 if $PY manage.py help seed_demo >/dev/null 2>&1; then
   $PY manage.py seed_demo --persons "$DEMO_PERSONS" --seed 1 --if-empty
 fi
+if $PY manage.py help compute_indicators >/dev/null 2>&1; then  # the dashboard's last finished quarter
+  $PY manage.py compute_indicators --period "$($PY -c 'import datetime as d; t=d.date.today(); q=(t.month-1)//3; print(f"{t.year}Q{q}-YTD" if q else f"{t.year-1}Q4-YTD")')" || true
+fi
 echo "Demo logins:"
 $PY manage.py seed_demo_users
 

@@ -19,7 +19,7 @@ class Unit:
     COUNT = "count"
 
 
-UNIT_LABELS = {Unit.PER_MILLE: "‰", Unit.PERCENT: "%", Unit.RATIO: "（女=100）", Unit.COUNT: "人"}
+UNIT_LABELS = {Unit.PER_MILLE: "‰", Unit.PERCENT: "%", Unit.RATIO: "女=100", Unit.COUNT: "人"}
 _SCALES = {Unit.PER_MILLE: Decimal(1000), Unit.PERCENT: Decimal(100), Unit.RATIO: Decimal(100), Unit.COUNT: None}
 
 

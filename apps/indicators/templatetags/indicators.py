@@ -18,8 +18,10 @@ def shown(value: Decimal | None, indicator=None) -> str:
 
 
 @register.filter
-def signed(value: Decimal | None) -> str:
+def signed(value: Decimal | None, indicator=None) -> str:
     if value is None or value == "":
         return "—"
+    if indicator is not None and getattr(indicator, "is_count", False):
+        return f"{int(value):+,}"
     rounded = display_value(value)
     return f"+{rounded:,.2f}" if rounded > 0 else f"{rounded:,.2f}"
