@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from apps.indicators.catalogue import INDICATORS, TIMELY_REGISTRATION_DAYS
+from apps.indicators.catalogue import INDICATORS
 from apps.registry.models import LONG_ACTING_METHODS, MarriageKind, PolicyStatus, Sex
 
 # GB 11643 check digit: weights of the first 17 digits, and the check character for (sum mod 11).
@@ -158,7 +158,11 @@ b AS (  -- births dated in the period, at the birth's village
         count(*) FILTER (WHERE policy_status = '{PolicyStatus.IN_POLICY}') AS in_policy,
         count(*) FILTER (WHERE birth_order = 1) AS order1,
         count(*) FILTER (WHERE birth_order >= 3) AS order3,
-        count(*) FILTER (WHERE entered_on <= date + {TIMELY_REGISTRATION_DAYS}) AS timely
+        count(*) FILTER (WHERE entered_on <= date + (  -- the registration deadline in force on the birth date
+            SELECT dl.days FROM indicators_registrationdeadline dl
+            WHERE dl.valid_from <= date AND (dl.valid_to IS NULL OR dl.valid_to >= date)
+            ORDER BY dl.valid_from DESC LIMIT 1
+        )) AS timely
     FROM registry_birth
     WHERE date >= %(start)s AND date <= %(d1)s AND village_id >= %(low)s AND village_id < %(high)s
     GROUP BY village_id
