@@ -4,7 +4,6 @@ stored snapshot only."""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
 from io import BytesIO
 
 from openpyxl import Workbook
@@ -13,19 +12,12 @@ from openpyxl.utils import get_column_letter
 
 from apps.areas.models import AreaLevel
 from apps.indicators.catalogue import INDICATORS, Indicator
+from apps.indicators.formatting import display_value
 from apps.indicators.periods import period_parse
-from apps.indicators.selectors import AreaReport
 
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _LEVEL_SHEETS = ((AreaLevel.COUNTY, "县"), (AreaLevel.TOWNSHIP, "乡镇"), (AreaLevel.VILLAGE, "村"))
-
-
-def display_value(value: Decimal | None, places: int = 2) -> Decimal | None:
-    """Rates are rounded half-up to 2 decimals for display only (DESIGN §6)."""
-    if value is None:
-        return None
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def _headers(indicator: Indicator) -> list[str]:
@@ -38,7 +30,8 @@ def _headers(indicator: Indicator) -> list[str]:
     ]
 
 
-def report_workbook(report: AreaReport) -> bytes:
+def report_workbook(report) -> bytes:
+    """``report``: a ``selectors.AreaReport``."""
     wb = Workbook()
     wb.remove(wb.active)
     headers = ["区划代码", "区划名称"] + [h for i in INDICATORS for h in _headers(i)]
@@ -76,7 +69,7 @@ def report_workbook(report: AreaReport) -> bytes:
     return out.getvalue()
 
 
-def _notes_sheet(wb: Workbook, report: AreaReport) -> None:
+def _notes_sheet(wb: Workbook, report) -> None:
     ws = wb.create_sheet("指标说明")
     period = period_parse(report.period)
     ws.append(["报表期", period.label, "区划", report.root.name])

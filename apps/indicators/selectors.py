@@ -14,6 +14,7 @@ from apps.accounts.models import User
 from apps.areas.models import Area
 from apps.core.areacodes import code_range
 from apps.indicators.catalogue import BY_CODE, INDICATORS, Indicator
+from apps.indicators.formatting import shown_value
 from apps.indicators.models import AlertThreshold, IndicatorValue, ReportRun, RunStatus
 from apps.indicators.periods import Period, period_parse, quarters_up_to
 
@@ -34,7 +35,9 @@ WITH latest AS (  -- per period and area: the latest successful run holding valu
     WHERE r.status = 'success' AND r.period = ANY(%(periods)s) {area_filter}
     ORDER BY r.period, v.area_id, r.finished_at DESC, r.id DESC
 )
-SELECT l.period, v.area_id, v.indicator_code, v.value, v.numerator, v.denominator, l.run_id, l.data_as_of
+SELECT l.period, v.area_id, v.indicator_code, v.value, v.numerator, v.denominator, l.run_id,
+    -- a run's time once, not on each of its rows (turning timestamps into datetimes is the cost of a page)
+    CASE WHEN row_number() OVER (PARTITION BY l.run_id) = 1 THEN l.data_as_of END
 FROM latest l JOIN indicators_indicatorvalue v ON v.run_id = l.run_id AND v.area_id = l.area_id
 {indicator_filter}
 """
@@ -59,10 +62,12 @@ def indicator_values_for_periods(
     sql = _LATEST_SQL.format(area_filter=area_filter, indicator_filter=indicator_filter)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {
-            (period, area, code): IndicatorReading(value, numerator, denominator, run_id, as_of)
-            for period, area, code, value, numerator, denominator, run_id, as_of in cursor.fetchall()
-        }
+        rows = cursor.fetchall()
+    as_of = {row[6]: row[7] for row in rows if row[7] is not None}
+    return {
+        (period, area, code): IndicatorReading(value, numerator, denominator, run_id, as_of[run_id])
+        for period, area, code, value, numerator, denominator, run_id, _ in rows
+    }
 
 
 def indicator_values_latest(
@@ -207,11 +212,20 @@ class Card:
         return self.reading.value - self.last_year.value
 
 
+@dataclass(frozen=True)
+class Cell:
+    """One value of the ranking table, formatted here: forty rows of ten cells are most of a page's work."""
+
+    indicator_code: str
+    text: str
+    alert: str  # the threshold it breaches, or ""
+
+
 @dataclass
 class RankRow:
     rank: int | None
     area: Area
-    cells: list[tuple[Indicator, IndicatorReading | None, AlertThreshold | None]]
+    cells: list[Cell]
 
 
 @dataclass
@@ -243,22 +257,27 @@ def dashboard_for(*, user: User, period: Period, area: Area, rank_by: str | None
     with the change from the same period last year, the children ranked with alerts, quarterly trends.
     A fixed number of queries whatever the number of areas."""
     key = [i for i in INDICATORS if i.key]
-    ranked = BY_CODE.get(rank_by or "") or BY_CODE["policy_compliance_rate"]
+    ranked = BY_CODE.get(rank_by or "")
+    if ranked is None or not ranked.key:
+        ranked = BY_CODE["policy_compliance_rate"]
     children = list(Area.objects.filter(parent_id=area.code).order_by("code"))
     trail = list(Area.objects.filter(code__in=set(_ancestors_and_self(area.code))).order_by("code"))
     if user.area_id:  # the breadcrumb starts at the user's own area
         low, high = code_range(user.area_id)
         trail = [a for a in trail if low <= a.code < high]
     last_year = period.same_period_last_year()
-    readings = indicator_values_for_periods(
-        periods=[period.code, last_year.code],
-        area_codes=[area.code, *(c.code for c in children)],
-        indicator_codes=[i.code for i in INDICATORS],
-    )
     quarters = quarters_up_to(period, TREND_QUARTERS)
     trend_codes = [i.code for i in INDICATORS if i.trend]
-    trend_readings = indicator_values_for_periods(
-        periods=[q.code for q in quarters], area_codes=[area.code], indicator_codes=trend_codes
+    # Two queries: this period for the area and its children; last year and the trend for the area alone.
+    readings = indicator_values_for_periods(
+        periods=[period.code],
+        area_codes=[area.code, *(c.code for c in children)],
+        indicator_codes=[i.code for i in key],
+    )
+    readings |= indicator_values_for_periods(
+        periods=[last_year.code, *(q.code for q in quarters)],
+        area_codes=[area.code],
+        indicator_codes=sorted({i.code for i in key} | set(trend_codes)),
     )
     thresholds = alert_thresholds_in_force(on=period.end)
 
@@ -276,7 +295,8 @@ def dashboard_for(*, user: User, period: Period, area: Area, rank_by: str | None
         cells = []
         for i in key:
             r = reading(period, child.code, i.code)
-            cells.append((i, r, _alert_for(thresholds, i.code, child.level, r and r.value)))
+            alert = _alert_for(thresholds, i.code, child.level, r and r.value)
+            cells.append(Cell(i.code, shown_value(r.value if r else None, i), str(alert) if alert else ""))
         rows.append(RankRow(None, child, cells))
     ranked_value = {row.area.code: (readings.get((period.code, row.area.code, ranked.code)) or None) for row in rows}
     rows.sort(
@@ -291,7 +311,7 @@ def dashboard_for(*, user: User, period: Period, area: Area, rank_by: str | None
         row.rank = n if value and value.value is not None else None
     trend = {
         code: [
-            (float(r.value) if (r := trend_readings.get((q.code, area.code, code))) and r.value is not None else None)
+            (float(r.value) if (r := readings.get((q.code, area.code, code))) and r.value is not None else None)
             for q in quarters
         ]
         for code in trend_codes

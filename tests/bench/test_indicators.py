@@ -72,3 +72,50 @@ def test_full_report_of_the_reference_county(db, bench_record):
     assert areas_in_county > 10 * areas_in_township
     assert county_statements == township_statements
     assert values > 15 * areas_in_county
+
+
+def test_dashboard_latency_on_the_reference_county(served_app, transactional_db, bench_record):
+    """DESIGN §9: dashboard pages under 20 concurrent clients on the reference county (target p95 < 200 ms)."""
+    import statistics
+    from concurrent.futures import ThreadPoolExecutor
+
+    from apps.accounts.services import user_create
+    from apps.indicators.periods import quarters_up_to
+    from tests.bench.test_pages import _opener
+
+    call_command("seed_demo", "--persons", str(PERSONS), "--seed", "1", stdout=StringIO())
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    period = finished_quarter_ytd(timezone.localdate())
+    for code in [period.code, period.same_period_last_year().code, *(q.code for q in quarters_up_to(period, 4))]:
+        indicators_compute(period=code)
+    user_create(username="bench", password="Bench-Password-1", area=Area.objects.get(code=COUNTY),
+                roles=["county_viewer"])  # fmt: skip
+    openers = [_opener(served_app, "bench", "Bench-Password-1") for _ in range(20)]
+    figures = {}
+    for name, query in (("county", ""), ("township", f"&area={TOWNSHIP_A}")):
+        url = f"{served_app}/indicators/?period={period.code}{query}"
+
+        def client(opener, url=url):
+            timings = []
+            for _ in range(25):
+                start = time.perf_counter()
+                with opener.open(url) as response:
+                    body = response.read().decode()
+                    assert response.status == 200 and 'data-testid="ranking"' in body
+                timings.append((time.perf_counter() - start) * 1000)
+            return timings
+
+        with ThreadPoolExecutor(len(openers)) as pool:
+            timings = sorted(t for ts in pool.map(client, openers) for t in ts)
+        figures[name] = {
+            "p50_ms": round(statistics.median(timings), 1),
+            "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 1),
+            "max_ms": round(timings[-1], 1),
+            "requests": len(timings),
+        }
+    # Recorded against the DESIGN §9 target (p95 < 200 ms) like tests/bench/test_pages.py; on this shared
+    # two-core machine the figure depends on what else runs, so the target is reported, not asserted.
+    bench_record(
+        "indicators_dashboard", persons=PERSONS, period=period.code, clients=len(openers), target_p95_ms=200, **figures
+    )

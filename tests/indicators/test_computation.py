@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.indicators.exports import display_value
+from apps.indicators.formatting import display_value
 from apps.indicators.models import IndicatorValue, ReportRun
 from apps.indicators.selectors import indicator_values_latest
 from apps.indicators.services import indicators_compute

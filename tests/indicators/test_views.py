@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from apps.indicators.exports import display_value
+from apps.indicators.formatting import display_value
 from apps.indicators.models import ReportRun
 from apps.indicators.services import indicators_compute, report_run_request
 from apps.registry.services import ChildData, birth_record

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import template
 
-from apps.indicators.exports import display_value
+from apps.indicators.formatting import display_value, shown_value
 
 register = template.Library()
 
@@ -10,11 +10,9 @@ register = template.Library()
 @register.filter
 def shown(value: Decimal | None, indicator=None) -> str:
     """A stored value as officials read it: rounded half-up to 2 decimals, a count as a whole number."""
-    if value is None or value == "":  # no reading (an empty lookup in a template)
+    if value == "":  # no reading (an empty lookup in a template)
         return "—"
-    if indicator is not None and getattr(indicator, "is_count", False):
-        return f"{int(value):,}"
-    return f"{display_value(value):,.2f}"
+    return shown_value(value, indicator or None)
 
 
 @register.filter
