@@ -6,6 +6,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from apps.areas.api import AreaViewSet
 from apps.imports.api import ImportJobViewSet
+from apps.indicators.api import IndicatorValueViewSet
 from apps.registry.api import (
     BirthPermitViewSet,
     BirthViewSet,
@@ -28,6 +29,7 @@ router.register("contraception", ContraceptionViewSet, basename="contraception")
 router.register("moves", MoveViewSet, basename="move")
 router.register("permits", BirthPermitViewSet, basename="permit")
 router.register("imports", ImportJobViewSet, basename="import")
+router.register("indicators/values", IndicatorValueViewSet, basename="indicator-value")
 
 
 class TokenView(ObtainAuthToken):
