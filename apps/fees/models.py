@@ -8,7 +8,6 @@ number per payment, one reversal per payment, and payments and refunds that can 
 
 from __future__ import annotations
 
-import pghistory
 import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
@@ -330,6 +329,9 @@ class InstalmentDue(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="instalment_due_positive"),
         ]
 
+    def __str__(self) -> str:
+        return f"第{self.sequence}期 {self.due_on}"
+
 
 class PaymentMethod(models.TextChoices):
     CASH = "cash", "现金"
@@ -454,3 +456,6 @@ class FeeTransfer(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(from_township=F("to_township")), name="fee_transfer_changes_township")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.transferred_on} 移交"

@@ -305,7 +305,7 @@ def test_instalment_cap_is_data(make_birth, fee_officer):
 
 def test_transfer_changes_the_home_township_and_records_the_share(make_birth, fee_officer, fee_officer_b, areas):
     case = fee_case_open(birth=make_birth(), by=fee_officer)
-    transfer = fee_case_transfer(case=case, to_township=areas[TOWNSHIP_B], reason="户籍在王口镇", by=fee_officer)
+    transfer = fee_case_transfer(case=case, to_township=areas[TOWNSHIP_B], reason="户籍在旺村镇", by=fee_officer)
     case.refresh_from_db()
     assert (transfer.from_township_id, transfer.to_township_id, transfer.share_percent) == (
         TOWNSHIP_A,
