@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import date
 
 import pytest
+from django.apps import apps
 
 from apps.areas.models import Area
 from apps.registry.services import ChildData, PersonData, birth_record, person_create
 from tests.conftest import COUNTY, TOWNSHIP_A, TOWNSHIP_B, VILLAGE_A
 from tests.registry.conftest import make_id_number
+
+
+def load_policy_data() -> None:
+    """The birth-policy rules and the example fee standard and parameters of the data migrations, again: a
+    transactional test (racing payments, the browser tests) empties every table when it ends, migration data
+    included. Idempotent."""
+    for module in (
+        "apps.registry.migrations.0002_birth_policy_rules",
+        "apps.fees.migrations.0002_example_standard_and_policy",
+    ):
+        importlib.import_module(module).load(apps, None)
+
+
+@pytest.fixture
+def policy_data(db) -> None:
+    load_policy_data()
 
 
 @pytest.fixture
@@ -28,7 +46,7 @@ def county_admin(make_user):
 
 
 @pytest.fixture
-def make_birth(areas):
+def make_birth(areas, policy_data):
     """A mother whose first child (a boy) was born in 2008 and whose later child, born ``on``, is therefore
     out of policy under the one-child rules (a rural couple may have a second only after a girl)."""
 
