@@ -107,6 +107,9 @@ def test_fee_officer_decides_collects_two_instalments_and_prints_the_receipt(pag
     expect(page.get_by_test_id("case-state")).to_have_text("已缴清")
     expect(page.get_by_test_id("collected")).to_have_text("13000.00元")
     expect(page.get_by_test_id("entry-row")).to_have_count(2)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "fees-case.png"), full_page=True)
+    notice = page.get_by_role("link", name="打印征收决定书").get_attribute("href")
 
     href = (
         page.get_by_test_id("entry-row")
@@ -120,10 +123,15 @@ def test_fee_officer_decides_collects_two_instalments_and_prints_the_receipt(pag
     expect(page.get_by_test_id("receipt-amount")).to_have_text("￥6500.00")
     expect(page.get_by_test_id("receipt-amount-words")).to_have_text("陆仟伍佰元整")
     expect(page.get_by_role("button", name="打印")).to_be_visible()
-    ARTIFACTS.mkdir(exist_ok=True)
     page.emulate_media(media="print")
     expect(page.get_by_role("button", name="打印")).to_be_hidden()  # the print CSS hides the toolbar
     page.screenshot(path=str(ARTIFACTS / "fees-receipt.png"), full_page=True)
+
+    page.goto(notice)
+    expect(page.get_by_test_id("notice-title")).to_have_text("征收社会抚养费决定书")
+    expect(page.get_by_test_id("notice-number")).to_have_text("平抚决〔2013〕8号")
+    expect(page.get_by_test_id("notice-amount")).to_have_text("13000.00")
+    page.screenshot(path=str(ARTIFACTS / "fees-notice.png"), full_page=True)
 
 
 def test_clerk_of_another_township_gets_404_on_the_case(page, birth):
