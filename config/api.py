@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import ScopedRateThrottle
 
 from apps.areas.api import AreaViewSet
+from apps.fees.api import FeeCaseViewSet, PaymentViewSet
 from apps.imports.api import ImportJobViewSet
 from apps.indicators.api import IndicatorValueViewSet
 from apps.registry.api import (
@@ -30,6 +31,8 @@ router.register("moves", MoveViewSet, basename="move")
 router.register("permits", BirthPermitViewSet, basename="permit")
 router.register("imports", ImportJobViewSet, basename="import")
 router.register("indicators/values", IndicatorValueViewSet, basename="indicator-value")
+router.register("fees/cases", FeeCaseViewSet, basename="fee-case")
+router.register("fees/payments", PaymentViewSet, basename="fee-payment")
 
 
 class TokenView(ObtainAuthToken):

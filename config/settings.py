@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "apps.registry",
     "apps.imports",
     "apps.indicators",
+    "apps.fees",
 ]
 
 MIDDLEWARE = [

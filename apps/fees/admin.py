@@ -1,0 +1,127 @@
+"""Admin: fee standards and management parameters are editable data (with import/export); cases and the
+money are read-only here, because every change to them goes through a service with its checks and audit."""
+
+from django.contrib import admin
+from import_export import resources
+from import_export.admin import ImportExportModelAdmin
+
+from apps.fees.models import (
+    FeeCase,
+    FeePolicy,
+    FeeRate,
+    FeeStandard,
+    FeeTransfer,
+    InstalmentDue,
+    InstalmentPlan,
+    Payment,
+    Refund,
+)
+
+
+class FeeRateInline(admin.TabularInline):
+    model = FeeRate
+    extra = 0
+
+
+class FeeStandardResource(resources.ModelResource):
+    class Meta:
+        model = FeeStandard
+        fields = ("id", "name", "valid_from", "valid_to", "urban_income", "rural_income", "legal_basis")
+
+
+@admin.register(FeeStandard)
+class FeeStandardAdmin(ImportExportModelAdmin):
+    resource_classes = [FeeStandardResource]
+    list_display = ("name", "valid_from", "valid_to", "urban_income", "rural_income")
+    inlines = [FeeRateInline]
+
+
+class FeePolicyResource(resources.ModelResource):
+    class Meta:
+        model = FeePolicy
+        fields = (
+            "id",
+            "valid_from",
+            "valid_to",
+            "finding_share_percent",
+            "enforcement_after_days",
+            "max_instalment_months",
+            "source",
+        )
+
+
+@admin.register(FeePolicy)
+class FeePolicyAdmin(ImportExportModelAdmin):
+    resource_classes = [FeePolicyResource]
+    list_display = (
+        "valid_from",
+        "valid_to",
+        "finding_share_percent",
+        "enforcement_after_days",
+        "max_instalment_months",
+    )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FeeCase)
+class FeeCaseAdmin(ReadOnlyAdmin):
+    list_display = (
+        "decision_number",
+        "mother",
+        "village",
+        "home_township",
+        "state",
+        "decided_amount",
+        "collected_amount",
+    )
+    list_filter = ("state", "category")
+    list_select_related = ("mother", "village", "home_township")
+    search_fields = ("decision_number",)
+
+
+class InstalmentDueInline(admin.TabularInline):
+    model = InstalmentDue
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InstalmentPlan)
+class InstalmentPlanAdmin(ReadOnlyAdmin):
+    list_display = ("case", "application_number", "approval_number", "months", "first_due_on")
+    inlines = [InstalmentDueInline]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ("receipt_number", "case", "kind", "amount", "paid_on", "method")
+    list_filter = ("kind", "method")
+    search_fields = ("receipt_number",)
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ("voucher_number", "case", "amount", "refunded_on")
+    search_fields = ("voucher_number",)
+
+
+@admin.register(FeeTransfer)
+class FeeTransferAdmin(ReadOnlyAdmin):
+    list_display = ("case", "from_township", "to_township", "share_percent", "transferred_on")

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class FeesConfig(AppConfig):
+    name = "apps.fees"
+    label = "fees"
+    verbose_name = "社会抚养费"
+
+    def ready(self) -> None:
+        from apps.core.navigation import NavItem, nav_register
+
+        readers = ("fee_officer", "county_admin", "county_viewer")
+        nav_register(NavItem("社会抚养费", "fees:case_list", roles=readers, order=40))
+        nav_register(NavItem("征收台账", "fees:ledger", roles=readers, order=41))

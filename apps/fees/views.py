@@ -1,0 +1,303 @@
+"""Pages of the fee app for township fee officers (county admins act too; county viewers read).
+
+Thin views: reads go through ``selectors`` (a case outside the user's area is a 404), each write calls one
+service; a ``RuleViolation`` is shown beside its field, a ``PermissionDenied`` is a 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.accounts.models import Role
+from apps.core.areacodes import contains
+from apps.core.audit import history_for
+from apps.core.errors import RuleViolation
+from apps.core.privacy import mask_id_number
+from apps.fees import selectors, services
+from apps.fees.forms import (
+    CaseFilterForm,
+    DecisionForm,
+    InstalmentForm,
+    LedgerForm,
+    PaymentForm,
+    ReasonForm,
+    RefundForm,
+    ReversalForm,
+    TransferForm,
+)
+from apps.fees.models import FeeCase, FeeCaseState, Payment, PaymentKind
+from apps.fees.printing import amount_in_words
+from apps.registry.models import Birth
+
+PAGE_SIZE = 50
+
+
+def _acts_on(user, case: FeeCase, roles=services.OFFICER_ROLES) -> bool:
+    """Whether the page offers the actions (the services check again, whatever the page shows)."""
+    if not user.has_role(*roles):
+        return False
+    if user.is_superuser and not user.area_id:
+        return True
+    return bool(user.area_id) and contains(user.area_id, case.home_township_id)
+
+
+def _case_or_404(request, pk: int) -> FeeCase:
+    try:
+        return selectors.fee_case_get_visible(user=request.user, pk=pk)
+    except FeeCase.DoesNotExist:
+        raise Http404("未找到该案件，或不在您的管辖范围内") from None
+
+
+def _payment_or_404(request, pk: int) -> Payment:
+    try:
+        return selectors.payment_get_visible(user=request.user, pk=pk)
+    except Payment.DoesNotExist:
+        raise Http404("未找到该票据，或不在您的管辖范围内") from None
+
+
+def _id_shown(user, number: str | None) -> str:
+    return (number if user.may_see_full_ids else mask_id_number(number)) or "（无）"
+
+
+# --- lists ------------------------------------------------------------------------------------------
+
+
+@login_required
+def case_list(request):
+    form = CaseFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    cases = selectors.fee_cases_visible_to(user=request.user, state=filters.get("state", ""), q=filters.get("q", ""))
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    awaiting = None
+    if request.user.has_role(*services.OFFICER_ROLES):
+        awaiting = selectors.births_awaiting_case(user=request.user)[:PAGE_SIZE]
+    return render(request, "fees/case_list.html", {"form": form, "page": page, "awaiting": awaiting})
+
+
+@login_required
+def enforcement_list(request):
+    today = timezone.localdate()
+    try:
+        cases = list(selectors.enforcement_referrals(user=request.user, today=today))
+        days = selectors.fee_policy_on(day=today).enforcement_after_days
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+        cases, days = [], None
+    return render(request, "fees/enforcement_list.html", {"cases": cases, "days": days, "today": today})
+
+
+@login_required
+def ledger(request):
+    form = LedgerForm(request.GET or None)
+    rows, total = [], None
+    if not request.GET:
+        form = LedgerForm({})
+    if form.is_valid():
+        rows = selectors.township_ledger(
+            user=request.user, start=form.cleaned_data["start"], end=form.cleaned_data["end"]
+        )
+        total = selectors.ledger_total(rows=rows)
+    return render(request, "fees/ledger.html", {"form": form, "rows": rows, "total": total})
+
+
+# --- a case -----------------------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def case_open(request, birth_pk: int):
+    try:
+        birth = Birth.objects.visible_to(request.user).get(pk=birth_pk)
+    except Birth.DoesNotExist:
+        raise Http404("未找到该出生登记，或不在您的管辖范围内") from None
+    try:
+        case = services.fee_case_open(birth=birth, by=request.user)
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+        return redirect("fees:case_list")
+    messages.success(request, f"已立案：应征额{case.range_min:,.2f}元至{case.range_max:,.2f}元")
+    return redirect(case)
+
+
+@login_required
+def case_detail(request, pk: int):
+    case = _case_or_404(request, pk)
+    plan = getattr(case, "instalment_plan", None)
+    context = {
+        "case": case,
+        "mother_id": _id_shown(request.user, case.mother.id_number),
+        "father_id": _id_shown(request.user, case.father.id_number) if case.father else "",
+        "entries": selectors.fee_case_entries(case=case),
+        "plan": plan,
+        "dues": list(plan.dues.all()) if plan else [],
+        "transfers": list(case.transfers.select_related("from_township", "to_township")),
+        "history": history_for(obj=case, user=request.user),
+        "can_act": _acts_on(request.user, case),
+        "can_county": _acts_on(request.user, case, roles=(Role.COUNTY_ADMIN,)),
+        "S": FeeCaseState,
+        "payable": case.state in services.PAYABLE_STATES,
+    }
+    return render(request, "fees/case_detail.html", context)
+
+
+def _case_form_view(
+    request,
+    pk: int,
+    *,
+    form_class,
+    title: str,
+    call: Callable[[FeeCase, dict], object],
+    done: Callable[[object], str],
+    form_kwargs: dict | None = None,
+):
+    case = _case_or_404(request, pk)
+    kwargs = {"user": request.user, **(form_kwargs or {})}
+    if form_class is TransferForm:
+        kwargs["case"] = case
+    form = form_class(request.POST if request.method == "POST" else None, **kwargs)
+    if form.is_valid():
+        try:
+            result = call(case, form.cleaned_data)
+        except RuleViolation as exc:
+            form.add_violation(exc)
+        else:
+            messages.success(request, done(result))
+            return redirect(case)
+    return render(request, "fees/form.html", {"form": form, "title": title, "case": case})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_decide(request, pk: int):
+    def call(case, d):
+        return services.fee_case_decide(case=case, by=request.user, **d)
+
+    return _case_form_view(
+        request, pk, form_class=DecisionForm, title="作出征收决定", call=call,
+        done=lambda c: f"已作出征收决定 {c.decision_number}，征收{c.decided_amount:,.2f}元",
+    )  # fmt: skip
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_instalments(request, pk: int):
+    def call(case, d):
+        return services.fee_case_instalments_grant(case=case, by=request.user, **d)
+
+    return _case_form_view(
+        request, pk, form_class=InstalmentForm, title="登记分期缴纳", call=call,
+        done=lambda p: f"已登记分期缴纳：{p.months}期",
+    )  # fmt: skip
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def payment_create(request, pk: int):
+    def call(case, d):
+        return services.payment_record(case=case, by=request.user, **d)
+
+    return _case_form_view(
+        request, pk, form_class=PaymentForm, title="登记缴款", call=call,
+        done=lambda p: f"已收款{p.amount:,.2f}元，票据号{p.receipt_number}",
+    )  # fmt: skip
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def refund_create(request, pk: int):
+    def call(case, d):
+        return services.refund_record(case=case, by=request.user, **d)
+
+    return _case_form_view(
+        request, pk, form_class=RefundForm, title="办理退款", call=call,
+        done=lambda r: f"已退款{r.amount:,.2f}元，凭证号{r.voucher_number}",
+    )  # fmt: skip
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_transfer(request, pk: int):
+    def call(case, d):
+        return services.fee_case_transfer(case=case, by=request.user, **d)
+
+    return _case_form_view(
+        request, pk, form_class=TransferForm, title="移交案件", call=call,
+        done=lambda t: f"已移交{t.to_township.name}，发现地分成{t.share_percent}%",
+    )  # fmt: skip
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_refer(request, pk: int):
+    def call(case, d):
+        return services.fee_case_refer_enforcement(case=case, by=request.user, **d)
+
+    return _case_form_view(
+        request, pk, form_class=ReasonForm, title="移送强制执行", call=call, done=lambda c: "已移送强制执行"
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_withdraw(request, pk: int):
+    def call(case, d):
+        return services.fee_case_withdraw(case=case, by=request.user, **d)
+
+    return _case_form_view(request, pk, form_class=ReasonForm, title="撤销案件", call=call, done=lambda c: "案件已撤销")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def payment_reverse(request, pk: int):
+    payment = _payment_or_404(request, pk)
+    if payment.kind != PaymentKind.PAYMENT:
+        raise Http404("冲正记录不能再冲正")
+    form = ReversalForm(request.POST if request.method == "POST" else None, user=request.user)
+    if form.is_valid():
+        try:
+            services.payment_reverse(payment=payment, by=request.user, **form.cleaned_data)
+        except RuleViolation as exc:
+            form.add_violation(exc)
+        else:
+            messages.success(request, f"已冲正票据{payment.receipt_number}")
+            return redirect(payment.case)
+    title = f"冲正缴款 {payment.receipt_number}（{payment.amount:,.2f}元）"
+    return render(request, "fees/form.html", {"form": form, "title": title, "case": payment.case})
+
+
+# --- printed documents ------------------------------------------------------------------------------
+
+
+@login_required
+def decision_notice(request, pk: int):
+    case = _case_or_404(request, pk)
+    if case.decided_amount is None:
+        raise Http404("尚未作出征收决定")
+    context = {
+        "case": case,
+        "mother_id": _id_shown(request.user, case.mother.id_number),
+        "father_id": _id_shown(request.user, case.father.id_number) if case.father else "",
+        "amount_words": amount_in_words(case.decided_amount),
+    }
+    return render(request, "fees/print_notice.html", context)
+
+
+@login_required
+def receipt(request, pk: int):
+    payment = _payment_or_404(request, pk)
+    case = payment.case
+    context = {
+        "payment": payment,
+        "case": case,
+        "payer_id": _id_shown(request.user, case.mother.id_number),
+        "amount_words": amount_in_words(payment.amount),
+    }
+    return render(request, "fees/print_receipt.html", context)

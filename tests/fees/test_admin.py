@@ -1,0 +1,34 @@
+"""The admin edits fee standards and parameters (data); cases and money are read-only there."""
+
+from datetime import date
+from decimal import Decimal
+
+from apps.fees.models import FeeStandard
+from apps.fees.services import fee_case_decide, fee_case_open, payment_record
+from tests.conftest import COUNTY
+
+
+def test_standards_are_editable_and_the_money_is_read_only(client, make_user, make_birth, fee_officer):
+    admin_user = make_user("root", COUNTY, "county_admin", is_staff=True)
+    admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    case = fee_case_open(birth=make_birth(), by=fee_officer)
+    fee_case_decide(
+        case=case, decision_number="平抚决1号", decided_on=date(2013, 1, 10), amount=Decimal("13000"),
+        due_on=date(2013, 2, 10), by=fee_officer,
+    )  # fmt: skip
+    payment = payment_record(
+        case=case, receipt_number="No.1", amount=Decimal("100"), paid_on=date(2013, 1, 15), method="cash",
+        by=fee_officer,
+    )  # fmt: skip
+    standard = FeeStandard.objects.get()
+    assert client.get(f"/admin/fees/feestandard/{standard.pk}/change/").status_code == 200
+    for path in ("/admin/fees/feepolicy/", "/admin/fees/feecase/", "/admin/fees/payment/",
+                 f"/admin/fees/payment/{payment.pk}/change/", f"/admin/fees/feecase/{case.pk}/change/"):  # fmt: skip
+        assert client.get(path).status_code == 200, path
+    assert client.get("/admin/fees/payment/add/").status_code == 403
+    assert client.post(f"/admin/fees/payment/{payment.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.post(f"/admin/fees/payment/{payment.pk}/change/", {"amount": "1"}).status_code == 403
+    payment.refresh_from_db()
+    assert payment.amount == Decimal("100.00")
