@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -88,8 +89,16 @@ def kill():
     return kill
 
 
+def load_fixture_programmes() -> None:
+    """The data migration's example programmes (idempotent): a transactional test before this one flushed them."""
+    from django.apps import apps
+
+    importlib.import_module("apps.subsidies.migrations.0002_fixture_programmes").load(apps, None)
+
+
 @pytest.fixture
 def programme(db):
+    load_fixture_programmes()
     return lambda code: Programme.objects.get(code=code)
 
 
