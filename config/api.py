@@ -16,6 +16,7 @@ from apps.registry.api import (
     MoveViewSet,
     PersonViewSet,
 )
+from apps.subsidies.api import PaymentBatchViewSet, ProgrammeViewSet, RosterViewSet
 
 router = DefaultRouter()
 router.register("areas", AreaViewSet, basename="area")
@@ -28,6 +29,9 @@ router.register("contraception", ContraceptionViewSet, basename="contraception")
 router.register("moves", MoveViewSet, basename="move")
 router.register("permits", BirthPermitViewSet, basename="permit")
 router.register("imports", ImportJobViewSet, basename="import")
+router.register("subsidies/programmes", ProgrammeViewSet, basename="subsidy-programme")
+router.register("subsidies/rosters", RosterViewSet, basename="subsidy-roster")
+router.register("subsidies/batches", PaymentBatchViewSet, basename="subsidy-batch")
 
 
 class TokenView(ObtainAuthToken):
