@@ -330,6 +330,7 @@ WHERE r.programme_id = %(programme)s AND r.township_id = %(township)s AND r.stat
       WHERE q.person_id = e.person_id AND q.programme_id = r.programme_id AND q.period = r.period
         AND q.status <> 'failed'
   )
+ORDER BY e.village_id, e.person_id, r.period_start
 """
 
 
