@@ -1,8 +1,10 @@
 """Admin: programmes and their dated rules are configuration (editable); rosters and payments are read-only
 here, because they change only through the workflow services."""
 
+from django import forms
 from django.contrib import admin
 
+from apps.core.errors import RuleViolation
 from apps.subsidies.models import (
     BankAccount,
     DisabilityRecord,
@@ -12,6 +14,22 @@ from apps.subsidies.models import (
     ProgrammeRule,
     Roster,
 )
+from apps.subsidies.services import disability_check, disability_record
+
+
+class DisabilityRecordForm(forms.ModelForm):
+    class Meta:
+        model = DisabilityRecord
+        fields = ("person", "certificate_number", "grade", "recognised_on")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("person") and data.get("grade") and data.get("recognised_on"):
+            try:
+                disability_check(person=data["person"], grade=data["grade"], recognised_on=data["recognised_on"])
+            except RuleViolation as exc:
+                raise forms.ValidationError(exc.message) from None
+        return data
 
 
 class ProgrammeRuleInline(admin.StackedInline):
@@ -68,5 +86,24 @@ class BankAccountAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DisabilityRecord)
-class DisabilityRecordAdmin(ReadOnlyAdmin):
+class DisabilityRecordAdmin(admin.ModelAdmin):
+    """独生子女伤残登记 entered by staff from the certificate (the registry has no disability field)."""
+
     list_display = ("person", "grade", "recognised_on")
+    raw_id_fields = ("person",)
+    fields = ("person", "certificate_number", "grade", "recognised_on")
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None
+
+    form = DisabilityRecordForm
+
+    def save_model(self, request, obj, form, change):
+        saved = disability_record(
+            person=obj.person,
+            certificate_number=obj.certificate_number,
+            grade=obj.grade,
+            recognised_on=obj.recognised_on,
+            by=request.user,
+        )
+        obj.pk = saved.pk

@@ -15,7 +15,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 
-from apps.core.areacodes import township_of
+from apps.core.areacodes import CodeLevel, level_of, township_of
 from apps.core.privacy import mask_id_number
 from apps.core.scoping import AreaScopedQuerySet
 from apps.registry.models import tracked
@@ -156,7 +156,13 @@ class TownshipScopedQuerySet(AreaScopedQuerySet):
     """Rows located at a township: its users, the county's, and the clerks of its villages see them."""
 
     def visible_to(self, user):
-        if user and user.is_authenticated and user.is_active and user.area_id and len(user.area_id.rstrip("0")) > 9:
+        if (
+            user
+            and user.is_authenticated
+            and user.is_active
+            and user.area_id
+            and level_of(user.area_id) == CodeLevel.VILLAGE
+        ):
             return self.filter(**{self._scope_field(): township_of(user.area_id)})
         return super().visible_to(user)
 

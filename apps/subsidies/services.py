@@ -237,6 +237,13 @@ def roster_return(*, roster: Roster, by: User, comment: str) -> Roster:
 # --- programme-side records ---------------------------------------------------------------------------
 
 
+def disability_check(*, person: Person, grade: int, recognised_on: date) -> None:
+    if grade not in (1, 2, 3, 4):
+        raise RuleViolation("伤残等级应为一至四级", field="grade")
+    if recognised_on > _today() or recognised_on < person.birth_date:
+        raise RuleViolation("认定日期应在出生日期之后、今天之前", field="recognised_on")
+
+
 @transaction.atomic
 def disability_record(
     *, person: Person, certificate_number: str, grade: int, recognised_on: date, by: User | None
@@ -244,10 +251,7 @@ def disability_record(
     """独生子女伤残登记 (the registry has no disability field): entered by staff from the certificate."""
     if by is not None:
         _require_area(by, person.village_id)
-    if grade not in (1, 2, 3, 4):
-        raise RuleViolation("伤残等级应为一至四级", field="grade")
-    if recognised_on > _today() or recognised_on < person.birth_date:
-        raise RuleViolation("认定日期应在出生日期之后、今天之前", field="recognised_on")
+    disability_check(person=person, grade=grade, recognised_on=recognised_on)
     with _context(by, reason="伤残登记"):
         return DisabilityRecord.objects.create(
             person=person,
@@ -324,6 +328,7 @@ JOIN subsidies_bankaccount a ON a.person_id = e.payee_id AND a.is_active
 WHERE r.programme_id = %(programme)s AND r.township_id = %(township)s AND r.status = 'approved'
   AND r.period_start <= %(period_start)s
   AND r.approved_on + r.notice_days <= %(today)s
+  AND r.approved_by_id <> %(by)s
   AND e.change <> 'leaving'
   AND NOT EXISTS (
       SELECT 1 FROM subsidies_payment q
@@ -366,6 +371,7 @@ def batch_create(*, roster: Roster, by: User) -> PaymentBatch:
                         "township": roster.township_id,
                         "period_start": roster.period_start,
                         "today": today,
+                        "by": by.pk,
                     },
                 )
                 created = cursor.rowcount
