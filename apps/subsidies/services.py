@@ -37,11 +37,12 @@ from apps.subsidies.models import (
     Programme,
     ProgrammeRule,
     Roster,
+    RosterEntry,
     RosterStatus,
     RosterStep,
     StepKind,
 )
-from apps.subsidies.periods import period_parse, period_previous
+from apps.subsidies.periods import Period, period_parse, period_previous
 
 
 def _today() -> date:
@@ -82,13 +83,18 @@ def rules_in_force(*, programme: Programme, on: date) -> list[ProgrammeRule]:
 # --- eligibility and rosters --------------------------------------------------------------------------
 
 
-@transaction.atomic
-def rosters_generate(*, programme: Programme, period: str, by: User | None, county: str | None = None) -> int:
-    """资格认定: evaluates the programme over the whole county for ``period`` and (re)fills the draft roster
-    of every township in one ``INSERT … SELECT``. Returns the number of roster entries written.
+@dataclass(frozen=True)
+class _Plan:
+    period: Period
+    previous: Period
+    ref: date
+    rules: list[ProgrammeRule]
+    low: str
+    high: str
 
-    Refused once any township's roster of the period has been submitted: a roster under review is not
-    silently rewritten (return it first)."""
+
+def _generation_plan(*, programme: Programme, period: str, by: User | None, county: str | None) -> _Plan:
+    """The checks before an evaluation (who, which period, which rules, nothing under review yet)."""
     if by is not None:
         _require(by, Role.SUBSIDY_REVIEWER, Role.SUBSIDY_APPROVER, Role.COUNTY_ADMIN, message="您没有生成名册的权限")
         if not by.is_superuser and _level(by) != AreaLevel.COUNTY:
@@ -99,19 +105,44 @@ def rosters_generate(*, programme: Programme, period: str, by: User | None, coun
     if not programme.is_active:
         raise RuleViolation("该项目已停用", field="programme")
     p = period_parse(period, kind=programme.period_kind)
-    previous = period_previous(p, kind=programme.period_kind)
     ref = reference_date(programme=programme, start=p.start, end=p.end)
     rules = rules_in_force(programme=programme, on=ref)
-    sql = roster_fill_sql(rules=rules, subject=programme.subject)
+    if not rules:
+        raise RuleViolation("该期间没有有效的资格规则", field="period", code="no_rules")
     low, high = code_range(county)
-
-    rosters = Roster.objects.filter(programme=programme, period=p.code, township_id__gte=low, township_id__lt=high)
-    if rosters.exclude(status=RosterStatus.DRAFT).exists():
+    locked = Roster.objects.filter(programme=programme, period=p.code, township_id__gte=low, township_id__lt=high)
+    if locked.exclude(status=RosterStatus.DRAFT).exists():
         raise RuleViolation("本期名册已上报或审核，不能重新生成；如需更正请先退回", field="period", code="locked")
+    return _Plan(p, period_previous(p, kind=programme.period_kind), ref, rules, low, high)
+
+
+def rosters_generate_request(*, programme: Programme, period: str, by: User) -> str:
+    """Checks the request now (the user sees a refusal at once) and evaluates the county in the background
+    (``subsidies.generate_rosters``) once this transaction commits. Returns the normalised period code."""
+    plan = _generation_plan(programme=programme, period=period, by=by, county=None)
+
+    def send() -> None:
+        from apps.subsidies.tasks import generate_rosters
+
+        generate_rosters.delay(programme.pk, plan.period.code, by.pk)
+
+    transaction.on_commit(send)
+    return plan.period.code
+
+
+@transaction.atomic
+def rosters_generate(*, programme: Programme, period: str, by: User | None, county: str | None = None) -> int:
+    """资格认定: evaluates the programme over the whole county for ``period`` and (re)fills the draft roster
+    of every township in one ``INSERT … SELECT``. Returns the number of roster entries written.
+
+    Refused once any township's roster of the period has been submitted: a roster under review is not
+    silently rewritten (return it first). Idempotent: running it again rewrites the same draft rosters."""
+    plan = _generation_plan(programme=programme, period=period, by=by, county=county)
+    p, low, high = plan.period, plan.low, plan.high
+    sql = roster_fill_sql(rules=plan.rules, subject=programme.subject)
+    rosters = Roster.objects.filter(programme=programme, period=p.code, township_id__gte=low, township_id__lt=high)
     with _context(by, reason=f"资格认定 {programme.code} {p.code}"):
         RosterStep.objects.filter(roster__in=rosters, superseded=False).update(superseded=True)
-        from apps.subsidies.models import RosterEntry
-
         RosterEntry.objects.filter(roster__in=rosters).delete()
         now = timezone.now()
         with connection.cursor() as cursor:
@@ -128,12 +159,12 @@ def rosters_generate(*, programme: Programme, period: str, by: User | None, coun
             cursor.execute(
                 sql,
                 {
-                    "ref": ref,
+                    "ref": plan.ref,
                     "low": low,
                     "high": high,
                     "programme": programme.pk,
                     "period": p.code,
-                    "previous": previous.code,
+                    "previous": plan.previous.code,
                 },
             )
             return cursor.rowcount

@@ -65,15 +65,16 @@ def roster_generate_view(request):
     if not form.is_valid():
         messages.error(request, "请选择项目并填写期间")
         return redirect("subsidies:roster_list")
+    programme = form.cleaned_data["programme"]
     try:
-        written = services.rosters_generate(
-            programme=form.cleaned_data["programme"], period=form.cleaned_data["period"], by=request.user
+        period = services.rosters_generate_request(
+            programme=programme, period=form.cleaned_data["period"], by=request.user
         )
     except RuleViolation as exc:
         messages.error(request, exc.message)
     else:
         messages.success(
-            request, f"已生成{form.cleaned_data['programme'].name}{form.cleaned_data['period']}名册，共{written}人次"
+            request, f"已开始{programme.name}{period}资格认定（后台计算全县，约需一分钟内），完成后名册显示在下方"
         )
     query = urlencode({"period": (request.POST.get("period") or "")[:8]})
     return redirect(f"{reverse('subsidies:roster_list')}?{query}")

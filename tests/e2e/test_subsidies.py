@@ -35,7 +35,7 @@ def _card(prefix: str) -> str:
 
 
 @pytest.fixture
-def county(transactional_db):
+def county(transactional_db, celery_worker):
     areas_load_csv(text=AREAS_CSV.read_text(encoding="utf-8"))
     load_fixture_programmes()
     area = {a.code: a for a in Area.objects.all()}
@@ -89,7 +89,15 @@ def test_a_roster_walks_from_submission_to_a_reconciled_batch(page, county, tmp_
     page.get_by_label("项目", exact=True).first.select_option(label="农村部分计划生育家庭奖励扶助（按年）")
     page.get_by_label("期间", exact=True).first.fill("2025")
     page.get_by_role("button", name="资格认定并生成名册").click()
-    expect(page.get_by_role("alert")).to_contain_text("已生成农村部分计划生育家庭奖励扶助2025名册，共2人次")
+    expect(page.get_by_role("alert")).to_contain_text("已开始农村部分计划生育家庭奖励扶助2025资格认定")
+    # The Celery worker evaluates the county; the roster appears when it is done.
+    rows = page.get_by_test_id("roster-row").filter(has_text="平舒镇")
+    for _ in range(60):
+        if rows.count():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    expect(rows).to_contain_text("待村级上报")
 
     # The village clerk registers each parent's own card (a mistyped number is refused) and submits.
     _sign_in(page, "cun")
