@@ -18,6 +18,7 @@ from apps.registry.api import (
     MoveViewSet,
     PersonViewSet,
 )
+from apps.subsidies.api import PaymentBatchViewSet, ProgrammeViewSet, RosterViewSet
 
 router = DefaultRouter()
 router.register("areas", AreaViewSet, basename="area")
@@ -33,6 +34,9 @@ router.register("imports", ImportJobViewSet, basename="import")
 router.register("indicators/values", IndicatorValueViewSet, basename="indicator-value")
 router.register("fees/cases", FeeCaseViewSet, basename="fee-case")
 router.register("fees/payments", PaymentViewSet, basename="fee-payment")
+router.register("subsidies/programmes", ProgrammeViewSet, basename="subsidy-programme")
+router.register("subsidies/rosters", RosterViewSet, basename="subsidy-roster")
+router.register("subsidies/batches", PaymentBatchViewSet, basename="subsidy-batch")
 
 
 class TokenView(ObtainAuthToken):

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "apps.imports",
     "apps.indicators",
     "apps.fees",
+    "apps.subsidies",
 ]
 
 MIDDLEWARE = [

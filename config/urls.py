@@ -20,6 +20,7 @@ urlpatterns = [
     path("imports/", include("apps.imports.urls")),
     path("indicators/", include("apps.indicators.urls")),
     path("fees/", include("apps.fees.urls")),
+    path("subsidies/", include("apps.subsidies.urls")),
     path("", include("apps.core.urls")),
     path("", include("apps.accounts.urls")),
 ]

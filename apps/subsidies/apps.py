@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+
+
+class SubsidiesConfig(AppConfig):
+    name = "apps.subsidies"
+    label = "subsidies"
+    verbose_name = "奖励扶助"
+
+    def ready(self) -> None:
+        from apps.core.navigation import NavItem, nav_register
+
+        roles = ("village_clerk", "subsidy_reviewer", "subsidy_approver", "county_admin", "county_viewer")
+        nav_register(NavItem("奖扶名册", "subsidies:roster_list", roles=roles, order=60))
+        nav_register(
+            NavItem(
+                "发放批次",
+                "subsidies:batch_list",
+                roles=("subsidy_reviewer", "subsidy_approver", "county_admin"),
+                order=61,
+            )
+        )

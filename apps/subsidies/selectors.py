@@ -1,0 +1,140 @@
+"""Reads of the subsidy app, always area-scoped, and the indicator source ``subsidy_payment_by_village``."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+
+from apps.accounts.models import User
+from apps.subsidies.models import (
+    BankAccount,
+    Payment,
+    PaymentBatch,
+    Programme,
+    Roster,
+    RosterEntry,
+    RosterStep,
+)
+
+
+def programmes_list() -> QuerySet[Programme]:
+    """Programmes are county-wide configuration (not located): every signed-in user may read them."""
+    return Programme.objects.prefetch_related("rules").order_by("code")
+
+
+def rosters_visible_to(*, user: User, programme: str = "", period: str = "", status: str = "") -> QuerySet[Roster]:
+    qs = Roster.objects.visible_to(user).select_related("programme", "township")
+    if programme:
+        qs = qs.filter(programme__code=programme)
+    if period:
+        qs = qs.filter(period=period.strip().upper())
+    if status:
+        qs = qs.filter(status=status)
+    entries = RosterEntry.objects.visible_to(user).filter(roster=OuterRef("pk"))
+    return qs.annotate(
+        beneficiaries=Subquery(
+            entries.exclude(change="leaving").values("roster").annotate(n=Count("id")).values("n")[:1]
+        ),
+        amount_due=Subquery(entries.values("roster").annotate(s=Sum("amount")).values("s")[:1]),
+    ).order_by("-period_start", "programme__code", "township_id")
+
+
+def roster_get_visible(*, user: User, pk: int) -> Roster:
+    return Roster.objects.visible_to(user).select_related("programme", "township", "approved_by").get(pk=pk)
+
+
+def roster_entries(*, roster: Roster, user: User, change: str = "", village: str = "") -> QuerySet[RosterEntry]:
+    """The entries the user may see (a village clerk: the own village), with the payee's active account."""
+    qs = RosterEntry.objects.visible_to(user).filter(roster=roster).select_related("person", "payee", "village")
+    if change:
+        qs = qs.filter(change=change)
+    if village:
+        qs = qs.within(village)
+    account = BankAccount.objects.filter(person=OuterRef("payee_id"), is_active=True)
+    return qs.annotate(
+        account_number=Subquery(account.values("account_number")[:1]),
+        account_bank=Subquery(account.values("bank_name")[:1]),
+    ).order_by("village_id", "change", "person__name", "id")
+
+
+def roster_summary(*, roster: Roster, user: User) -> dict:
+    """Counts and amounts by change (新增/继续/退出) in one GROUP BY, over what the user may see."""
+    rows = (
+        RosterEntry.objects.visible_to(user)
+        .filter(roster=roster)
+        .values("change")
+        .annotate(n=Count("id"), amount=Sum("amount"))
+    )
+    out = {"new": 0, "continuing": 0, "leaving": 0, "amount": Decimal("0.00")}
+    for row in rows:
+        out[row["change"]] = row["n"]
+        out["amount"] += row["amount"] or 0
+    out["beneficiaries"] = out["new"] + out["continuing"]
+    return out
+
+
+def roster_steps(*, roster: Roster) -> QuerySet[RosterStep]:
+    return roster.steps.select_related("by", "village").order_by("at", "id")
+
+
+def roster_villages_pending(*, roster: Roster) -> list[str]:
+    """Village codes with beneficiaries in the roster that have not submitted yet."""
+    submitted = RosterStep.objects.filter(roster=roster, kind="village_submit", superseded=False).values("village_id")
+    return list(
+        roster.entries.exclude(village_id__in=submitted).values_list("village_id", flat=True).distinct().order_by()
+    )
+
+
+def batches_visible_to(*, user: User) -> QuerySet[PaymentBatch]:
+    return (
+        PaymentBatch.objects.visible_to(user)
+        .select_related("roster__programme", "township", "created_by")
+        .annotate(
+            payment_count=Count("payments"),
+            total=Sum("payments__amount"),
+            paid=Sum("payments__amount", filter=Q(payments__status="paid")),
+            failed_count=Count("payments", filter=Q(payments__status="failed")),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def batch_get_visible(*, user: User, pk: int) -> PaymentBatch:
+    return (
+        PaymentBatch.objects.visible_to(user).select_related("roster__programme", "township", "created_by").get(pk=pk)
+    )
+
+
+def batch_payments(*, batch: PaymentBatch, user: User) -> QuerySet[Payment]:
+    return (
+        Payment.objects.visible_to(user)
+        .filter(batch=batch)
+        .select_related("person", "payee", "account", "village")
+        .order_by("id")
+    )
+
+
+def subsidy_payment_by_village(*, start: date, end: date) -> list[tuple[str, Decimal, Decimal]]:
+    """奖励扶助资金兑现率 source (DESIGN §6): per village of the beneficiary, the amount paid and the amount due
+    for roster periods within [start, end]. Due is every beneficiary (new or continuing) of a county-approved
+    roster; paid is the amount of its payments the bank confirmed. One set-based query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT e.village_id,
+                   COALESCE(sum(pd.amount), 0)::numeric(14, 2) AS paid,
+                   sum(e.amount)::numeric(14, 2) AS due
+            FROM subsidies_rosterentry e
+            JOIN subsidies_roster r ON r.id = e.roster_id
+            LEFT JOIN subsidies_payment pd ON pd.entry_id = e.id AND pd.status = 'paid'
+            WHERE r.status = 'approved' AND e.change <> 'leaving'
+              AND r.period_start >= %s AND r.period_end <= %s
+            GROUP BY e.village_id
+            ORDER BY e.village_id
+            """,
+            [start, end],
+        )
+        return [(code, Decimal(paid), Decimal(due)) for code, paid, due in cursor.fetchall()]

@@ -1,0 +1,591 @@
+"""Writes of the subsidy app: roster generation, the review workflow, bank accounts, batches, bank returns.
+
+Every write runs in a transaction under ``pghistory.context`` (user, reason) so the audit trail says who did
+it and why. Rules that must never break are database constraints (models.py); the workflow's permissions
+(who may submit, review, approve, pay) are checked here and raise ``RuleViolation``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+import pghistory
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+from stdnum import luhn
+
+from apps.accounts.models import Role, User
+from apps.areas.models import Area, AreaLevel
+from apps.core.areacodes import code_range, contains, county_of
+from apps.core.errors import RuleViolation
+from apps.registry.models import Person
+from apps.subsidies.eligibility import reference_date, roster_fill_sql
+from apps.subsidies.models import (
+    AccountKind,
+    BankAccount,
+    BatchStatus,
+    DisabilityRecord,
+    Payment,
+    PaymentBatch,
+    PaymentStatus,
+    Programme,
+    ProgrammeRule,
+    Roster,
+    RosterEntry,
+    RosterStatus,
+    RosterStep,
+    StepKind,
+)
+from apps.subsidies.periods import Period, period_parse, period_previous
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _context(by: User | None, **extra):
+    values = {k: v for k, v in extra.items() if v}
+    if by is not None:
+        values["user"] = by.pk
+    return pghistory.context(**values)
+
+
+def _require(by: User, *roles: str, message: str) -> None:
+    if by is None or not by.is_authenticated or not by.has_role(*roles):
+        raise RuleViolation(message, code="forbidden")
+
+
+def _require_area(by: User, code: str) -> None:
+    if by.is_superuser and not by.area_id:
+        return
+    if not by.area_id or not contains(by.area_id, code):
+        raise RuleViolation("该名册不在您的管辖范围内", code="out_of_scope")
+
+
+def _level(user: User) -> str | None:
+    return user.area.level if user.area_id else None
+
+
+def rules_in_force(*, programme: Programme, on: date) -> list[ProgrammeRule]:
+    return list(
+        programme.rules.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on), valid_from__lte=on).order_by(
+            "priority", "id"
+        )
+    )
+
+
+# --- eligibility and rosters --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Plan:
+    period: Period
+    previous: Period
+    ref: date
+    rules: list[ProgrammeRule]
+    low: str
+    high: str
+
+
+def _generation_plan(*, programme: Programme, period: str, by: User | None, county: str | None) -> _Plan:
+    """The checks before an evaluation (who, which period, which rules, nothing under review yet)."""
+    if by is not None:
+        _require(by, Role.SUBSIDY_REVIEWER, Role.SUBSIDY_APPROVER, Role.COUNTY_ADMIN, message="您没有生成名册的权限")
+        if not by.is_superuser and _level(by) != AreaLevel.COUNTY:
+            raise RuleViolation("名册由县级统一生成", code="forbidden")
+    county = county or (county_of(by.area_id) if by is not None and by.area_id else None)
+    if county is None:
+        county = Area.objects.filter(level=AreaLevel.COUNTY).values_list("code", flat=True).first()
+    if not programme.is_active:
+        raise RuleViolation("该项目已停用", field="programme")
+    p = period_parse(period, kind=programme.period_kind)
+    ref = reference_date(programme=programme, start=p.start, end=p.end)
+    rules = rules_in_force(programme=programme, on=ref)
+    if not rules:
+        raise RuleViolation("该期间没有有效的资格规则", field="period", code="no_rules")
+    low, high = code_range(county)
+    locked = Roster.objects.filter(programme=programme, period=p.code, township_id__gte=low, township_id__lt=high)
+    if locked.exclude(status=RosterStatus.DRAFT).exists():
+        raise RuleViolation("本期名册已上报或审核，不能重新生成；如需更正请先退回", field="period", code="locked")
+    return _Plan(p, period_previous(p, kind=programme.period_kind), ref, rules, low, high)
+
+
+def rosters_generate_request(*, programme: Programme, period: str, by: User) -> str:
+    """Checks the request now (the user sees a refusal at once) and evaluates the county in the background
+    (``subsidies.generate_rosters``) once this transaction commits. Returns the normalised period code."""
+    plan = _generation_plan(programme=programme, period=period, by=by, county=None)
+
+    def send() -> None:
+        from apps.subsidies.tasks import generate_rosters
+
+        generate_rosters.delay(programme.pk, plan.period.code, by.pk)
+
+    transaction.on_commit(send)
+    return plan.period.code
+
+
+@transaction.atomic
+def rosters_generate(*, programme: Programme, period: str, by: User | None, county: str | None = None) -> int:
+    """资格认定: evaluates the programme over the whole county for ``period`` and (re)fills the draft roster
+    of every township in one ``INSERT … SELECT``. Returns the number of roster entries written.
+
+    Refused once any township's roster of the period has been submitted: a roster under review is not
+    silently rewritten (return it first). Idempotent: running it again rewrites the same draft rosters."""
+    plan = _generation_plan(programme=programme, period=period, by=by, county=county)
+    p, low, high = plan.period, plan.low, plan.high
+    sql = roster_fill_sql(rules=plan.rules, subject=programme.subject)
+    rosters = Roster.objects.filter(programme=programme, period=p.code, township_id__gte=low, township_id__lt=high)
+    with _context(by, reason=f"资格认定 {programme.code} {p.code}"):
+        RosterStep.objects.filter(roster__in=rosters, superseded=False).update(superseded=True)
+        RosterEntry.objects.filter(roster__in=rosters).delete()
+        now = timezone.now()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO subsidies_roster
+                    (programme_id, township_id, period, period_start, period_end, status, evaluated_at)
+                SELECT %s, a.code, %s, %s, %s, 'draft', %s FROM areas_area a
+                WHERE a.level = 'township' AND a.code >= %s AND a.code < %s
+                ON CONFLICT (programme_id, township_id, period) DO UPDATE SET evaluated_at = EXCLUDED.evaluated_at
+                """,
+                [programme.pk, p.code, p.start, p.end, now, low, high],
+            )
+            cursor.execute(
+                sql,
+                {
+                    "ref": plan.ref,
+                    "low": low,
+                    "high": high,
+                    "programme": programme.pk,
+                    "period": p.code,
+                    "previous": plan.previous.code,
+                },
+            )
+            return cursor.rowcount
+
+
+def _village_codes_with_entries(roster: Roster) -> set[str]:
+    return set(roster.entries.values_list("village_id", flat=True).distinct())
+
+
+@transaction.atomic
+def roster_village_submit(*, roster: Roster, by: User, comment: str = "") -> Roster:
+    """村级上报: a village clerk confirms the village's part of the roster; when every village with
+    beneficiaries has confirmed, the roster goes to the township."""
+    _require(by, Role.VILLAGE_CLERK, message="只有村级录入员可以上报名册")
+    roster = Roster.objects.select_for_update().get(pk=roster.pk)
+    if _level(by) != AreaLevel.VILLAGE or not contains(roster.township_id, by.area_id):
+        raise RuleViolation("该名册不属于您所在的村", code="out_of_scope")
+    if roster.status != RosterStatus.DRAFT:
+        raise RuleViolation(f"名册当前状态为“{roster.get_status_display()}”，不能上报", code="state")
+    if RosterStep.objects.filter(
+        roster=roster, kind=StepKind.VILLAGE_SUBMIT, village_id=by.area_id, superseded=False
+    ).exists():
+        raise RuleViolation("本村已上报该名册", code="duplicate")
+    with _context(by, reason="村级上报"):
+        RosterStep.objects.create(
+            roster=roster, kind=StepKind.VILLAGE_SUBMIT, village_id=by.area_id, by=by, comment=comment.strip()
+        )
+        submitted = set(
+            RosterStep.objects.filter(roster=roster, kind=StepKind.VILLAGE_SUBMIT, superseded=False).values_list(
+                "village_id", flat=True
+            )
+        )
+        if _village_codes_with_entries(roster) <= submitted:
+            roster.status = RosterStatus.SUBMITTED
+            roster.save(update_fields=["status"])
+    return roster
+
+
+@transaction.atomic
+def roster_review(*, roster: Roster, by: User, comment: str = "") -> Roster:
+    """乡镇审核: the township's subsidy reviewer passes the roster to the county."""
+    _require(by, Role.SUBSIDY_REVIEWER, message="只有奖扶审核员可以审核名册")
+    roster = Roster.objects.select_for_update().get(pk=roster.pk)
+    _require_area(by, roster.township_id)
+    if _level(by) == AreaLevel.VILLAGE:
+        raise RuleViolation("名册由乡镇审核", code="forbidden")
+    if roster.status != RosterStatus.SUBMITTED:
+        raise RuleViolation(f"名册当前状态为“{roster.get_status_display()}”，不能审核", code="state")
+    with _context(by, reason="乡镇审核"):
+        RosterStep.objects.create(roster=roster, kind=StepKind.TOWNSHIP_REVIEW, by=by, comment=comment.strip())
+        roster.status = RosterStatus.REVIEWED
+        roster.save(update_fields=["status"])
+    return roster
+
+
+@transaction.atomic
+def roster_approve(*, roster: Roster, by: User, comment: str = "") -> Roster:
+    """县级审批: the county approver approves; the public notice (公示) starts the same day and lasts the
+    number of days the programme's rule in force says."""
+    _require(by, Role.SUBSIDY_APPROVER, message="只有奖扶审批人可以审批名册")
+    roster = Roster.objects.select_related("programme").select_for_update(of=("self",)).get(pk=roster.pk)
+    _require_area(by, roster.township_id)
+    if not by.is_superuser and _level(by) != AreaLevel.COUNTY:
+        raise RuleViolation("名册由县级审批", code="forbidden")
+    if roster.status != RosterStatus.REVIEWED:
+        raise RuleViolation(f"名册当前状态为“{roster.get_status_display()}”，不能审批", code="state")
+    ref = reference_date(programme=roster.programme, start=roster.period_start, end=roster.period_end)
+    days = ProgrammeRule.objects.filter(pk__in=[r.pk for r in rules_in_force(programme=roster.programme, on=ref)])
+    notice_days = days.aggregate(n=Max("notice_days"))["n"] or 0
+    with _context(by, reason="县级审批"):
+        RosterStep.objects.create(roster=roster, kind=StepKind.COUNTY_APPROVE, by=by, comment=comment.strip())
+        roster.status = RosterStatus.APPROVED
+        roster.approved_on = _today()
+        roster.approved_by = by
+        roster.notice_days = notice_days
+        roster.save(update_fields=["status", "approved_on", "approved_by", "notice_days"])
+    return roster
+
+
+@transaction.atomic
+def roster_return(*, roster: Roster, by: User, comment: str) -> Roster:
+    """退回: the township (a submitted roster) or the county (a reviewed one) sends it back to the villages."""
+    roster = Roster.objects.select_for_update().get(pk=roster.pk)
+    _require_area(by, roster.township_id)
+    if not comment.strip():
+        raise RuleViolation("退回时请填写意见", field="comment", code="required")
+    if roster.status == RosterStatus.SUBMITTED:
+        _require(by, Role.SUBSIDY_REVIEWER, message="只有奖扶审核员可以退回待审核的名册")
+    elif roster.status == RosterStatus.REVIEWED:
+        _require(by, Role.SUBSIDY_APPROVER, message="只有奖扶审批人可以退回待审批的名册")
+    else:
+        raise RuleViolation(f"名册当前状态为“{roster.get_status_display()}”，不能退回", code="state")
+    with _context(by, reason="退回"):
+        RosterStep.objects.filter(roster=roster, superseded=False).update(superseded=True)
+        RosterStep.objects.create(roster=roster, kind=StepKind.RETURN, by=by, comment=comment.strip())
+        roster.status = RosterStatus.DRAFT
+        roster.save(update_fields=["status"])
+    return roster
+
+
+# --- programme-side records ---------------------------------------------------------------------------
+
+
+def disability_check(*, person: Person, grade: int, recognised_on: date) -> None:
+    if grade not in (1, 2, 3, 4):
+        raise RuleViolation("伤残等级应为一至四级", field="grade")
+    if recognised_on > _today() or recognised_on < person.birth_date:
+        raise RuleViolation("认定日期应在出生日期之后、今天之前", field="recognised_on")
+
+
+@transaction.atomic
+def disability_record(
+    *, person: Person, certificate_number: str, grade: int, recognised_on: date, by: User | None
+) -> DisabilityRecord:
+    """独生子女伤残登记 (the registry has no disability field): entered by staff from the certificate."""
+    if by is not None:
+        _require_area(by, person.village_id)
+    disability_check(person=person, grade=grade, recognised_on=recognised_on)
+    with _context(by, reason="伤残登记"):
+        return DisabilityRecord.objects.create(
+            person=person,
+            village_id=person.village_id,
+            certificate_number=certificate_number.strip(),
+            grade=grade,
+            recognised_on=recognised_on,
+            created_by=by,
+        )
+
+
+def account_number_clean(*, kind: str, raw: str) -> str:
+    """Digits only (full-width and spaces normalised); a card 16–19 digits with a valid Luhn check digit,
+    a passbook 8–25 digits (passbook numbers carry no Luhn digit)."""
+    text = unicodedata.normalize("NFKC", raw or "").replace(" ", "").replace("-", "")
+    if not text:
+        raise RuleViolation("请填写账号", field="account_number", code="required")
+    if not text.isdigit():
+        raise RuleViolation("账号只能包含数字", field="account_number", code="digits")
+    if kind == AccountKind.CARD:
+        if not 16 <= len(text) <= 19:
+            raise RuleViolation(f"银行卡号应为16至19位数字，实际为{len(text)}位", field="account_number")
+        if not luhn.is_valid(text):
+            raise RuleViolation("银行卡号校验位不正确，请核对是否录错", field="account_number", code="luhn")
+    elif kind == AccountKind.PASSBOOK:
+        if not 8 <= len(text) <= 25:
+            raise RuleViolation(f"存折账号应为8至25位数字，实际为{len(text)}位", field="account_number")
+    else:
+        raise RuleViolation("请选择账户类型", field="kind")
+    return text
+
+
+@transaction.atomic
+def bank_account_save(
+    *, person: Person, kind: str, bank_name: str, account_number: str, by: User | None
+) -> BankAccount:
+    """登记领取账户: the person's own account; a new one replaces the active one (kept in the audit trail)."""
+    if by is not None:
+        _require(
+            by,
+            Role.VILLAGE_CLERK,
+            Role.TOWNSHIP_CLERK,
+            Role.SUBSIDY_REVIEWER,
+            Role.COUNTY_ADMIN,
+            message="您没有登记领取账户的权限",
+        )
+        _require_area(by, person.village_id)
+    number = account_number_clean(kind=kind, raw=account_number)
+    if not (bank_name or "").strip():
+        raise RuleViolation("请填写开户银行", field="bank_name", code="required")
+    if person.death_date is not None:
+        raise RuleViolation(f"{person.name}已登记死亡，不能登记领取账户", field="person")
+    with _context(by, reason="登记领取账户"):
+        BankAccount.objects.filter(person=person, is_active=True).update(is_active=False)
+        return BankAccount.objects.create(
+            person=person,
+            village_id=person.village_id,
+            kind=kind,
+            bank_name=bank_name.strip(),
+            account_number=number,
+            created_by=by,
+        )
+
+
+# --- payment batches ----------------------------------------------------------------------------------
+
+_BATCH_PAYMENTS_SQL = """
+INSERT INTO subsidies_payment
+    (batch_id, entry_id, person_id, payee_id, programme_id, period, village_id, amount, account_id, status, bank_reason)
+SELECT %(batch)s, e.id, e.person_id, e.payee_id, r.programme_id, r.period, e.village_id, e.amount, a.id, 'pending', ''
+FROM subsidies_rosterentry e
+JOIN subsidies_roster r ON r.id = e.roster_id
+JOIN subsidies_bankaccount a ON a.person_id = e.payee_id AND a.is_active
+WHERE r.programme_id = %(programme)s AND r.township_id = %(township)s AND r.status = 'approved'
+  AND r.period_start <= %(period_start)s
+  AND r.approved_on + r.notice_days <= %(today)s
+  AND r.approved_by_id <> %(by)s
+  AND e.change <> 'leaving'
+  AND NOT EXISTS (
+      SELECT 1 FROM subsidies_payment q
+      WHERE q.person_id = e.person_id AND q.programme_id = r.programme_id AND q.period = r.period
+        AND q.status <> 'failed'
+  )
+ORDER BY e.village_id, e.person_id, r.period_start
+"""
+
+
+@transaction.atomic
+def batch_create(*, roster: Roster, by: User) -> PaymentBatch:
+    """生成发放批次: every beneficiary of the approved roster (after its 公示) not yet paid for the period, plus
+    earlier periods' failed payments of the programme in the township, each to the payee's own account.
+
+    The approver of the roster may not create its batch (separation of duties). A second batch for the same
+    period pays no one twice: the partial unique index ``payment_once_per_person_period`` refuses it, even
+    when two batches are created at once (the second transaction waits for the first and then fails)."""
+    _require(by, Role.SUBSIDY_REVIEWER, Role.SUBSIDY_APPROVER, Role.COUNTY_ADMIN, message="您没有生成发放批次的权限")
+    roster = Roster.objects.select_related("programme").get(pk=roster.pk)
+    _require_area(by, roster.township_id)
+    if roster.status != RosterStatus.APPROVED:
+        raise RuleViolation("名册尚未经县级审批，不能发放", code="state")
+    if roster.approved_by_id == by.pk:
+        raise RuleViolation("名册的审批人不能生成该名册的发放批次（审批与发放须分人办理）", code="separation_of_duties")
+    today = _today()
+    if today < roster.notice_ends_on:
+        raise RuleViolation(
+            f"名册公示期至{roster.notice_ends_on:%Y-%m-%d}前一天结束，公示期满后才能发放", code="notice_period"
+        )
+    with _context(by, reason="生成发放批次"):
+        batch = PaymentBatch.objects.create(roster=roster, township_id=roster.township_id, created_by=by)
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    _BATCH_PAYMENTS_SQL,
+                    {
+                        "batch": batch.pk,
+                        "programme": roster.programme_id,
+                        "township": roster.township_id,
+                        "period_start": roster.period_start,
+                        "today": today,
+                        "by": by.pk,
+                    },
+                )
+                created = cursor.rowcount
+        except IntegrityError as exc:
+            if "payment_once_per_person_period" not in str(exc):
+                raise
+            raise RuleViolation(
+                "本期已有人员在另一发放批次中，不能重复发放；请刷新后查看已有批次", code="already_paid"
+            ) from None
+        if created == 0:
+            raise RuleViolation("没有待发放的人员（均已发放、正在发放或缺少领取账户）", code="nothing_to_pay")
+    return batch
+
+
+EXPORT_HEADERS = ["付款编号", "姓名", "身份证号", "开户银行", "账号", "金额", "项目", "期间"]
+RETURN_HEADERS = ["付款编号", "账号", "金额", "结果", "失败原因"]
+PAID_WORDS = {"成功", "已发放", "paid", "success"}
+FAILED_WORDS = {"失败", "发放失败", "failed", "fail"}
+
+
+def batch_export_rows(*, batch: PaymentBatch, full_ids: bool) -> list[list]:
+    from apps.core.privacy import mask_id_number
+
+    rows = []
+    payments = batch.payments.select_related("payee", "account", "programme").order_by("id")
+    for p in payments:
+        id_number = p.payee.id_number or ""
+        rows.append(
+            [
+                p.pk,
+                p.payee.name,
+                id_number if full_ids else mask_id_number(id_number),
+                p.account.bank_name,
+                p.account.account_number,
+                p.amount,
+                p.programme.name,
+                p.period,
+            ]
+        )
+    return rows
+
+
+def batch_export(*, batch: PaymentBatch, fmt: str, by: User) -> bytes:
+    """代发文件 for the bank: CSV (UTF-8 with BOM, so Excel opens it) or xlsx, account numbers in full."""
+    rows = batch_export_rows(batch=batch, full_ids=by.may_see_full_ids)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(EXPORT_HEADERS)
+        writer.writerows(rows)
+        return ("\ufeff" + out.getvalue()).encode("utf-8")
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "代发明细"
+        ws.append(EXPORT_HEADERS)
+        for row in rows:
+            ws.append(
+                [str(v) if i in (2, 4) else (float(v) if isinstance(v, Decimal) else v) for i, v in enumerate(row)]
+            )
+        for col in ("C", "E"):
+            for cell in ws[col]:
+                cell.number_format = "@"
+        buf = io.BytesIO()
+        wb.save(buf)
+        return buf.getvalue()
+    raise RuleViolation("导出格式应为csv或xlsx", field="format")
+
+
+def _read_return_rows(*, name: str, content: bytes) -> list[list[str]]:
+    lower = name.lower()
+    if lower.endswith(".csv"):
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = content.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise RuleViolation("无法识别回盘文件的编码，请另存为UTF-8的CSV", field="file")
+        return list(csv.reader(io.StringIO(text)))
+    if lower.endswith((".xlsx", ".xls")):
+        from python_calamine import CalamineWorkbook
+
+        try:
+            wb = CalamineWorkbook.from_filelike(io.BytesIO(content))
+            sheet = wb.get_sheet_by_index(0).to_python()
+        except Exception as exc:  # calamine raises its own error types for damaged files
+            raise RuleViolation("无法读取回盘文件，请确认是有效的Excel文件", field="file") from exc
+        return [
+            ["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in row]
+            for row in sheet
+        ]
+    raise RuleViolation("回盘文件应为.csv或.xlsx格式", field="file")
+
+
+@dataclass
+class ReturnSummary:
+    paid: int
+    failed: int
+    pending: int
+
+
+@transaction.atomic
+def batch_import_return(*, batch: PaymentBatch, name: str, content: bytes, by: User) -> ReturnSummary:
+    """银行回盘: marks each payment paid or failed with the bank's reason, all or nothing. Every row must
+    name a payment of this batch with its account and amount; any error changes nothing."""
+    _require(by, Role.SUBSIDY_REVIEWER, Role.SUBSIDY_APPROVER, Role.COUNTY_ADMIN, message="您没有导入回盘文件的权限")
+    _require_area(by, batch.township_id)
+    rows = _read_return_rows(name=name, content=content)
+    header_at = next(
+        (i for i, row in enumerate(rows[:10]) if set(RETURN_HEADERS[:4]) <= {c.strip() for c in row}), None
+    )
+    if header_at is None:
+        raise RuleViolation(f"回盘文件缺少表头：{'、'.join(RETURN_HEADERS)}", field="file")
+    header = [c.strip() for c in rows[header_at]]
+    col = {h: header.index(h) for h in RETURN_HEADERS if h in header}
+    payments = {p.pk: p for p in Payment.objects.select_for_update().filter(batch=batch).select_related("account")}
+    errors: list[str] = []
+    updates: dict[int, tuple[str, str]] = {}
+    for line, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
+        if not any(c.strip() for c in row):
+            continue
+
+        def cell(h: str, row: list[str] = row) -> str:
+            i = col.get(h)
+            return row[i].strip() if i is not None and i < len(row) else ""
+
+        try:
+            pk = int(cell("付款编号"))
+        except ValueError:
+            errors.append(f"第{line}行：付款编号不是数字")
+            continue
+        payment = payments.get(pk)
+        if payment is None:
+            errors.append(f"第{line}行：付款编号{pk}不属于本批次")
+            continue
+        if cell("账号") != payment.account.account_number:
+            errors.append(f"第{line}行：付款编号{pk}的账号与本批次不一致")
+        try:
+            amount = Decimal(cell("金额"))
+        except InvalidOperation:
+            amount = None
+        if amount != payment.amount:
+            errors.append(f"第{line}行：付款编号{pk}的金额与本批次不一致（应为{payment.amount}）")
+        result = cell("结果")
+        reason = cell("失败原因")
+        if result in PAID_WORDS:
+            status = PaymentStatus.PAID
+        elif result in FAILED_WORDS:
+            status = PaymentStatus.FAILED
+            if not reason:
+                errors.append(f"第{line}行：发放失败须有失败原因")
+        else:
+            errors.append(f"第{line}行：结果应为“成功”或“失败”")
+            continue
+        if pk in updates:
+            errors.append(f"第{line}行：付款编号{pk}重复")
+        elif payment.status != PaymentStatus.PENDING and payment.status != status:
+            errors.append(f"第{line}行：付款编号{pk}已回盘为“{payment.get_status_display()}”")
+        updates[pk] = (status, reason if status == PaymentStatus.FAILED else "")
+    if errors:
+        more = f"（另有{len(errors) - 10}处）" if len(errors) > 10 else ""
+        raise RuleViolation("回盘文件有误，未作任何更改：" + "；".join(errors[:10]) + more, field="file")
+    fresh = {pk: v for pk, v in updates.items() if payments[pk].status == PaymentStatus.PENDING}
+    with _context(by, reason=f"银行回盘 {name[:80]}"):
+        if fresh:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    """
+                    UPDATE subsidies_payment p
+                    SET status = v.status, bank_reason = v.reason, settled_at = now()
+                    FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[]) AS v(id, status, reason)
+                    WHERE p.id = v.id AND p.batch_id = %s AND p.status = 'pending'
+                    """,
+                    [list(fresh), [s for s, _ in fresh.values()], [r for _, r in fresh.values()], batch.pk],
+                )
+        counts = dict.fromkeys(PaymentStatus.values, 0)
+        counts.update(dict(batch.payments.values_list("status").annotate(n=Count("id")).values_list("status", "n")))
+        if counts[PaymentStatus.PENDING] == 0 and batch.status != BatchStatus.RECONCILED:
+            batch.status = BatchStatus.RECONCILED
+            batch.reconciled_at = timezone.now()
+            batch.save(update_fields=["status", "reconciled_at"])
+    return ReturnSummary(paid=counts["paid"], failed=counts["failed"], pending=counts["pending"])

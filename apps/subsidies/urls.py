@@ -1,0 +1,18 @@
+from django.urls import path
+
+from apps.subsidies import views
+
+app_name = "subsidies"
+urlpatterns = [
+    path("rosters/", views.roster_list, name="roster_list"),
+    path("rosters/generate/", views.roster_generate_view, name="roster_generate"),
+    path("rosters/<int:pk>/", views.roster_detail, name="roster_detail"),
+    path("rosters/<int:pk>/notice/", views.roster_notice, name="roster_notice"),
+    path("rosters/<int:pk>/<str:action>/", views.roster_action, name="roster_action"),
+    path("rosters/<int:pk>/entries/<int:entry_pk>/account/", views.account_edit, name="account_edit"),
+    path("rosters/<int:pk>/batches/new/", views.batch_create_view, name="batch_create"),
+    path("batches/", views.batch_list, name="batch_list"),
+    path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
+    path("batches/<int:pk>/export/<str:fmt>/", views.batch_export_view, name="batch_export"),
+    path("batches/<int:pk>/return/", views.batch_return_view, name="batch_return"),
+]

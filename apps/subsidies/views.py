@@ -1,0 +1,260 @@
+"""Pages of the subsidy workflow. Thin: reads through ``selectors`` (outside the user's area is a 404), each
+write through one ``services`` function whose ``RuleViolation`` is shown to the user, changing nothing."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from apps.core.errors import RuleViolation
+from apps.core.privacy import mask_id_number
+from apps.subsidies import selectors, services
+from apps.subsidies.forms import AccountForm, CommentForm, GenerateForm, ReturnFileForm
+from apps.subsidies.models import Change, PaymentBatch, Roster, RosterEntry, RosterStatus, mask_account
+
+PAGE_SIZE = 100
+
+
+def _roster_or_404(request, pk: int) -> Roster:
+    try:
+        return selectors.roster_get_visible(user=request.user, pk=pk)
+    except Roster.DoesNotExist:
+        raise Http404 from None
+
+
+def _batch_or_404(request, pk: int) -> PaymentBatch:
+    try:
+        return selectors.batch_get_visible(user=request.user, pk=pk)
+    except PaymentBatch.DoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+def roster_list(request):
+    rosters = selectors.rosters_visible_to(
+        user=request.user,
+        programme=request.GET.get("programme", ""),
+        period=request.GET.get("period", "")[:8],
+        status=request.GET.get("status", "") if request.GET.get("status") in RosterStatus.values else "",
+    )
+    page = Paginator(rosters, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "subsidies/roster_list.html",
+        {
+            "page": page,
+            "programmes": selectors.programmes_list(),
+            "generate_form": GenerateForm(),
+            "may_generate": request.user.has_role("subsidy_reviewer", "subsidy_approver", "county_admin")
+            and (request.user.is_superuser or getattr(request.user.area, "level", "") == "county"),
+            "statuses": RosterStatus.choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def roster_generate_view(request):
+    form = GenerateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择项目并填写期间")
+        return redirect("subsidies:roster_list")
+    programme = form.cleaned_data["programme"]
+    try:
+        period = services.rosters_generate_request(
+            programme=programme, period=form.cleaned_data["period"], by=request.user
+        )
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, f"已开始{programme.name}{period}资格认定（后台计算全县，约需一分钟内），完成后名册显示在下方"
+        )
+    query = urlencode({"period": (request.POST.get("period") or "")[:8]})
+    return redirect(f"{reverse('subsidies:roster_list')}?{query}")
+
+
+def _shown_entries(request, roster: Roster):
+    change = request.GET.get("change", "")
+    entries = selectors.roster_entries(
+        roster=roster, user=request.user, change=change if change in Change.values else ""
+    )
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    full = request.user.may_see_full_ids
+    for e in page.object_list:
+        e.shown_id = e.person.id_number if full else mask_id_number(e.person.id_number)
+        e.shown_account = mask_account(e.account_number)
+    return page
+
+
+@login_required
+def roster_detail(request, pk: int):
+    roster = _roster_or_404(request, pk)
+    user = request.user
+    village_level = getattr(user.area, "level", "") == "village"
+    return render(
+        request,
+        "subsidies/roster_detail.html",
+        {
+            "roster": roster,
+            "summary": selectors.roster_summary(roster=roster, user=user),
+            "page": _shown_entries(request, roster),
+            "steps": selectors.roster_steps(roster=roster),
+            "pending_villages": selectors.roster_villages_pending(roster=roster),
+            "comment_form": CommentForm(),
+            "may_submit": roster.status == RosterStatus.DRAFT and user.has_role("village_clerk") and village_level,
+            "may_review": roster.status == RosterStatus.SUBMITTED
+            and user.has_role("subsidy_reviewer")
+            and not village_level,
+            "may_approve": roster.status == RosterStatus.REVIEWED and user.has_role("subsidy_approver"),
+            "may_pay": roster.status == RosterStatus.APPROVED
+            and user.has_role("subsidy_reviewer", "subsidy_approver", "county_admin")
+            and roster.approved_by_id != user.pk,
+            "may_edit_accounts": user.has_role("village_clerk", "township_clerk", "subsidy_reviewer", "county_admin"),
+            "batches": roster.batches.order_by("-id"),
+            "changes": Change.choices,
+        },
+    )
+
+
+ACTIONS = {
+    "submit": (services.roster_village_submit, "已上报"),
+    "review": (services.roster_review, "已审核，报县级审批"),
+    "approve": (services.roster_approve, "已审批，进入公示"),
+    "return": (services.roster_return, "已退回"),
+}
+
+
+@login_required
+@require_POST
+def roster_action(request, pk: int, action: str):
+    roster = _roster_or_404(request, pk)
+    if action not in ACTIONS:
+        raise Http404
+    form = CommentForm(request.POST)
+    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    service, done = ACTIONS[action]
+    try:
+        service(roster=roster, by=request.user, comment=comment)
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return redirect("subsidies:roster_detail", pk=roster.pk)
+
+
+@login_required
+def roster_notice(request, pk: int):
+    """公示名单: printable, ID numbers always masked (it is posted in public)."""
+    roster = _roster_or_404(request, pk)
+    entries = selectors.roster_entries(roster=roster, user=request.user).exclude(change=Change.LEAVING)
+    rows = [
+        {"name": e.person.name, "id": mask_id_number(e.person.id_number), "village": e.village.name, "entry": e}
+        for e in entries
+    ]
+    return render(request, "subsidies/roster_notice.html", {"roster": roster, "rows": rows})
+
+
+@login_required
+def account_edit(request, pk: int, entry_pk: int):
+    roster = _roster_or_404(request, pk)
+    try:
+        entry = (
+            RosterEntry.objects.visible_to(request.user)
+            .select_related("payee", "person")
+            .get(pk=entry_pk, roster=roster)
+        )
+    except RosterEntry.DoesNotExist:
+        raise Http404 from None
+    form = AccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.bank_account_save(person=entry.payee, by=request.user, **form.cleaned_data)
+        except RuleViolation as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, f"已登记{entry.payee.name}的领取账户")
+            return redirect("subsidies:roster_detail", pk=roster.pk)
+    return render(request, "subsidies/account_form.html", {"roster": roster, "entry": entry, "form": form})
+
+
+@login_required
+@require_POST
+def batch_create_view(request, pk: int):
+    roster = _roster_or_404(request, pk)
+    try:
+        batch = services.batch_create(roster=roster, by=request.user)
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+        return redirect("subsidies:roster_detail", pk=roster.pk)
+    messages.success(request, f"已生成发放批次{batch.pk}")
+    return redirect("subsidies:batch_detail", pk=batch.pk)
+
+
+@login_required
+def batch_list(request):
+    page = Paginator(selectors.batches_visible_to(user=request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "subsidies/batch_list.html", {"page": page})
+
+
+@login_required
+def batch_detail(request, pk: int):
+    batch = _batch_or_404(request, pk)
+    payments = Paginator(selectors.batch_payments(batch=batch, user=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    full = request.user.may_see_full_ids
+    for p in payments.object_list:
+        p.shown_id = p.payee.id_number if full else mask_id_number(p.payee.id_number)
+    summary = selectors.batches_visible_to(user=request.user).get(pk=batch.pk)
+    return render(
+        request,
+        "subsidies/batch_detail.html",
+        {"batch": batch, "payments": payments, "summary": summary, "form": ReturnFileForm()},
+    )
+
+
+@login_required
+def batch_export_view(request, pk: int, fmt: str):
+    batch = _batch_or_404(request, pk)
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    if not request.user.has_role("subsidy_reviewer", "subsidy_approver", "county_admin"):
+        raise Http404
+    content = services.batch_export(batch=batch, fmt=fmt, by=request.user)
+    types = {
+        "csv": "text/csv; charset=utf-8",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+    response = HttpResponse(content, content_type=types[fmt])
+    response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}.{fmt}"'
+    return response
+
+
+@login_required
+@require_POST
+def batch_return_view(request, pk: int):
+    batch = _batch_or_404(request, pk)
+    form = ReturnFileForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "请选择银行回盘文件")
+        return redirect("subsidies:batch_detail", pk=batch.pk)
+    upload = form.cleaned_data["file"]
+    if upload.size > 20 * 1024 * 1024:
+        messages.error(request, "回盘文件不能超过20MB")
+        return redirect("subsidies:batch_detail", pk=batch.pk)
+    try:
+        summary = services.batch_import_return(batch=batch, name=upload.name, content=upload.read(), by=request.user)
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, f"回盘已导入：成功{summary.paid}笔，失败{summary.failed}笔，待回盘{summary.pending}笔"
+        )
+    return redirect("subsidies:batch_detail", pk=batch.pk)
