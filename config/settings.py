@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.registry",
     "apps.imports",
+    "apps.indicators",
     "apps.scoring",
 ]
 

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class IndicatorsConfig(AppConfig):
+    name = "apps.indicators"
+    label = "indicators"
+    verbose_name = "统计指标"
+
+    def ready(self) -> None:
+        from apps.core.navigation import NavItem, nav_register
+
+        nav_register(
+            NavItem("统计指标", "indicators:dashboard", roles=("county_viewer", "county_admin", "assessor"), order=30)
+        )

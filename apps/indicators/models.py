@@ -1,0 +1,149 @@
+"""Indicator snapshots (报表快照) and alert thresholds (预警阈值), DESIGN §6.
+
+A ``ReportRun`` is one computation of one period for one area and everything under it; its
+``IndicatorValue`` rows (one per area and indicator) are never changed afterwards, so a later run of the same
+period is a new snapshot and "reported vs recomputed" (报表数据与回溯数据) can be compared.
+"""
+
+import pghistory
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from apps.core.scoping import AreaScopedQuerySet
+from apps.indicators.catalogue import INDICATORS
+
+INDICATOR_CHOICES = [(i.code, i.name) for i in INDICATORS]
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending", "排队中"
+    RUNNING = "running", "计算中"
+    SUCCESS = "success", "已完成"
+    FAILED = "failed", "失败"
+
+
+ACTIVE_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING)
+
+
+class ReportRun(models.Model):
+    """报表计算: one snapshot of every indicator of ``period`` for ``area`` and the areas under it."""
+
+    period = models.CharField("报表期", max_length=12)
+    area = models.ForeignKey("areas.Area", verbose_name="区划", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField("状态", max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    data_as_of = models.DateTimeField("数据截至", null=True, blank=True)
+    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
+    step = models.CharField("当前步骤", max_length=100, blank=True)
+    message = models.CharField("说明", max_length=300, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="发起人",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    area_scope_field = "area_id"
+    objects = AreaScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "报表计算"
+        verbose_name_plural = "报表计算"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One run per period at a time (a second request while one is queued or running is refused).
+            models.UniqueConstraint(
+                fields=["period"],
+                condition=Q(status__in=["pending", "running"]),
+                name="report_run_one_active_per_period",
+            ),
+            models.CheckConstraint(condition=Q(status__in=RunStatus.values), name="report_run_status_valid"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="report_run_progress_max"),
+        ]
+        indexes = [models.Index(fields=["period", "status", "finished_at"], name="report_run_period_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.area_id} #{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (RunStatus.SUCCESS, RunStatus.FAILED)
+
+
+class IndicatorValue(models.Model):
+    """One indicator of one area in one snapshot. ``value`` is ``numerator / denominator × scale`` (the
+    numerator for counts), unrounded; it is empty when the denominator is 0 (e.g. no female births)."""
+
+    run = models.ForeignKey(ReportRun, verbose_name="报表计算", on_delete=models.CASCADE, related_name="values")
+    area = models.ForeignKey(
+        "areas.Area", verbose_name="区划", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    indicator_code = models.CharField("指标", max_length=40, choices=INDICATOR_CHOICES)
+    value = models.DecimalField("指标值", max_digits=20, decimal_places=6, null=True, blank=True)
+    numerator = models.DecimalField("分子", max_digits=18, decimal_places=2)
+    denominator = models.DecimalField("分母", max_digits=18, decimal_places=2)
+
+    area_scope_field = "area_id"
+    objects = AreaScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "指标值"
+        verbose_name_plural = "指标值"
+        ordering = ["run_id", "area_id", "indicator_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "area", "indicator_code"], name="indicator_value_unique"),
+        ]
+        indexes = [models.Index(fields=["area", "indicator_code"], name="indicator_value_area_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.area_id} {self.indicator_code} = {self.value}"
+
+
+class Comparison(models.TextChoices):
+    ABOVE = "above", "高于"
+    BELOW = "below", "低于"
+
+
+class AreaLevelChoice(models.TextChoices):
+    ANY = "", "各级"
+    COUNTY = "county", "县"
+    TOWNSHIP = "township", "乡镇"
+    VILLAGE = "village", "村"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class AlertThreshold(models.Model):
+    """预警阈值: an indicator value above (or below) ``limit`` is highlighted, for periods ending between
+    ``valid_from`` and ``valid_to`` (e.g. 出生人口性别比 above 120, 出生政策符合率 below its target)."""
+
+    indicator_code = models.CharField("指标", max_length=40, choices=INDICATOR_CHOICES)
+    comparison = models.CharField("预警条件", max_length=10, choices=Comparison.choices)
+    limit = models.DecimalField("阈值", max_digits=12, decimal_places=2)
+    level = models.CharField("适用级别", max_length=10, choices=AreaLevelChoice.choices, blank=True, default="")
+    valid_from = models.DateField("生效日期")
+    valid_to = models.DateField("失效日期", null=True, blank=True)
+    note = models.CharField("依据/说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "预警阈值"
+        verbose_name_plural = "预警阈值"
+        ordering = ["indicator_code", "valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")), name="alert_threshold_dates"
+            ),
+            models.CheckConstraint(condition=Q(comparison__in=Comparison.values), name="alert_threshold_comparison"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_indicator_code_display()}{self.get_comparison_display()}{self.limit}"
+
+    def is_breached(self, value) -> bool:
+        if value is None:
+            return False
+        return value > self.limit if self.comparison == Comparison.ABOVE else value < self.limit

@@ -1,0 +1,168 @@
+"""Writes of the indicators app: requesting and executing report runs (snapshots), DESIGN §6.
+
+A run is executed in steps, each committed, so that its progress can be watched from the page; its values
+are only read once the run is marked successful, and a failed run's values are deleted, so a reader never
+sees half a snapshot. One run per period at a time: a database constraint on queued/running runs, plus a
+PostgreSQL advisory lock held while a worker executes one.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from datetime import timedelta
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.areas.models import Area
+from apps.core.areacodes import code_range, is_valid_code
+from apps.core.errors import RuleViolation
+from apps.core.scoping import ensure_area_in_scope
+from apps.indicators import computation
+from apps.indicators.models import ACTIVE_STATUSES, IndicatorValue, ReportRun, RunStatus
+from apps.indicators.periods import period_parse
+from apps.indicators.sources import source_rows, sources_registered
+
+logger = logging.getLogger(__name__)
+
+# A queued or running run with no news for this long lost its worker (the task's hard limit is shorter).
+STALE_AFTER = timedelta(minutes=20)
+_LOCK_NAMESPACE = 0x1D1C  # first key of the advisory lock; the second is the period's hash
+
+
+def _root_area(area_code: str | None) -> Area:
+    if area_code is None:
+        area = Area.objects.filter(parent__isnull=True).order_by("code").first()
+        if area is None:
+            raise RuleViolation("尚未建立行政区划", field="area", code="no_areas")
+        return area
+    area_code = (area_code or "").strip()
+    area = Area.objects.filter(code=area_code).first() if is_valid_code(area_code) else None
+    if area is None:
+        raise RuleViolation("区划代码应为本县已有的12位区划代码", field="area", code="unknown_area")
+    return area
+
+
+@transaction.atomic
+def report_run_request(*, period: str, area_code: str | None = None, by: User | None = None) -> ReportRun:
+    """Queues a run of ``period`` for ``area_code`` (default: the county) and everything under it. Refused
+    while another run of the period is queued or running; one that lost its worker is marked failed first."""
+    parsed = period_parse(period)
+    area = _root_area(area_code)
+    ensure_area_in_scope(user=by, code=area.code, field="area")
+    ReportRun.objects.filter(
+        period=parsed.code, status__in=ACTIVE_STATUSES, created_at__lt=timezone.now() - STALE_AFTER
+    ).update(status=RunStatus.FAILED, finished_at=timezone.now(), message="超时未完成，已作废")
+    try:
+        with transaction.atomic():
+            return ReportRun.objects.create(period=parsed.code, area=area, requested_by=by, step="排队中")
+    except IntegrityError:
+        raise RuleViolation(f"{parsed.label}的报表正在计算，请等待完成后再试", field="period", code="busy") from None
+
+
+def _progress(run: ReportRun, *, percent: int, step: str, **fields) -> None:
+    ReportRun.objects.filter(pk=run.pk).update(progress=percent, step=step, **fields)
+
+
+def report_run_execute(*, run_id: int) -> ReportRun | None:
+    """Computes a queued run. Idempotent: a finished run is left alone, a run re-delivered after its worker
+    died starts again from nothing; while another worker holds the period's lock, nothing happens (None)."""
+    run = ReportRun.objects.select_related("area").filter(pk=run_id).first()
+    if run is None or run.is_finished:
+        return run
+    lock_key = zlib.crc32(run.period.encode()) & 0x7FFFFFFF
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_NAMESPACE, lock_key])
+        if not cursor.fetchone()[0]:
+            logger.info("report run %s: period %s is being computed by another worker", run.pk, run.period)
+            return None
+    try:
+        run.refresh_from_db()
+        if run.is_finished:
+            return run
+        _execute(run)
+    except Exception as exc:
+        logger.exception("report run %s (%s, %s) failed", run.pk, run.period, run.area_id)
+        report_run_fail(run_id=run.pk, message=f"计算失败（{type(exc).__name__}），请联系系统管理员")
+        raise
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_NAMESPACE, lock_key])
+    run.refresh_from_db()
+    return run
+
+
+def _execute(run: ReportRun) -> None:
+    period = period_parse(run.period)
+    low, high = code_range(run.area_id)
+    IndicatorValue.objects.filter(run=run).delete()  # a re-delivered run starts from nothing
+    data_as_of = timezone.now()
+    _progress(run, percent=10, step="计算村级指标", status=RunStatus.RUNNING, started_at=data_as_of)
+    oldest, youngest = computation.wra_birth_bounds(period.end)
+    params = {
+        "run": run.pk,
+        "low": low,
+        "high": high,
+        "start": period.start,
+        "d0": period.day_before_start,
+        "d1": period.end,
+        "wra_oldest": oldest,
+        "wra_youngest": youngest,
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(computation.VILLAGE_SQL, params)
+    _progress(run, percent=60, step="汇总收费与奖扶数据")
+    for code in sources_registered():
+        rows = source_rows(code, start=period.start, end=period.end) or []
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                computation.SOURCE_SQL,
+                {
+                    "run": run.pk,
+                    "indicator": code,
+                    "low": low,
+                    "high": high,
+                    "codes": [r[0] for r in rows],
+                    "nums": [r[1] for r in rows],
+                    "dens": [r[2] for r in rows],
+                },
+            )
+    _progress(run, percent=80, step="汇总乡镇和全县")
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(computation.ROLLUP_SQL, {"run": run.pk, "low": low, "high": high})
+        _progress(
+            run, percent=100, step="已完成", status=RunStatus.SUCCESS, finished_at=timezone.now(), data_as_of=data_as_of
+        )
+
+
+def report_run_fail(*, run_id: int, message: str) -> None:
+    """Marks an unfinished run failed and drops its partial values (they were never visible)."""
+    with transaction.atomic():
+        IndicatorValue.objects.filter(run_id=run_id).delete()
+        ReportRun.objects.filter(pk=run_id, status__in=ACTIVE_STATUSES).update(
+            status=RunStatus.FAILED, finished_at=timezone.now(), message=message[:300], step="失败"
+        )
+
+
+def indicators_compute(*, period: str, area_code: str | None = None, by: User | None = None) -> ReportRun:
+    """Computes and stores a snapshot of every indicator of ``period`` for ``area_code`` (default: the county)
+    and every area under it, now, in this process (the Celery task and ``compute_indicators`` call this).
+    Not one transaction on purpose: each step commits so its progress shows (see the module docstring)."""
+    run = report_run_request(period=period, area_code=area_code, by=by)
+    result = report_run_execute(run_id=run.pk)
+    if result is None:  # another worker holds the period's lock: leave this run to fail as stale
+        report_run_fail(run_id=run.pk, message="同一报表期正在另一进程中计算")
+        raise RuleViolation("该报表期正在计算，请稍后再试", field="period", code="busy")
+    return result
+
+
+def report_run_enqueue(*, period: str, area_code: str | None = None, by: User | None = None) -> ReportRun:
+    """重新计算 from the page: queues a run and hands it to a Celery worker after commit."""
+    from apps.indicators.tasks import indicators_compute_task
+
+    run = report_run_request(period=period, area_code=area_code, by=by)
+    transaction.on_commit(lambda: indicators_compute_task.delay(run_id=run.pk))
+    return run

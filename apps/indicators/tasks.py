@@ -1,0 +1,44 @@
+"""Celery tasks of the indicators app: they take ids (or a period) and call services (STYLE: Saleor/Sentry)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.utils import timezone
+
+from apps.core.errors import RuleViolation
+from apps.indicators import services
+from apps.indicators.periods import finished_quarter_ytd
+
+logger = logging.getLogger(__name__)
+
+SOFT_TIME_LIMIT = 10 * 60
+TIME_LIMIT = 12 * 60
+
+
+@shared_task(name="indicators.compute", acks_late=True, soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT)
+def indicators_compute_task(
+    run_id: int | None = None, period: str | None = None, area_code: str | None = None
+) -> dict | None:
+    """Executes a queued run (``run_id``), or computes ``period`` (default, for celery beat on the 5th: the
+    year-to-date report of the quarter that has just ended). Idempotent: a finished run is left alone; a run
+    re-delivered after its worker died starts again from nothing."""
+    try:
+        if run_id is None:
+            code = period or finished_quarter_ytd(timezone.localdate()).code
+            try:
+                run = services.report_run_request(period=code, area_code=area_code)
+            except RuleViolation as exc:  # the same period is already queued or running: nothing to do
+                logger.info("indicators.compute %s skipped: %s", code, exc.message)
+                return None
+            run_id = run.pk
+        run = services.report_run_execute(run_id=run_id)
+    except SoftTimeLimitExceeded:
+        logger.warning("report run %s stopped at its time limit", run_id)
+        services.report_run_fail(run_id=run_id, message="计算超过10分钟仍未完成，已停止")
+        raise
+    if run is None:
+        return None
+    return {"run": run.pk, "period": run.period, "area": run.area_id, "status": run.status}
