@@ -181,9 +181,7 @@ class AdjustmentRule(models.Model):
     tiers = ArrayField(models.DecimalField(**POINTS), verbose_name="分档", default=list, blank=True)
     min_points = models.DecimalField("最低分值", null=True, blank=True, **POINTS)
     max_points = models.DecimalField("最高分值", null=True, blank=True, **POINTS)
-    unreported_multiplier = models.DecimalField(
-        "未如实上报倍数", max_digits=5, decimal_places=2, null=True, blank=True
-    )
+    unreported_multiplier = models.DecimalField("未如实上报倍数", max_digits=5, decimal_places=2, null=True, blank=True)
 
     class Meta:
         verbose_name = "加减分项目"
@@ -397,6 +395,9 @@ class LineScore(models.Model):
         verbose_name_plural = "线得分"
         ordering = ["assessment", "line__position"]
         constraints = [models.UniqueConstraint(fields=["assessment", "line"], name="line_score_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.line.name}: {self.score}"
 
 
 class AdjustmentStatus(models.TextChoices):

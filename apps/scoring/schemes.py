@@ -89,7 +89,7 @@ def _number(value, *, where: str, what: str = "分值") -> Decimal:
 def _text(node: dict, key: str, *, where: str) -> str:
     value = node.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise RuleViolation(f"{where}缺少{ {'code': '代码', 'name': '名称'}.get(key, key)}（{key}）")
+        raise RuleViolation(f"{where}缺少{ {'code': '代码', 'name': '名称'}.get(key, key) }（{key}）")
     return value.strip()
 
 

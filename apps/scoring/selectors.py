@@ -101,15 +101,17 @@ def results_for(*, user: User, year: int) -> Results:
             ranks[pk] = rank
             ranked_count[area_id[:6]].append(rank)
     line_ranks: dict[tuple[int, int], int] = {}
+    county = _county("assessment__area_id")
     if counties:
         for assessment_id, line_id, rank in (
             LineScore.objects.filter(assessment__year=year, assessment__excluded=False)
             .annotate(county=_county("assessment__area_id"))
             .filter(county__in=counties)
             .annotate(
-                rank=Window(Rank(), partition_by=[F("line_id"), _county("assessment__area_id")],
-                            order_by=F("score").desc())
-            )  # fmt: skip
+                rank=Window(
+                    Rank(), partition_by=[F("line_id"), _county("assessment__area_id")], order_by=F("score").desc()
+                )
+            )
             .values_list("assessment_id", "line_id", "rank")
         ):
             line_ranks[(assessment_id, line_id)] = rank
@@ -137,7 +139,9 @@ def results_for(*, user: User, year: int) -> Results:
         rank = ranks.get(a.pk)
         grade = "" if a.excluded else next((b.label for b in bands if a.total >= b.min_total), "")
         cutoff = cutoffs.get(a.area_id[:6])
-        row = ResultRow(a, rank, line_scores[a.pk], grade, bool(rank and cutoff and rank >= cutoff), pairings[a.area_id])
+        row = ResultRow(
+            a, rank, line_scores[a.pk], grade, bool(rank and cutoff and rank >= cutoff), pairings[a.area_id]
+        )
         (vetoed if a.excluded else ranked).append(row)
     ranked.sort(key=lambda r: (r.rank or 0, r.assessment.area_id))
     return Results(year, sorted(lines_by_id.values(), key=lambda s: s.position), ranked, vetoed)
@@ -158,9 +162,7 @@ class BreakdownRow:
 def assessment_breakdown(*, assessment: Assessment) -> list[BreakdownRow]:
     """Every item of the scheme in order, with its score (group rows carry the sum of their leaves)."""
     items = list(SchemeItem.objects.filter(scheme_id=assessment.scheme_id).order_by("position"))
-    scores = {
-        s.item_id: s for s in ItemScore.objects.filter(assessment=assessment).select_related("scored_by")
-    }
+    scores = {s.item_id: s for s in ItemScore.objects.filter(assessment=assessment).select_related("scored_by")}
     line_scores = {ls.line_id: ls for ls in LineScore.objects.filter(assessment=assessment)}
     children = defaultdict(list)
     for item in items:
@@ -195,9 +197,7 @@ def adjustments_of(*, assessment: Assessment) -> QuerySet[Adjustment]:
 
 
 def item_score_get_visible(*, user: User, pk: int) -> ItemScore:
-    return ItemScore.objects.select_related("assessment").get(
-        pk=pk, assessment__in=Assessment.objects.visible_to(user)
-    )
+    return ItemScore.objects.select_related("assessment").get(pk=pk, assessment__in=Assessment.objects.visible_to(user))
 
 
 def adjustment_get_visible(*, user: User, pk: int) -> Adjustment:

@@ -317,8 +317,14 @@ def assessments_recompute(*, year: int, area_codes: list[str] | None = None, by:
                 row.note = "暂无该指标的数据，本项暂不得分"
             else:
                 row.target, row.direction = target.target, target.direction
-                outcome = indicator_points(points=item.points, scoring=item.scoring, floor=item.floor,
-                                           value=reading.value, target=target.target, direction=target.direction)  # fmt: skip
+                outcome = indicator_points(
+                    points=item.points,
+                    scoring=item.scoring,
+                    floor=item.floor,
+                    value=reading.value,
+                    target=target.target,
+                    direction=target.direction,
+                )
                 row.points, row.met = outcome.points, outcome.met
                 shown = f"实际{fmt(reading.value)}，目标{_direction_label(target.direction)}{fmt(target.target)}"
                 row.note = f"{shown}，{'达标' if outcome.met else '未达标'}"
@@ -491,7 +497,7 @@ def assessment_finalise(*, assessment: Assessment, by: User) -> Assessment:
     assessments_recompute(year=assessment.year, area_codes=[assessment.area_id], by=by)
     unscored = (
         SchemeItem.objects.filter(scheme_id=assessment.scheme_id, method=ItemMethod.MANUAL)
-        .exclude(pk__in=ItemScore.objects.filter(assessment=assessment, source=ScoreSource.MANUAL).values("item_id"))
+        .exclude(pk__in=ItemScore.objects.filter(assessment=assessment, source="manual").values("item_id"))
         .count()
     )
     if unscored:
