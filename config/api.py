@@ -16,6 +16,7 @@ from apps.registry.api import (
     MoveViewSet,
     PersonViewSet,
 )
+from apps.scoring.api import AssessmentViewSet, SchemeViewSet
 
 router = DefaultRouter()
 router.register("areas", AreaViewSet, basename="area")
@@ -28,6 +29,8 @@ router.register("contraception", ContraceptionViewSet, basename="contraception")
 router.register("moves", MoveViewSet, basename="move")
 router.register("permits", BirthPermitViewSet, basename="permit")
 router.register("imports", ImportJobViewSet, basename="import")
+router.register("scoring/schemes", SchemeViewSet, basename="scoring-scheme")
+router.register("scoring/assessments", AssessmentViewSet, basename="scoring-assessment")
 
 
 class TokenView(ObtainAuthToken):

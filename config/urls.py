@@ -18,6 +18,7 @@ urlpatterns = [
     path("areas/", include("apps.areas.urls")),
     path("registry/", include("apps.registry.urls")),
     path("imports/", include("apps.imports.urls")),
+    path("scoring/", include("apps.scoring.urls")),
     path("", include("apps.core.urls")),
     path("", include("apps.accounts.urls")),
 ]
