@@ -201,6 +201,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {}
+# Projected scores (预计得分) follow the latest indicator snapshots: rescored every night.
+CELERY_BEAT_SCHEDULE["scoring-recompute"] = {"task": "scoring.recompute", "schedule": 24 * 3600}
 
 # pghistory: the middleware context is extended with the request path; services add the import job id.
 PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")

@@ -12,6 +12,14 @@ $PY manage.py load_areas fixtures/areas_demo.csv
 if $PY manage.py help seed_demo >/dev/null 2>&1; then
   $PY manage.py seed_demo --persons "$DEMO_PERSONS" --seed 1 --if-empty
 fi
+# Target scoring: the shared township scheme (outside the repository) and a contract per demo township.
+SCHEME_FILE=../shared/reference/scheme_township_1000.yaml
+if [ -f "$SCHEME_FILE" ]; then
+  $PY manage.py load_scheme "$SCHEME_FILE"
+  $PY manage.py scoring_demo
+else
+  echo "Scoring scheme $SCHEME_FILE not found: skipping the scoring demo data."
+fi
 echo "Demo logins:"
 $PY manage.py seed_demo_users
 
