@@ -7,6 +7,7 @@ from io import BytesIO
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from apps.scoring.calculation import fmt
 from apps.scoring.selectors import Results
 
 
@@ -16,7 +17,7 @@ def results_xlsx(*, results: Results) -> bytes:
     ws.title = f"{results.year}年考核结果"
     header = ["名次", "单位", "区划代码"]
     for line in results.lines:
-        header += [f"{line.name}（{line.points:g}分）", f"{line.name}名次"]
+        header += [f"{line.name}（{fmt(line.points)}分）", f"{line.name}名次"]
     header += ["加分", "扣分", "总分", "等次", "黄牌警告", "包保领导/部门", "一票否决原因"]
     ws.append([f"{results.year}年目标管理责任制考核结果"])
     ws["A1"].font = Font(bold=True, size=14)

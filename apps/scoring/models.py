@@ -24,6 +24,11 @@ def tracked():
 POINTS = {"max_digits": 7, "decimal_places": 2}
 
 
+def _plain(value) -> str:
+    """100.00 → "100", 6.30 → "6.3"."""
+    return format(value.normalize(), "f") if value is not None else ""
+
+
 class SchemeStatus(models.TextChoices):
     DRAFT = "draft", "草稿"
     PUBLISHED = "published", "已发布"
@@ -158,7 +163,7 @@ class SchemeItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.points:g}分）"
+        return f"{self.name}（{_plain(self.points)}分）"
 
     @property
     def is_line(self) -> bool:
@@ -237,7 +242,7 @@ class GradeBand(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.year} {self.label}（≥{self.min_total:g}）"
+        return f"{self.year} {self.label}（≥{_plain(self.min_total)}）"
 
 
 class LocatedByUnit(models.Model):
@@ -288,7 +293,7 @@ class ContractTarget(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.indicator_code} {self.get_direction_display()} {self.target:g}"
+        return f"{self.indicator_code} {self.get_direction_display()} {_plain(self.target)}"
 
 
 class AssessmentStatus(models.TextChoices):
@@ -452,7 +457,7 @@ class Adjustment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_direction_display()} {self.points:g}：{self.rule.name}"
+        return f"{self.get_direction_display()} {_plain(self.points)}：{self.rule.name}"
 
     @property
     def signed_points(self):

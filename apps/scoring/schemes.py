@@ -14,21 +14,15 @@ from decimal import Decimal, InvalidOperation
 import yaml
 
 from apps.core.errors import RuleViolation
+from apps.indicators.catalogue import BY_CODE
 from apps.scoring.calculation import fmt
 from apps.scoring.models import AdjustmentKind, IndicatorScoring, ItemMethod, VetoEffect
 
 ITEM_CODE_RE = re.compile(r"^[a-z0-9_.]+$")
 SCHEME_CODE_RE = re.compile(r"^[a-z0-9_.\-]+$")
 
-# The indicator codes of DESIGN §6 (the fixed interface of the indicators app).
-INDICATOR_CODES = frozenset(
-    {
-        "births", "deaths", "population_end", "birth_rate", "death_rate", "natural_growth_rate",
-        "sex_ratio_at_birth", "sex_ratio_parity2", "sex_ratio_parity3plus", "policy_compliance_rate",
-        "first_birth_rate", "multi_birth_rate", "married_wra", "contraceptive_prevalence", "long_acting_share",
-        "fee_collection_rate", "subsidy_payment_rate", "record_completeness_rate", "birth_registration_timeliness",
-    }
-)  # fmt: skip
+# The indicator codes of DESIGN §6, as the indicators app defines them.
+INDICATOR_CODES = frozenset(BY_CODE)
 
 
 @dataclass

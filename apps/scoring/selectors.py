@@ -131,7 +131,7 @@ def results_for(*, user: User, year: int) -> Results:
         if bottom and county_ranks:
             cutoffs[county] = county_ranks[max(0, len(county_ranks) - bottom)]
     pairings = defaultdict(list)
-    for p in Pairing.objects.visible_to(user).filter(year=year).order_by("kind", "name"):
+    for p in Pairing.objects.visible_to(user).filter(year=year).order_by("-kind", "name")  # leaders, then departments:
         pairings[p.area_id].append(p)
 
     ranked, vetoed = [], []
@@ -158,6 +158,13 @@ class BreakdownRow:
     score: ItemScore | None
     points: Decimal | None
 
+    @property
+    def indicator_name(self) -> str:
+        from apps.indicators.catalogue import BY_CODE
+
+        indicator = BY_CODE.get(self.item.indicator_code)
+        return indicator.name if indicator else self.item.indicator_code
+
 
 def assessment_breakdown(*, assessment: Assessment) -> list[BreakdownRow]:
     """Every item of the scheme in order, with its score (group rows carry the sum of their leaves)."""
@@ -174,7 +181,7 @@ def assessment_breakdown(*, assessment: Assessment) -> list[BreakdownRow]:
             s = scores.get(item.pk)
             return s.points if s else None
         parts = [total(c) for c in children[item.pk]]
-        value = sum((p for p in parts if p is not None), Decimal(0))
+        value = sum((p for p in parts if p is not None), Decimal("0.00"))
         sums[item.pk] = value
         return value
 
@@ -207,4 +214,4 @@ def adjustment_get_visible(*, user: User, pk: int) -> Adjustment:
 
 
 def pairings_of(*, assessment: Assessment) -> QuerySet[Pairing]:
-    return Pairing.objects.filter(area_id=assessment.area_id, year=assessment.year).order_by("kind", "name")
+    return Pairing.objects.filter(area_id=assessment.area_id, year=assessment.year).order_by("-kind", "name")  # leaders, then departments

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from apps.accounts.models import Role
 from apps.core.errors import RuleViolation
 from apps.scoring import selectors, services
+from apps.scoring.calculation import fmt
 from apps.scoring.exports import results_xlsx
 from apps.scoring.forms import AdjustmentClaimForm, DecisionForm, ManualScoreForm, YearForm
 from apps.scoring.models import (
@@ -176,7 +177,7 @@ def adjustment_claim_view(request, pk: int):
     except RuleViolation as exc:
         messages.error(request, f"申报未提交：{exc.message}")
     else:
-        messages.success(request, f"已申报{adjustment.get_direction_display()}{adjustment.points:g}分，待审核")
+        messages.success(request, f"已申报{adjustment.get_direction_display()}{fmt(adjustment.points)}分，待审核")
     return _back(assessment, "adjustments")
 
 

@@ -61,7 +61,7 @@ def test_township_leader_sees_only_its_own_unit(client, scored, leader_a):
 def test_breakdown_shows_how_each_item_was_scored(client, scored, assessor):
     client.force_login(assessor)
     body = client.get(f"/scoring/assessments/{scored[TOWNSHIP_C].pk}/").content.decode()
-    assert "subsidy_payment_rate：实际89，目标≥98，未达标" in body
+    assert "奖励扶助资金兑现率：实际89，目标≥98，未达标" in body
     assert f"{YEAR}Q3-YTD" in body
 
 
