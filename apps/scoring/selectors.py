@@ -131,7 +131,7 @@ def results_for(*, user: User, year: int) -> Results:
         if bottom and county_ranks:
             cutoffs[county] = county_ranks[max(0, len(county_ranks) - bottom)]
     pairings = defaultdict(list)
-    for p in Pairing.objects.visible_to(user).filter(year=year).order_by("-kind", "name")  # leaders, then departments:
+    for p in Pairing.objects.visible_to(user).filter(year=year).order_by("-kind", "name"):  # leaders first
         pairings[p.area_id].append(p)
 
     ranked, vetoed = [], []
@@ -214,4 +214,6 @@ def adjustment_get_visible(*, user: User, pk: int) -> Adjustment:
 
 
 def pairings_of(*, assessment: Assessment) -> QuerySet[Pairing]:
-    return Pairing.objects.filter(area_id=assessment.area_id, year=assessment.year).order_by("-kind", "name")  # leaders, then departments
+    return Pairing.objects.filter(area_id=assessment.area_id, year=assessment.year).order_by(
+        "-kind", "name"
+    )  # leaders first
