@@ -6,6 +6,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from apps.areas.api import AreaViewSet
 from apps.imports.api import ImportJobViewSet
+from apps.indicators.api import IndicatorValueViewSet
 from apps.registry.api import (
     BirthPermitViewSet,
     BirthViewSet,
@@ -31,6 +32,7 @@ router.register("permits", BirthPermitViewSet, basename="permit")
 router.register("imports", ImportJobViewSet, basename="import")
 router.register("scoring/schemes", SchemeViewSet, basename="scoring-scheme")
 router.register("scoring/assessments", AssessmentViewSet, basename="scoring-assessment")
+router.register("indicators/values", IndicatorValueViewSet, basename="indicator-value")
 
 
 class TokenView(ObtainAuthToken):

@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 import pghistory
 import pgtrigger
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from environ import Env
 
@@ -200,9 +201,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
-# Projected scores (预计得分) follow the latest indicator snapshots: rescored every night.
-CELERY_BEAT_SCHEDULE["scoring-recompute"] = {"task": "scoring.recompute", "schedule": 24 * 3600}
+CELERY_BEAT_SCHEDULE: dict = {
+    # The year-to-date report (and the quarter itself) of each finished quarter, on the 5th of the next month.
+    "indicators-quarterly-report": {
+        "task": "indicators.compute",
+        "schedule": crontab(minute=0, hour=2, day_of_month=5, month_of_year="1,4,7,10"),
+    },
+    # Projected scores (预计得分) follow the latest indicator snapshots: rescored every night.
+    "scoring-recompute": {"task": "scoring.recompute", "schedule": crontab(minute=30, hour=3)},
+}
 
 # pghistory: the middleware context is extended with the request path; services add the import job id.
 PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")

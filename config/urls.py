@@ -19,6 +19,7 @@ urlpatterns = [
     path("registry/", include("apps.registry.urls")),
     path("imports/", include("apps.imports.urls")),
     path("scoring/", include("apps.scoring.urls")),
+    path("indicators/", include("apps.indicators.urls")),
     path("", include("apps.core.urls")),
     path("", include("apps.accounts.urls")),
 ]

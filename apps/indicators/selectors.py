@@ -8,11 +8,14 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from apps.accounts.models import User
+from apps.areas.models import Area
 from apps.core.areacodes import code_range
+from apps.indicators.catalogue import BY_CODE, INDICATORS, Indicator
 from apps.indicators.models import AlertThreshold, IndicatorValue, ReportRun, RunStatus
+from apps.indicators.periods import Period, period_parse, quarters_up_to
 
 
 @dataclass(frozen=True)
@@ -100,8 +103,21 @@ def report_run_get_visible(*, user: User, pk: int) -> ReportRun:
 
 
 def indicator_values_visible_to(*, user: User) -> QuerySet[IndicatorValue]:
-    """Stored values of successful runs within the user's area (the API)."""
-    return IndicatorValue.objects.visible_to(user).filter(run__status=RunStatus.SUCCESS).select_related("run")
+    """Stored values within the user's area, from the latest successful snapshot of each period that holds
+    the area (the API); older snapshots are compared on the page."""
+    newer = IndicatorValue.objects.filter(
+        area_id=OuterRef("area_id"),
+        indicator_code=OuterRef("indicator_code"),
+        run__period=OuterRef("run__period"),
+        run__status=RunStatus.SUCCESS,
+        run__finished_at__gt=OuterRef("run__finished_at"),
+    )
+    return (
+        IndicatorValue.objects.visible_to(user)
+        .filter(run__status=RunStatus.SUCCESS)
+        .filter(~Exists(newer))
+        .select_related("run")
+    )
 
 
 def periods_with_snapshots() -> list[str]:
@@ -120,3 +136,210 @@ def alert_thresholds_in_force(*, on: date) -> list[AlertThreshold]:
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
         .order_by("indicator_code", "valid_from")
     )
+
+
+@dataclass(frozen=True)
+class AreaReport:
+    """One period's stored values for an area and every area under it (the report and its export)."""
+
+    period: str
+    root: Area
+    areas: list[Area]
+    readings: dict[tuple[str, str], IndicatorReading]
+
+    @property
+    def data_as_of(self) -> datetime | None:
+        reading = next((r for (area, _), r in self.readings.items() if area == self.root.code), None)
+        return reading.data_as_of if reading else None
+
+    def values_of(self, code: str) -> dict[str, IndicatorReading]:
+        return {ind: r for (area, ind), r in self.readings.items() if area == code}
+
+
+def area_report(*, period: str, root: Area) -> AreaReport:
+    """Two queries: the areas under ``root``, their latest stored values of ``period``."""
+    areas = list(Area.objects.within(root.code).order_by("code"))
+    readings = indicator_values_latest(period=period, area_codes=[a.code for a in areas])
+    return AreaReport(period=period, root=root, areas=areas, readings=readings)
+
+
+# --- the dashboard ---------------------------------------------------------------------------------
+
+VIEWER_ROLES = ("county_viewer", "county_admin", "assessor")
+TREND_QUARTERS = 8
+
+
+def may_view_indicators(user: User) -> bool:
+    return user.is_authenticated and user.has_role(*VIEWER_ROLES)
+
+
+def may_recompute(user: User) -> bool:
+    """重新计算 is for county admins bound to the county (their run covers every area)."""
+    return (
+        user.is_authenticated
+        and user.has_role("county_admin")
+        and bool(user.area_id)
+        and user.area_id.endswith("000000")
+    )
+
+
+def period_sort_key(code: str) -> tuple:
+    """Latest end first; of the periods ending on one day, the longest (the year-to-date report) first."""
+    p = period_parse(code)
+    return (-p.end.toordinal(), p.start.toordinal())
+
+
+def periods_available() -> list[str]:
+    return sorted(periods_with_snapshots(), key=period_sort_key)
+
+
+@dataclass
+class Card:
+    indicator: Indicator
+    reading: IndicatorReading | None
+    last_year: IndicatorReading | None
+    alert: AlertThreshold | None
+
+    @property
+    def change(self) -> Decimal | None:
+        if not self.reading or not self.last_year or self.reading.value is None or self.last_year.value is None:
+            return None
+        return self.reading.value - self.last_year.value
+
+
+@dataclass
+class RankRow:
+    rank: int | None
+    area: Area
+    cells: list[tuple[Indicator, IndicatorReading | None, AlertThreshold | None]]
+
+
+@dataclass
+class Dashboard:
+    period: Period
+    area: Area
+    trail: list[Area]
+    cards: list[Card]
+    rows: list[RankRow]
+    rank_by: Indicator
+    trend: dict[str, list]  # indicator code -> [value or None per quarter]
+    trend_labels: list[str]
+    has_data: bool
+
+
+def _alert_for(thresholds: list[AlertThreshold], indicator: str, level: str, value) -> AlertThreshold | None:
+    for t in thresholds:
+        if t.indicator_code == indicator and t.level in ("", level) and t.is_breached(value):
+            return t
+    return None
+
+
+def dashboard_for(*, user: User, period: Period, area: Area, rank_by: str | None = None) -> Dashboard:
+    """The dashboard of ``area`` (visible to ``user``, checked by the caller) from stored snapshots only: cards
+    with the change from the same period last year, the children ranked with alerts, quarterly trends.
+    A fixed number of queries whatever the number of areas."""
+    key = [i for i in INDICATORS if i.key]
+    ranked = BY_CODE.get(rank_by or "") or BY_CODE["policy_compliance_rate"]
+    children = list(Area.objects.filter(parent_id=area.code).order_by("code"))
+    trail = list(Area.objects.filter(code__in=set(_ancestors_and_self(area.code))).order_by("code"))
+    if user.area_id:  # the breadcrumb starts at the user's own area
+        low, high = code_range(user.area_id)
+        trail = [a for a in trail if low <= a.code < high]
+    last_year = period.same_period_last_year()
+    readings = indicator_values_for_periods(
+        periods=[period.code, last_year.code],
+        area_codes=[area.code, *(c.code for c in children)],
+        indicator_codes=[i.code for i in INDICATORS],
+    )
+    quarters = quarters_up_to(period, TREND_QUARTERS)
+    trend_codes = [i.code for i in INDICATORS if i.trend]
+    trend_readings = indicator_values_for_periods(
+        periods=[q.code for q in quarters], area_codes=[area.code], indicator_codes=trend_codes
+    )
+    thresholds = alert_thresholds_in_force(on=period.end)
+
+    def reading(p: Period, code: str, indicator: str) -> IndicatorReading | None:
+        return readings.get((p.code, code, indicator))
+
+    cards = []
+    for i in key:
+        r = reading(period, area.code, i.code)
+        cards.append(
+            Card(i, r, reading(last_year, area.code, i.code), _alert_for(thresholds, i.code, area.level, r and r.value))
+        )
+    rows = []
+    for child in children:
+        cells = []
+        for i in key:
+            r = reading(period, child.code, i.code)
+            cells.append((i, r, _alert_for(thresholds, i.code, child.level, r and r.value)))
+        rows.append(RankRow(None, child, cells))
+    ranked_value = {row.area.code: (readings.get((period.code, row.area.code, ranked.code)) or None) for row in rows}
+    rows.sort(
+        key=lambda row: (
+            ranked_value[row.area.code] is None or ranked_value[row.area.code].value is None,
+            -(ranked_value[row.area.code].value or 0) if ranked_value[row.area.code] else 0,
+            row.area.code,
+        )
+    )
+    for n, row in enumerate(rows, 1):
+        value = ranked_value[row.area.code]
+        row.rank = n if value and value.value is not None else None
+    trend = {
+        code: [
+            (float(r.value) if (r := trend_readings.get((q.code, area.code, code))) and r.value is not None else None)
+            for q in quarters
+        ]
+        for code in trend_codes
+    }
+    return Dashboard(
+        period=period,
+        area=area,
+        trail=trail,
+        cards=cards,
+        rows=rows,
+        rank_by=ranked,
+        trend=trend,
+        trend_labels=[q.label for q in quarters],
+        has_data=any((period.code, area.code, i.code) in readings for i in key),
+    )
+
+
+# --- reported vs recomputed ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Difference:
+    area_code: str
+    area_name: str
+    indicator: Indicator
+    a: IndicatorReading | None
+    b: IndicatorReading | None
+
+
+_DIFF_SQL = """
+SELECT coalesce(a.area_id, b.area_id), ar.name, coalesce(a.indicator_code, b.indicator_code),
+    a.value, a.numerator, a.denominator, b.value, b.numerator, b.denominator
+FROM (SELECT * FROM indicators_indicatorvalue WHERE run_id = %(a)s AND area_id >= %(low)s AND area_id < %(high)s) a
+FULL OUTER JOIN (
+    SELECT * FROM indicators_indicatorvalue WHERE run_id = %(b)s AND area_id >= %(low)s AND area_id < %(high)s
+) b ON a.area_id = b.area_id AND a.indicator_code = b.indicator_code
+JOIN areas_area ar ON ar.code = coalesce(a.area_id, b.area_id)
+WHERE a.value IS DISTINCT FROM b.value OR a.numerator IS DISTINCT FROM b.numerator
+    OR a.denominator IS DISTINCT FROM b.denominator
+ORDER BY 1, 3
+"""
+
+
+def snapshot_differences(*, user: User, run_a: ReportRun, run_b: ReportRun) -> list[Difference]:
+    """报表数据与回溯数据: per area (within the user's area) and indicator, where two snapshots differ. One query."""
+    low, high = code_range(user.area_id) if user.area_id else ("000000000000", "999999999999~")
+    with connection.cursor() as cursor:
+        cursor.execute(_DIFF_SQL, {"a": run_a.pk, "b": run_b.pk, "low": low, "high": high})
+        rows = cursor.fetchall()
+    out = []
+    for area_code, name, code, av, an, ad, bv, bn, bd in rows:
+        a = IndicatorReading(av, an, ad, run_a.pk, run_a.data_as_of) if an is not None else None
+        b = IndicatorReading(bv, bn, bd, run_b.pk, run_b.data_as_of) if bn is not None else None
+        out.append(Difference(area_code, name, BY_CODE[code], a, b))
+    return out

@@ -8,6 +8,7 @@ from django.db import migrations
 EXAMPLES = [
     ("sex_ratio_at_birth", "above", "120", "", date(2010, 1, 1), "出生人口性别比超过120需重点治理"),
     ("policy_compliance_rate", "below", "90", "", date(2010, 1, 1), date(2021, 7, 19), "出生政策符合率目标90%"),
+    ("policy_compliance_rate", "below", "95", "", date(2021, 7, 20), "三孩政策实施后目标95%"),
     ("contraceptive_prevalence", "below", "85", "", date(2010, 1, 1), "综合避孕率不低于85%"),
     ("record_completeness_rate", "below", "95", "", date(2015, 1, 1), "全员人口信息完整率不低于95%"),
     ("birth_registration_timeliness", "below", "90", "", date(2015, 1, 1), "出生登记及时率不低于90%"),

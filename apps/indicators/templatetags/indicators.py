@@ -1,0 +1,25 @@
+from decimal import Decimal
+
+from django import template
+
+from apps.indicators.exports import display_value
+
+register = template.Library()
+
+
+@register.filter
+def shown(value: Decimal | None, indicator=None) -> str:
+    """A stored value as officials read it: rounded half-up to 2 decimals, a count as a whole number."""
+    if value is None or value == "":  # no reading (an empty lookup in a template)
+        return "—"
+    if indicator is not None and getattr(indicator, "is_count", False):
+        return f"{int(value):,}"
+    return f"{display_value(value):,.2f}"
+
+
+@register.filter
+def signed(value: Decimal | None) -> str:
+    if value is None or value == "":
+        return "—"
+    rounded = display_value(value)
+    return f"+{rounded:,.2f}" if rounded > 0 else f"{rounded:,.2f}"

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from apps.indicators import views
+
+app_name = "indicators"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("recompute/", views.recompute, name="recompute"),
+    path("runs/<int:pk>/progress/", views.run_progress, name="run_progress"),
+    path("compare/", views.compare, name="compare"),
+    path("export.xlsx", views.export, name="export"),
+]

@@ -1,0 +1,169 @@
+"""The officials' dashboard (统计指标): cards, trends, the ranking with alerts, drill-down, the period picker,
+a recompute with live progress, "reported vs recomputed" and the Excel export. For county viewers (a township
+leader is a county viewer bound to a township), county admins and assessors; others get a 403. Everything is
+read from stored snapshots; an area outside the user's own is a 404."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.areas.models import Area
+from apps.areas.selectors import area_get_visible
+from apps.core.errors import RuleViolation
+from apps.indicators import selectors, services
+from apps.indicators.catalogue import INDICATORS
+from apps.indicators.exports import report_workbook
+from apps.indicators.forms import RecomputeForm
+from apps.indicators.models import ReportRun, RunStatus
+from apps.indicators.periods import Period, finished_quarter_ytd, period_parse
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def viewer_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not selectors.may_view_indicators(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _area(request) -> Area:
+    code = (request.GET.get("area") or request.user.area_id or "").strip()
+    if not code and request.user.is_superuser:
+        root = Area.objects.filter(parent__isnull=True).order_by("code").first()
+        code = root.code if root else ""
+    try:
+        return area_get_visible(user=request.user, code=code)
+    except Area.DoesNotExist:
+        raise Http404 from None
+
+
+def _period(request, available: list[str]) -> Period:
+    code = (request.GET.get("period") or "").strip()
+    if code:
+        try:
+            return period_parse(code)
+        except RuleViolation as exc:
+            messages.error(request, exc.message)
+    return period_parse(available[0]) if available else finished_quarter_ytd(timezone.localdate())
+
+
+@viewer_required
+@require_GET
+def dashboard(request):
+    available = selectors.periods_available()
+    period = _period(request, available)
+    area = _area(request)
+    board = selectors.dashboard_for(user=request.user, period=period, area=area, rank_by=request.GET.get("rank"))
+    running = None
+    if selectors.may_recompute(request.user):
+        running = selectors.report_runs_visible_to(user=request.user, period=period.code).first()
+    context = {
+        "board": board,
+        "periods": [(code, period_parse(code).label) for code in available],
+        "may_recompute": selectors.may_recompute(request.user),
+        "run": running,
+        "form": RecomputeForm(initial={"period": period.code}),
+        "key_indicators": [i for i in INDICATORS if i.key],
+        "trend_indicators": [{"code": i.code, "name": i.name, "unit": i.unit_label} for i in INDICATORS if i.trend],
+    }
+    return render(request, "indicators/dashboard.html", context)
+
+
+@viewer_required
+@require_POST
+def recompute(request):
+    """重新计算: queues a run of the period for the county; the page then polls its progress."""
+    if not selectors.may_recompute(request.user):
+        raise PermissionDenied
+    form = RecomputeForm(request.POST)
+    run, error = None, None
+    if form.is_valid():
+        try:
+            run = services.report_run_enqueue(
+                period=form.cleaned_data["period"].code, area_code=request.user.area_id, by=request.user
+            )
+        except RuleViolation as exc:
+            error = exc.message
+    else:
+        error = "；".join(e for errors in form.errors.values() for e in errors)
+    if request.htmx:
+        return render(
+            request, "indicators/_run_status.html", {"run": run, "error": error}, status=400 if error else 200
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.info(request, "已开始重新计算")
+    period = form.cleaned_data["period"].code if form.is_valid() else ""
+    return redirect(f"{reverse('indicators:dashboard')}?period={period}")
+
+
+@viewer_required
+@require_GET
+def run_progress(request, pk: int):
+    """The polled part of the page: the progress bar while the run is queued or running, its result once
+    finished (which carries no polling trigger, so the browser stops asking)."""
+    try:
+        run = selectors.report_run_get_visible(user=request.user, pk=pk)
+    except ReportRun.DoesNotExist:
+        raise Http404 from None
+    return render(request, "indicators/_run_status.html", {"run": run})
+
+
+@viewer_required
+@require_GET
+def compare(request):
+    """报表数据与回溯数据: two snapshots of one period, where they differ (default: the first and the latest)."""
+    available = selectors.periods_available()
+    period = _period(request, available)
+    runs = list(
+        selectors.report_runs_visible_to(user=request.user, period=period.code).filter(status=RunStatus.SUCCESS)
+    )
+    by_pk = {str(r.pk): r for r in runs}
+    run_a = by_pk.get(request.GET.get("a", "")) if request.GET.get("a") else (runs[-1] if runs else None)
+    run_b = by_pk.get(request.GET.get("b", "")) if request.GET.get("b") else (runs[0] if runs else None)
+    if (request.GET.get("a") and run_a is None) or (request.GET.get("b") and run_b is None):
+        raise Http404
+    differences = None
+    if run_a and run_b and run_a.pk != run_b.pk:
+        differences = selectors.snapshot_differences(user=request.user, run_a=run_a, run_b=run_b)
+    context = {
+        "period": period,
+        "periods": [(code, period_parse(code).label) for code in available],
+        "runs": runs,
+        "run_a": run_a,
+        "run_b": run_b,
+        "differences": differences,
+    }
+    return render(request, "indicators/compare.html", context)
+
+
+@viewer_required
+@require_GET
+def export(request):
+    """The period's report of the area and everything under it, as a formatted workbook."""
+    available = selectors.periods_available()
+    period = _period(request, available)
+    area = _area(request)
+    report = selectors.area_report(period=period.code, root=area)
+    if not report.values_of(area.code):
+        messages.error(request, f"{period.label}尚无{area.name}的报表数据")
+        return redirect(f"{reverse('indicators:dashboard')}?period={period.code}&area={area.code}")
+    response = HttpResponse(report_workbook(report), content_type=XLSX)
+    filename = f"report-{area.code}-{period.code}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
