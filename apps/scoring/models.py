@@ -207,6 +207,7 @@ class AdjustmentRule(models.Model):
         return f"{self.get_direction_display()}：{self.name}"
 
 
+@tracked()
 class ResultRules(models.Model):
     """考核结果规则 per assessment year: how many of the lowest-ranked units get the yellow card (黄牌警告,
     seed 004 L141 gives no threshold, so it is data). Example rows come from a data migration."""
@@ -225,6 +226,7 @@ class ResultRules(models.Model):
         return f"{self.year}年考核结果规则"
 
 
+@tracked()
 class GradeBand(models.Model):
     """等次 per year: a total of at least ``min_total`` earns ``label`` (the highest band that fits)."""
 
