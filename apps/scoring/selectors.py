@@ -17,6 +17,7 @@ from apps.accounts.models import User
 from apps.scoring.models import (
     Adjustment,
     Assessment,
+    ContractTarget,
     GradeBand,
     ItemMethod,
     ItemScore,
@@ -217,3 +218,19 @@ def pairings_of(*, assessment: Assessment) -> QuerySet[Pairing]:
     return Pairing.objects.filter(area_id=assessment.area_id, year=assessment.year).order_by(
         "-kind", "name"
     )  # leaders first
+
+
+def contract_targets_of(*, assessment: Assessment) -> list[str]:
+    """The unit's 目标管理责任书 targets as people read them: "出生率 ≤ 11‰"."""
+    from apps.indicators.catalogue import BY_CODE
+    from apps.scoring.calculation import fmt
+
+    shown = []
+    for t in ContractTarget.objects.filter(
+        contract__area_id=assessment.area_id, contract__year=assessment.year
+    ).order_by("pk"):
+        indicator = BY_CODE.get(t.indicator_code)
+        name = indicator.name if indicator else t.indicator_code
+        unit = indicator.unit if indicator and indicator.unit in ("‰", "%") else ""
+        shown.append(f"{name} {t.get_direction_display()} {fmt(t.target)}{unit}")
+    return shown

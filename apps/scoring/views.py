@@ -120,6 +120,7 @@ def assessment_detail(request, pk: int):
         "breakdown": selectors.assessment_breakdown(assessment=assessment),
         "adjustments": selectors.adjustments_of(assessment=assessment),
         "pairings": selectors.pairings_of(assessment=assessment),
+        "targets": selectors.contract_targets_of(assessment=assessment),
         "can_score": is_open and user.has_role(Role.ASSESSOR),
         "can_claim": is_open and (user.has_role(Role.ASSESSOR) or user.area_id == assessment.area_id),
         "can_decide": is_open and _may_decide(user, assessment),

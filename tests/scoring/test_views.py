@@ -62,6 +62,7 @@ def test_breakdown_shows_how_each_item_was_scored(client, scored, assessor):
     client.force_login(assessor)
     body = client.get(f"/scoring/assessments/{scored[TOWNSHIP_C].pk}/").content.decode()
     assert "奖励扶助资金兑现率：实际89，目标≥98，未达标" in body
+    assert "出生率 ≤ 11‰；自然增长率 ≤ 6.3‰；出生政策符合率 ≥ 95%" in body
     assert f"{YEAR}Q3-YTD" in body
 
 
@@ -145,3 +146,13 @@ def test_results_pages_are_for_readers(client, scored, make_user):
     client.force_login(clerk)
     assert client.get("/scoring/").status_code == 403
     assert Assessment.objects.count() == 3
+
+
+def test_assessor_rescores_from_the_latest_snapshot_through_the_page(client, scored, assessor, leader_a):
+    make_snapshot(f"{YEAR}Q3-YTD", {TOWNSHIP_A: {**ALL_MET, "subsidy_payment_rate": "89"}})
+    client.force_login(leader_a)
+    assert client.post(f"/scoring/recompute/?year={YEAR}").status_code == 403
+    client.force_login(assessor)
+    response = client.post(f"/scoring/recompute/?year={YEAR}", follow=True)
+    assert "已按最新指标快照重新计算3个单位的得分" in response.content.decode()
+    assert Assessment.objects.get(area_id=TOWNSHIP_A, year=YEAR).total == Decimal("218.00")
