@@ -1,10 +1,11 @@
-"""Admin: alert thresholds are configuration (editable, with import/export); snapshots are read-only."""
+"""Admin: alert thresholds and the birth registration deadline are configuration (editable); snapshots are
+read-only."""
 
 from django.contrib import admin
 from import_export import resources
 from import_export.admin import ImportExportModelAdmin
 
-from apps.indicators.models import AlertThreshold, ReportRun
+from apps.indicators.models import AlertThreshold, RegistrationDeadline, ReportRun
 
 
 class AlertThresholdResource(resources.ModelResource):
@@ -18,6 +19,11 @@ class AlertThresholdAdmin(ImportExportModelAdmin):
     resource_classes = [AlertThresholdResource]
     list_display = ("indicator_code", "comparison", "limit", "level", "valid_from", "valid_to", "note")
     list_filter = ("indicator_code", "comparison", "level")
+
+
+@admin.register(RegistrationDeadline)
+class RegistrationDeadlineAdmin(admin.ModelAdmin):
+    list_display = ("days", "valid_from", "valid_to", "note")
 
 
 @admin.register(ReportRun)

@@ -19,7 +19,7 @@ class Unit:
     COUNT = "count"
 
 
-UNIT_LABELS = {Unit.PER_MILLE: "‰", Unit.PERCENT: "%", Unit.RATIO: "（女=100）", Unit.COUNT: "人"}
+UNIT_LABELS = {Unit.PER_MILLE: "‰", Unit.PERCENT: "%", Unit.RATIO: "女=100", Unit.COUNT: "人"}
 _SCALES = {Unit.PER_MILLE: Decimal(1000), Unit.PERCENT: Decimal(100), Unit.RATIO: Decimal(100), Unit.COUNT: None}
 
 
@@ -158,7 +158,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "birth_registration_timeliness",
         "出生登记及时率",
         Unit.PERCENT,
-        "出生后30天内登记的出生数 ÷ 出生人数 × 100",
+        "出生后规定时限内（出生登记时限，现为30天）登记的出生数 ÷ 出生人数 × 100",
         "及时登记数",
         "出生人数",
         key=True,
@@ -167,8 +167,6 @@ INDICATORS: tuple[Indicator, ...] = (
 
 BY_CODE: dict[str, Indicator] = {i.code: i for i in INDICATORS}
 CODES: tuple[str, ...] = tuple(BY_CODE)
-# A birth entered within this many days of the birth date counts as timely (出生登记及时率, DESIGN §6).
-TIMELY_REGISTRATION_DAYS = 30
 
 
 def indicator_get(code: str) -> Indicator:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from apps.indicators.catalogue import INDICATORS, TIMELY_REGISTRATION_DAYS
+from apps.indicators.catalogue import INDICATORS
 from apps.registry.models import LONG_ACTING_METHODS, MarriageKind, PolicyStatus, Sex
 
 # GB 11643 check digit: weights of the first 17 digits, and the check character for (sum mod 11).
@@ -29,7 +29,7 @@ def _valid_id_sql(col: str, birth_col: str, sex_col: str) -> str:
     person's (DESIGN §5), as SQL over ``col``."""
     weighted = " + ".join(f"substr({col}, {i + 1}, 1)::int * {w}" for i, w in enumerate(_ID_WEIGHTS))
     return (
-        f"({col} IS NOT NULL AND {col} ~ '^[0-9]{{17}}[0-9X]$'"
+        f"({col} IS NOT NULL"  # its shape is the person_id_number_format constraint
         f" AND substr('{_ID_CHECK_CHARS}', mod({weighted}, 11) + 1, 1) = substr({col}, 18, 1)"
         f" AND substr({col}, 7, 8) = to_char({birth_col}, 'YYYYMMDD')"
         f" AND (mod(substr({col}, 17, 1)::int, 2) = 1) = ({sex_col} = '{Sex.MALE}'))"
@@ -37,17 +37,17 @@ def _valid_id_sql(col: str, birth_col: str, sex_col: str) -> str:
 
 
 _COMPLETE = (
-    _valid_id_sql("r.id_number", "r.birth_date", "r.sex")
-    + " AND r.name <> '' AND r.sex IN ('M', 'F') AND r.household_id IS NOT NULL AND r.hukou_type <> ''"
+    _valid_id_sql("p.id_number", "p.birth_date", "p.sex")
+    + " AND p.name <> '' AND p.sex IN ('M', 'F') AND p.household_id IS NOT NULL AND p.hukou_type <> ''"
 )
 _LONG_ACTING = ", ".join(f"'{m}'" for m in sorted(LONG_ACTING_METHODS))
 
 # numerator, denominator of each registry indicator, over the per-village aggregates below.
-_AVG_POP = "(coalesce(p0.n, 0) + coalesce(p1.n, 0)) / 2.0"
+_AVG_POP = "(coalesce(pop.n0, 0) + coalesce(pop.n1, 0)) / 2.0"
 _FORMULAS: dict[str, tuple[str, str]] = {
     "births": ("coalesce(b.n, 0)", "1"),
     "deaths": ("coalesce(d.n, 0)", "1"),
-    "population_end": ("coalesce(p1.n, 0)", "1"),
+    "population_end": ("coalesce(pop.n1, 0)", "1"),
     "birth_rate": ("coalesce(b.n, 0)", _AVG_POP),
     "death_rate": ("coalesce(d.n, 0)", _AVG_POP),
     "natural_growth_rate": ("coalesce(b.n, 0) - coalesce(d.n, 0)", _AVG_POP),
@@ -57,10 +57,10 @@ _FORMULAS: dict[str, tuple[str, str]] = {
     "policy_compliance_rate": ("coalesce(b.in_policy, 0)", "coalesce(b.n, 0)"),
     "first_birth_rate": ("coalesce(b.order1, 0)", "coalesce(b.n, 0)"),
     "multi_birth_rate": ("coalesce(b.order3, 0)", "coalesce(b.n, 0)"),
-    "married_wra": ("coalesce(w.married, 0)", "1"),
-    "contraceptive_prevalence": ("coalesce(w.users, 0)", "coalesce(w.married, 0)"),
-    "long_acting_share": ("coalesce(w.long_acting, 0)", "coalesce(w.users, 0)"),
-    "record_completeness_rate": ("coalesce(p1.complete, 0)", "coalesce(p1.n, 0)"),
+    "married_wra": ("coalesce(pop.married, 0)", "1"),
+    "contraceptive_prevalence": ("coalesce(pop.users, 0)", "coalesce(pop.married, 0)"),
+    "long_acting_share": ("coalesce(pop.long_acting, 0)", "coalesce(pop.users, 0)"),
+    "record_completeness_rate": ("coalesce(pop.complete, 0)", "coalesce(pop.n1, 0)"),
     "birth_registration_timeliness": ("coalesce(b.timely, 0)", "coalesce(b.n, 0)"),
 }
 REGISTRY_CODES = tuple(i.code for i in INDICATORS if not i.source)
@@ -80,33 +80,72 @@ _UNPIVOT = ",\n        ".join(
     f"('{code}', ({num})::numeric, ({den})::numeric)" for code, (num, den) in _FORMULAS.items()
 )
 
+# For this transaction only: the per-person aggregate fits in memory instead of spilling to disk, and a
+# statement that runs once per report gains nothing from JIT compilation.
+VILLAGE_SESSION_SETTINGS = "SET LOCAL work_mem = '128MB'; SET LOCAL jit = off"
+
 # The f-strings below interpolate only constants of this module (codes, formulas); values are parameters.
 VILLAGE_SQL = f"""
 WITH villages AS (
     SELECT code FROM areas_area WHERE level = 'village' AND code >= %(low)s AND code < %(high)s
 ),
-mv AS (  -- per person: residence from moves at the day before the period and at its last day
+mv AS (  -- per person: residence from moves on the day before the period and on its last day
     SELECT person_id,
         (array_agg(destination_code ORDER BY date DESC, id DESC) FILTER (WHERE date <= %(d0)s))[1] AS dest0,
         (array_agg(destination_code ORDER BY date DESC, id DESC) FILTER (WHERE date <= %(d1)s))[1] AS dest1,
         (array_agg(origin_code ORDER BY date, id))[1] AS origin
     FROM registry_move GROUP BY person_id
 ),
-r AS MATERIALIZED (  -- population at a date: born on or before it, not dead on or before it, resident (§6)
-    SELECT p.id, p.sex, p.birth_date, p.id_number, p.name, p.household_id, p.hukou_type,
+lm AS (  -- each woman's latest marriage event on or before the last day: married unless it is a divorce
+    SELECT DISTINCT ON (wife_id) wife_id, husband_id, kind FROM registry_marriage
+    WHERE date <= %(d1)s ORDER BY wife_id, date DESC, id DESC
+),
+cu AS (  -- methods in use on the last day (a use ends on its end date: a new method closes the old one)
+    SELECT person_id, bool_or(method IN ({_LONG_ACTING})) AS long_acting FROM registry_contraceptiveuse
+    WHERE start_date <= %(d1)s AND (end_date IS NULL OR end_date > %(d1)s) GROUP BY person_id
+),
+wm AS (  -- married women and the methods in use by either spouse
+    SELECT lm.wife_id,
+        (cw.person_id IS NOT NULL OR ch.person_id IS NOT NULL) AS method_user,
+        (coalesce(cw.long_acting, false) OR coalesce(ch.long_acting, false)) AS long_acting
+    FROM lm LEFT JOIN cu cw ON cw.person_id = lm.wife_id LEFT JOIN cu ch ON ch.person_id = lm.husband_id
+    WHERE lm.kind = '{MarriageKind.MARRIAGE}'
+),
+r AS (  -- one row per person: where they live on both dates (if alive and born), what they count as
+    SELECT
         CASE WHEN p.birth_date <= %(d0)s AND (p.death_date IS NULL OR p.death_date > %(d0)s)
              THEN coalesce(mv.dest0, mv.origin, p.village_id) END AS code0,
-        CASE WHEN p.birth_date <= %(d1)s AND (p.death_date IS NULL OR p.death_date > %(d1)s)
-             THEN coalesce(mv.dest1, mv.origin, p.village_id) END AS code1
-    FROM registry_person p LEFT JOIN mv ON mv.person_id = p.id
+        CASE WHEN p.death_date IS NULL OR p.death_date > %(d1)s
+             THEN coalesce(mv.dest1, mv.origin, p.village_id) END AS code1,
+        {_COMPLETE} AS complete,
+        (wm.wife_id IS NOT NULL AND p.birth_date >= %(wra_oldest)s AND p.birth_date <= %(wra_youngest)s
+            AND p.sex = '{Sex.FEMALE}') AS married_wra,
+        coalesce(wm.method_user, false) AS method_user,
+        coalesce(wm.long_acting, false) AS long_acting
+    FROM registry_person p
+    LEFT JOIN mv ON mv.person_id = p.id
+    LEFT JOIN wm ON wm.wife_id = p.id
     WHERE p.birth_date <= %(d1)s
 ),
-p0 AS (
-    SELECT code0 AS code, count(*) AS n FROM r WHERE code0 >= %(low)s AND code0 < %(high)s GROUP BY code0
+g AS (  -- persons grouped by where they live on both dates: about one group per village, plus the movers
+    SELECT code0, code1, count(*) AS n,
+        count(*) FILTER (WHERE complete) AS complete,
+        count(*) FILTER (WHERE married_wra) AS married,
+        count(*) FILTER (WHERE married_wra AND method_user) AS users,
+        count(*) FILTER (WHERE married_wra AND long_acting) AS long_acting
+    FROM r GROUP BY code0, code1
 ),
-p1 AS (
-    SELECT code1 AS code, count(*) AS n, count(*) FILTER (WHERE {_COMPLETE}) AS complete
-    FROM r WHERE code1 >= %(low)s AND code1 < %(high)s GROUP BY code1
+pop AS (  -- population on both dates (§6); completeness and married women on the last day
+    SELECT at.code,
+        coalesce(sum(g.n) FILTER (WHERE at.day = 0), 0) AS n0,
+        coalesce(sum(g.n) FILTER (WHERE at.day = 1), 0) AS n1,
+        coalesce(sum(g.complete) FILTER (WHERE at.day = 1), 0) AS complete,
+        coalesce(sum(g.married) FILTER (WHERE at.day = 1), 0) AS married,
+        coalesce(sum(g.users) FILTER (WHERE at.day = 1), 0) AS users,
+        coalesce(sum(g.long_acting) FILTER (WHERE at.day = 1), 0) AS long_acting
+    FROM g CROSS JOIN LATERAL (VALUES (0, g.code0), (1, g.code1)) AS at(day, code)
+    WHERE at.code >= %(low)s AND at.code < %(high)s
+    GROUP BY at.code
 ),
 b AS (  -- births dated in the period, at the birth's village
     SELECT village_id AS code, count(*) AS n,
@@ -119,7 +158,11 @@ b AS (  -- births dated in the period, at the birth's village
         count(*) FILTER (WHERE policy_status = '{PolicyStatus.IN_POLICY}') AS in_policy,
         count(*) FILTER (WHERE birth_order = 1) AS order1,
         count(*) FILTER (WHERE birth_order >= 3) AS order3,
-        count(*) FILTER (WHERE entered_on <= date + {TIMELY_REGISTRATION_DAYS}) AS timely
+        count(*) FILTER (WHERE entered_on <= date + (  -- the registration deadline in force on the birth date
+            SELECT dl.days FROM indicators_registrationdeadline dl
+            WHERE dl.valid_from <= date AND (dl.valid_to IS NULL OR dl.valid_to >= date)
+            ORDER BY dl.valid_from DESC LIMIT 1
+        )) AS timely
     FROM registry_birth
     WHERE date >= %(start)s AND date <= %(d1)s AND village_id >= %(low)s AND village_id < %(high)s
     GROUP BY village_id
@@ -128,34 +171,13 @@ d AS (  -- deaths dated in the period, at the death's village
     SELECT village_id AS code, count(*) AS n FROM registry_death
     WHERE date >= %(start)s AND date <= %(d1)s AND village_id >= %(low)s AND village_id < %(high)s
     GROUP BY village_id
-),
-lm AS (  -- each woman's latest marriage event on or before the last day: married unless it is a divorce
-    SELECT DISTINCT ON (wife_id) wife_id, husband_id, kind FROM registry_marriage
-    WHERE date <= %(d1)s ORDER BY wife_id, date DESC, id DESC
-),
-cu AS (  -- methods in use on the last day (a use ends on its end date: a new method closes the old one)
-    SELECT person_id, bool_or(method IN ({_LONG_ACTING})) AS long_acting FROM registry_contraceptiveuse
-    WHERE start_date <= %(d1)s AND (end_date IS NULL OR end_date > %(d1)s) GROUP BY person_id
-),
-w AS (  -- married women aged 15–49 resident on the last day; a method of either spouse counts
-    SELECT r.code1 AS code, count(*) AS married,
-        count(*) FILTER (WHERE cw.person_id IS NOT NULL OR ch.person_id IS NOT NULL) AS users,
-        count(*) FILTER (WHERE coalesce(cw.long_acting, false) OR coalesce(ch.long_acting, false)) AS long_acting
-    FROM r JOIN lm ON lm.wife_id = r.id AND lm.kind = '{MarriageKind.MARRIAGE}'
-    LEFT JOIN cu cw ON cw.person_id = r.id
-    LEFT JOIN cu ch ON ch.person_id = lm.husband_id
-    WHERE r.code1 >= %(low)s AND r.code1 < %(high)s AND r.sex = '{Sex.FEMALE}'
-        AND r.birth_date >= %(wra_oldest)s AND r.birth_date <= %(wra_youngest)s
-    GROUP BY r.code1
 )
 INSERT INTO indicators_indicatorvalue (run_id, area_id, indicator_code, numerator, denominator, value)
 SELECT %(run)s, v.code, x.code, x.num, x.den, {_value("x.num", "x.den")}
 FROM villages v
 LEFT JOIN b ON b.code = v.code
 LEFT JOIN d ON d.code = v.code
-LEFT JOIN p0 ON p0.code = v.code
-LEFT JOIN p1 ON p1.code = v.code
-LEFT JOIN w ON w.code = v.code
+LEFT JOIN pop ON pop.code = v.code
 CROSS JOIN LATERAL (VALUES
         {_UNPIVOT}
 ) AS x(code, num, den)

@@ -31,9 +31,8 @@ def display_value(value: Decimal | None, places: int = 2) -> Decimal | None:
 def _headers(indicator: Indicator) -> list[str]:
     if indicator.is_count:
         return [f"{indicator.name}（{indicator.unit_label}）"]
-    unit = "女=100" if indicator.unit == "ratio" else indicator.unit_label
     return [
-        f"{indicator.name}（{unit}）",
+        f"{indicator.name}（{indicator.unit_label}）",
         f"{indicator.name}·分子：{indicator.numerator_label}",
         f"{indicator.name}·分母：{indicator.denominator_label}",
     ]

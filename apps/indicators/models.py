@@ -147,3 +147,29 @@ class AlertThreshold(models.Model):
         if value is None:
             return False
         return value > self.limit if self.comparison == Comparison.ABOVE else value < self.limit
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class RegistrationDeadline(models.Model):
+    """出生登记时限: a birth entered within ``days`` of the birth date counts as timely (出生登记及时率), for
+    births dated between ``valid_from`` and ``valid_to``. A birth no rule covers is not counted as timely."""
+
+    days = models.PositiveSmallIntegerField("登记时限（天）")
+    valid_from = models.DateField("生效日期")
+    valid_to = models.DateField("失效日期", null=True, blank=True)
+    note = models.CharField("依据/说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "出生登记时限"
+        verbose_name_plural = "出生登记时限"
+        ordering = ["valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                name="registration_deadline_dates",
+            ),
+            models.UniqueConstraint(fields=["valid_from"], name="registration_deadline_one_per_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.days}天（{self.valid_from}起）"

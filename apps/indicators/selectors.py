@@ -226,6 +226,10 @@ class Dashboard:
     trend_labels: list[str]
     has_data: bool
 
+    @property
+    def data_as_of(self) -> datetime | None:
+        return next((c.reading.data_as_of for c in self.cards if c.reading), None)
+
 
 def _alert_for(thresholds: list[AlertThreshold], indicator: str, level: str, value) -> AlertThreshold | None:
     for t in thresholds:

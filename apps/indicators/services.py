@@ -112,6 +112,7 @@ def _execute(run: ReportRun) -> None:
         "wra_youngest": youngest,
     }
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(computation.VILLAGE_SESSION_SETTINGS)
         cursor.execute(computation.VILLAGE_SQL, params)
     _progress(run, percent=60, step="汇总收费与奖扶数据")
     for code in sources_registered():

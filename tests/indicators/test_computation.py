@@ -83,6 +83,22 @@ def test_birth_structure_sex_ratios_policy_and_timeliness(events_scenario):
     assert shown(v, COUNTY, "birth_registration_timeliness") == (D("75.00"), 3, 4)
 
 
+def test_registration_timeliness_uses_the_deadline_in_force_on_the_birth_date(events_scenario):
+    from apps.indicators.models import RegistrationDeadline
+
+    # From 29 February 2024 a 31-day deadline: c3 (born that day, entered 31 days later) becomes timely;
+    # c2 (1 January, entered after 30 days) stays under the 30-day rule and timely.
+    RegistrationDeadline.objects.filter(valid_to__isnull=True).update(valid_to=date(2024, 2, 28))
+    RegistrationDeadline.objects.create(days=31, valid_from=date(2024, 2, 29))
+    v = readings("2024Q1")
+    assert shown(v, VILLAGE_A, "birth_registration_timeliness") == (D("100.00"), 2, 2)
+    assert shown(v, COUNTY, "birth_registration_timeliness") == (D("100.00"), 4, 4)
+    # With no deadline in force on a birth date, no birth of that date counts as timely.
+    RegistrationDeadline.objects.all().delete()
+    v = readings("2024Q2")
+    assert shown(v, COUNTY, "birth_registration_timeliness") == (D("0.00"), 0, 1)
+
+
 @pytest.mark.parametrize(
     ("period", "county_births", "village_a_births"),
     [

@@ -37,7 +37,8 @@ def test_county_viewer_sees_cards_ranking_alerts_and_drills_down(
     client, county_viewer, reported, django_assert_max_num_queries
 ):
     client.force_login(county_viewer)
-    with django_assert_max_num_queries(14):
+    # A fixed number of queries (session, user, periods, area, children, trail, values, trend, thresholds).
+    with django_assert_max_num_queries(10):
         response = client.get(DASHBOARD, {"period": "2024Q1"})
     assert response.status_code == 200
     page = response.content.decode()

@@ -18,8 +18,19 @@ def shown(value: Decimal | None, indicator=None) -> str:
 
 
 @register.filter
-def signed(value: Decimal | None) -> str:
+def signed(value: Decimal | None, indicator=None) -> str:
+    if value is None or value == "":
+        return "—"
+    if indicator is not None and getattr(indicator, "is_count", False):
+        return f"{int(value):+,}"
+    rounded = display_value(value)
+    return f"+{rounded:,.2f}" if rounded > 0 else f"{rounded:,.2f}"
+
+
+@register.filter
+def amount(value: Decimal | None) -> str:
+    """A numerator or denominator: a whole number without decimals, otherwise up to 2 decimals (16.5, 3000)."""
     if value is None or value == "":
         return "—"
     rounded = display_value(value)
-    return f"+{rounded:,.2f}" if rounded > 0 else f"{rounded:,.2f}"
+    return f"{int(rounded):,}" if rounded == rounded.to_integral_value() else f"{rounded.normalize():,}"
