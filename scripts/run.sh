@@ -12,18 +12,20 @@ $PY manage.py load_areas fixtures/areas_demo.csv
 if $PY manage.py help seed_demo >/dev/null 2>&1; then
   $PY manage.py seed_demo --persons "$DEMO_PERSONS" --seed 1 --if-empty
 fi
-# Target scoring: the shared township scheme (outside the repository) and a contract per demo township.
+if $PY manage.py help compute_indicators >/dev/null 2>&1; then
+  # The dashboard's reports: the last finished quarter's year-to-date report and eight quarters of trend.
+  for period in $($PY -c 'from datetime import date; from apps.indicators.periods import finished_quarter_ytd as f, quarters_up_to as q; p = f(date.today()); print(p.code, *[x.code for x in q(p, 8)])'); do
+    $PY manage.py compute_indicators --period "$period" >/dev/null || echo "compute_indicators $period failed"
+  done
+fi
+# Target scoring: the shared township scheme (outside the repository) and a contract per demo township,
+# scored from the snapshots above.
 SCHEME_FILE=../shared/reference/scheme_township_1000.yaml
 if [ -f "$SCHEME_FILE" ]; then
   $PY manage.py load_scheme "$SCHEME_FILE"
   $PY manage.py scoring_demo
 else
   echo "Scoring scheme $SCHEME_FILE not found: skipping the scoring demo data."
-if $PY manage.py help compute_indicators >/dev/null 2>&1; then
-  # The dashboard's reports: the last finished quarter's year-to-date report and eight quarters of trend.
-  for period in $($PY -c 'from datetime import date; from apps.indicators.periods import finished_quarter_ytd as f, quarters_up_to as q; p = f(date.today()); print(p.code, *[x.code for x in q(p, 8)])'); do
-    $PY manage.py compute_indicators --period "$period" >/dev/null || echo "compute_indicators $period failed"
-  done
 fi
 echo "Demo logins:"
 $PY manage.py seed_demo_users
