@@ -20,10 +20,11 @@ def round_points(value: Decimal) -> Decimal:
 
 
 def fmt(value: Decimal | None) -> str:
-    """A number as people write it: 95, 11.1, 6.3 (no trailing zeros)."""
+    """A number as people write it: 95, 11.1, 6.3 (no trailing zeros), rounded half-up to 2 decimals for
+    display only (DESIGN §6); comparisons with targets use the unrounded value."""
     if value is None:
         return "—"
-    text = f"{value.quantize(Decimal('0.0001')):f}".rstrip("0").rstrip(".")
+    text = f"{value.quantize(CENT, rounding=ROUND_HALF_UP):f}".rstrip("0").rstrip(".")
     return text or "0"
 
 

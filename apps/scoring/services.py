@@ -326,7 +326,11 @@ def assessments_recompute(*, year: int, area_codes: list[str] | None = None, by:
                     direction=target.direction,
                 )
                 row.points, row.met = outcome.points, outcome.met
-                shown = f"实际{fmt(reading.value)}，目标{_direction_label(target.direction)}{fmt(target.target)}"
+                actual = fmt(reading.value)
+                if not outcome.met and actual == fmt(target.target):
+                    # Rounding would show the target itself: show the value that missed it.
+                    actual = f"{reading.value.quantize(Decimal('0.0001')):f}".rstrip("0").rstrip(".")
+                shown = f"实际{actual}，目标{_direction_label(target.direction)}{fmt(target.target)}"
                 row.note = f"{shown}，{'达标' if outcome.met else '未达标'}"
                 if not outcome.met and item.veto:
                     row.vetoed = True

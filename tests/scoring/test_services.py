@@ -81,6 +81,18 @@ def test_linear_items_score_between_floor_and_target(assessments):
     assert a.total == Decimal("208.00")
 
 
+def test_values_are_compared_unrounded_and_shown_to_two_decimals(assessments):
+    # 94.996 rounds to 95 but misses "≥ 95": the veto applies to the true value, which is then shown.
+    make_snapshot(f"{YEAR}Q2-YTD", {TOWNSHIP_A: {**ALL_MET, "policy_compliance_rate": "94.996"}})
+    assessments_recompute(year=YEAR)
+    a = Assessment.objects.get(pk=assessments[TOWNSHIP_A].pk)
+    assert _score(a, "pg.basic_indicators").note == "实际94.996，目标≥95，未达标"
+    assert a.excluded
+    make_snapshot(f"{YEAR}Q2-YTD", {TOWNSHIP_A: {**ALL_MET, "birth_registration_timeliness": "66.666667"}})
+    assessments_recompute(year=YEAR)
+    assert _score(a, "pfp.basic_work.statistics_quality").note == "实际66.67，目标≥90，未达标"
+
+
 def test_all_or_nothing_item_missed_scores_zero_and_an_at_most_target(assessments):
     # 性别比 111 against ≤ 110: not met, 0 of 10 (no veto on this item).
     make_snapshot(f"{YEAR}Q2-YTD", {TOWNSHIP_A: {**ALL_MET, "sex_ratio_at_birth": "111"}})
