@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from apps.core.scoping import AreaScopedQuerySet
+from apps.indicators.models import INDICATOR_CHOICES
 
 
 def tracked():
@@ -282,7 +283,7 @@ class ContractTarget(models.Model):
     """责任书指标: e.g. 出生率 ≤ 11.00‰, 政策生育率 ≥ 95% (seed 004, L147–153)."""
 
     contract = models.ForeignKey(Contract, verbose_name="责任书", on_delete=models.CASCADE, related_name="targets")
-    indicator_code = models.CharField("指标代码", max_length=50)
+    indicator_code = models.CharField("指标", max_length=50, choices=INDICATOR_CHOICES)
     direction = models.CharField("方向", max_length=10, choices=TargetDirection.choices)
     target = models.DecimalField("目标值", max_digits=12, decimal_places=4)
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
-from apps.scoring.models import Adjustment, AdjustmentRule, Assessment, ItemScore, Pairing, SchemeItem
+from apps.scoring.models import Adjustment, AdjustmentRule, Assessment, Contract, ItemScore, Pairing, SchemeItem
 from apps.scoring.services import adjustment_claim, assessments_recompute
 from tests.conftest import TOWNSHIP_A, TOWNSHIP_B
 from tests.scoring.conftest import ALL_MET, TOWNSHIP_C, YEAR, make_snapshot
@@ -156,3 +156,16 @@ def test_assessor_rescores_from_the_latest_snapshot_through_the_page(client, sco
     response = client.post(f"/scoring/recompute/?year={YEAR}", follow=True)
     assert "已按最新指标快照重新计算3个单位的得分" in response.content.decode()
     assert Assessment.objects.get(area_id=TOWNSHIP_A, year=YEAR).total == Decimal("218.00")
+
+
+def test_admin_pages_of_scoring_configuration(client, scored, make_user):
+    admin_user = make_user("root", "131025000000", "county_admin", is_staff=True)
+    admin_user.is_superuser = True
+    admin_user.save(update_fields=["is_superuser"])
+    client.force_login(admin_user)
+    scheme_id = scored[TOWNSHIP_A].scheme_id
+    contract = Contract.objects.get(area_id=TOWNSHIP_A, year=YEAR)
+    for path in ["/admin/scoring/scheme/", f"/admin/scoring/scheme/{scheme_id}/change/", "/admin/scoring/contract/",
+                 f"/admin/scoring/contract/{contract.pk}/change/", "/admin/scoring/gradeband/",
+                 "/admin/scoring/resultrules/", "/admin/scoring/pairing/"]:  # fmt: skip
+        assert client.get(path).status_code == 200, path
