@@ -19,6 +19,7 @@ from apps.registry.api import (
     PersonViewSet,
 )
 from apps.subsidies.api import PaymentBatchViewSet, ProgrammeViewSet, RosterViewSet
+from apps.scoring.api import AssessmentViewSet, SchemeViewSet
 
 router = DefaultRouter()
 router.register("areas", AreaViewSet, basename="area")
@@ -31,6 +32,8 @@ router.register("contraception", ContraceptionViewSet, basename="contraception")
 router.register("moves", MoveViewSet, basename="move")
 router.register("permits", BirthPermitViewSet, basename="permit")
 router.register("imports", ImportJobViewSet, basename="import")
+router.register("scoring/schemes", SchemeViewSet, basename="scoring-scheme")
+router.register("scoring/assessments", AssessmentViewSet, basename="scoring-assessment")
 router.register("indicators/values", IndicatorValueViewSet, basename="indicator-value")
 router.register("fees/cases", FeeCaseViewSet, basename="fee-case")
 router.register("fees/payments", PaymentViewSet, basename="fee-payment")

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "apps.indicators",
     "apps.fees",
     "apps.subsidies",
+    "apps.scoring",
 ]
 
 MIDDLEWARE = [
@@ -208,6 +209,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "indicators.compute",
         "schedule": crontab(minute=0, hour=2, day_of_month=5, month_of_year="1,4,7,10"),
     },
+    # Projected scores (预计得分) follow the latest indicator snapshots: rescored every night.
+    "scoring-recompute": {"task": "scoring.recompute", "schedule": crontab(minute=30, hour=3)},
 }
 
 # pghistory: the middleware context is extended with the request path; services add the import job id.

@@ -18,6 +18,15 @@ if $PY manage.py help compute_indicators >/dev/null 2>&1; then
     $PY manage.py compute_indicators --period "$period" >/dev/null || echo "compute_indicators $period failed"
   done
 fi
+# Target scoring: the shared township scheme (outside the repository) and a contract per demo township,
+# scored from the snapshots above.
+SCHEME_FILE=../shared/reference/scheme_township_1000.yaml
+if [ -f "$SCHEME_FILE" ]; then
+  $PY manage.py load_scheme "$SCHEME_FILE"
+  $PY manage.py scoring_demo
+else
+  echo "Scoring scheme $SCHEME_FILE not found: skipping the scoring demo data."
+fi
 echo "Demo logins:"
 $PY manage.py seed_demo_users
 

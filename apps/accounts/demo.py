@@ -27,6 +27,8 @@ DEMO_USERS = (
     DemoUser("assessor", "考核评估员", AreaLevel.COUNTY, (Role.ASSESSOR, Role.COUNTY_VIEWER)),
     DemoUser("subsidy_approver", "奖扶审批人", AreaLevel.COUNTY, (Role.SUBSIDY_APPROVER,)),
     DemoUser("township_clerk", "乡镇录入员", AreaLevel.TOWNSHIP, (Role.TOWNSHIP_CLERK,)),
+    # A township leader (乡镇领导): reads everything of the own township, e.g. its scoring results.
+    DemoUser("township_leader", "乡镇领导", AreaLevel.TOWNSHIP, (Role.COUNTY_VIEWER,)),
     DemoUser("fee_officer", "征收员", AreaLevel.TOWNSHIP, (Role.FEE_OFFICER,)),
     DemoUser("subsidy_reviewer", "奖扶审核员", AreaLevel.TOWNSHIP, (Role.SUBSIDY_REVIEWER,)),
     DemoUser("village_clerk", "村级录入员", AreaLevel.VILLAGE, (Role.VILLAGE_CLERK,)),

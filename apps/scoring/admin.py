@@ -1,0 +1,78 @@
+"""Admin: result rules, grade bands, contracts and pairings are configuration (data per year); schemes are
+loaded with ``load_scheme`` and shown read-only (a published scheme is frozen in the database)."""
+
+from django.contrib import admin
+
+from apps.scoring.models import (
+    AdjustmentRule,
+    Contract,
+    ContractTarget,
+    GradeBand,
+    Pairing,
+    ResultRules,
+    Scheme,
+    SchemeItem,
+)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class SchemeItemInline(ReadOnlyInline):
+    model = SchemeItem
+    fields = ("path", "name", "points", "method", "indicator_code", "scoring", "floor", "veto")
+
+
+class AdjustmentRuleInline(ReadOnlyInline):
+    model = AdjustmentRule
+    fields = ("direction", "code", "name", "kind", "points", "tiers", "min_points", "max_points",
+              "unreported_multiplier")  # fmt: skip
+
+
+@admin.register(Scheme)
+class SchemeAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "version", "status", "effective_from", "effective_to", "total_points")
+    inlines = [SchemeItemInline, AdjustmentRuleInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ResultRules)
+class ResultRulesAdmin(admin.ModelAdmin):
+    list_display = ("year", "yellow_card_bottom_ranks")
+
+
+@admin.register(GradeBand)
+class GradeBandAdmin(admin.ModelAdmin):
+    list_display = ("year", "label", "min_total")
+    list_filter = ("year",)
+
+
+class ContractTargetInline(admin.TabularInline):
+    model = ContractTarget
+    extra = 0
+
+
+@admin.register(Contract)
+class ContractAdmin(admin.ModelAdmin):
+    list_display = ("area", "year", "signed_on")
+    list_filter = ("year",)
+    inlines = [ContractTargetInline]
+
+
+@admin.register(Pairing)
+class PairingAdmin(admin.ModelAdmin):
+    list_display = ("year", "area", "kind", "name", "title")
+    list_filter = ("year", "kind")

@@ -1,0 +1,516 @@
+"""Writes of the scoring app (STYLE: HackSoft services; Zulip actions with the audit context).
+
+Order of an assessment (seed 004, L76, L105–106, L121–131): item scores (indicator items from the latest
+indicator snapshot against the contract target, manual items by assessors), then the veto (一票否决) is
+evaluated before anything is summed, then lines are summed, then approved bonuses and deductions apply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import pghistory
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from apps.accounts.models import Role, User
+from apps.areas.models import Area, AreaLevel
+from apps.core.areacodes import contains
+from apps.core.errors import RuleViolation
+from apps.scoring.calculation import ZERO, adjustment_points, fmt, indicator_points
+from apps.scoring.models import (
+    Adjustment,
+    AdjustmentRule,
+    AdjustmentStatus,
+    Assessment,
+    AssessmentStatus,
+    Contract,
+    ContractTarget,
+    ItemMethod,
+    ItemScore,
+    LineScore,
+    Scheme,
+    SchemeItem,
+    SchemeStatus,
+    ScoreSource,
+    TargetDirection,
+    VetoEffect,
+)
+from apps.scoring.schemes import ParsedItem, scheme_parse
+
+ASSESSOR_ROLES = (Role.ASSESSOR,)
+DECIDER_ROLES = (Role.ASSESSOR, Role.COUNTY_ADMIN)
+MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
+
+
+def _context(by: User | None, **extra):
+    values = {k: v for k, v in extra.items() if v is not None}
+    if by is not None:
+        values["user"] = by.pk
+    return pghistory.context(**values)
+
+
+def _check_in_scope(*, user: User, area_code: str) -> None:
+    if user.is_superuser and not user.area_id:
+        return
+    if not user.area_id or not contains(user.area_id, area_code):
+        raise RuleViolation("该单位不在您的管辖范围内", code="out_of_scope")
+
+
+def _check_evidence(evidence: UploadedFile | None) -> None:
+    if evidence is not None and evidence.size > MAX_EVIDENCE_BYTES:
+        raise RuleViolation("佐证材料不能超过20MB", field="evidence")
+
+
+# --- schemes -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SchemeLoadResult:
+    scheme: Scheme
+    created: bool
+
+
+def _year_start(today: date) -> date:
+    return date(today.year, 1, 1)
+
+
+@transaction.atomic
+def scheme_load(
+    *, text: str, effective_from: date | None = None, publish: bool = True, by: User | None = None
+) -> SchemeLoadResult:
+    """Loads a scheme file as the next version of its code (or finds the identical latest version) and, by
+    default, publishes it. A file that does not add up is refused with the item named; nothing is written."""
+    parsed = scheme_parse(text)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    latest = Scheme.objects.select_for_update().filter(code=parsed.code).order_by("-version").first()
+    if latest is not None and latest.source_sha256 == digest:
+        if publish and latest.status == SchemeStatus.DRAFT:
+            scheme_publish(scheme=latest, by=by)
+        return SchemeLoadResult(latest, False)
+    with _context(by, reason="load_scheme"):
+        scheme = Scheme.objects.create(
+            code=parsed.code,
+            version=(latest.version + 1) if latest else 1,
+            name=parsed.name,
+            applies_to=parsed.applies_to,
+            assessed_in_month=parsed.assessed_in_month,
+            effective_from=effective_from or _year_start(timezone.localdate()),
+            total_points=parsed.total_points,
+            source_sha256=digest,
+            source_text=text,
+            results_config=parsed.results,
+        )
+        position = 0
+
+        def create(item: ParsedItem, parent: SchemeItem | None, line: SchemeItem | None) -> None:
+            nonlocal position
+            position += 1
+            row = SchemeItem.objects.create(
+                scheme=scheme, parent=parent, line=line, code=item.code, name=item.name, path=item.path,
+                position=position, depth=item.depth, points=item.points, method=item.method,
+                indicator_code=item.indicator_code, scoring=item.scoring, floor=item.floor, veto=item.veto,
+            )  # fmt: skip
+            for child in item.children:
+                create(child, row, line or row)
+
+        for line in parsed.lines:
+            create(line, None, None)
+        AdjustmentRule.objects.bulk_create(
+            AdjustmentRule(
+                scheme=scheme, direction=r.direction, code=r.code, name=r.name, position=i, kind=r.kind,
+                points=r.points, tiers=r.tiers, min_points=r.min_points, max_points=r.max_points,
+                unreported_multiplier=r.unreported_multiplier,
+            )
+            for i, r in enumerate(parsed.rules, start=1)
+        )  # fmt: skip
+    if publish:
+        scheme_publish(scheme=scheme, by=by)
+    return SchemeLoadResult(scheme, True)
+
+
+@transaction.atomic
+def scheme_publish(*, scheme: Scheme, by: User | None = None) -> Scheme:
+    """发布: from now on the scheme is frozen (a database trigger refuses any change to it)."""
+    if scheme.status == SchemeStatus.PUBLISHED:
+        raise RuleViolation("该考核方案已发布，不能再修改")
+    with _context(by, reason="publish"):
+        scheme.status = SchemeStatus.PUBLISHED
+        scheme.published_at = timezone.now()
+        scheme.save(update_fields=["status", "published_at"])
+    return scheme
+
+
+def scheme_for_year(*, year: int, applies_to: str = "township") -> Scheme:
+    """The published scheme in force during ``year`` (latest version)."""
+    scheme = (
+        Scheme.objects.filter(status=SchemeStatus.PUBLISHED, applies_to=applies_to,
+                              effective_from__lte=date(year, 12, 31))
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=date(year, 1, 1)))
+        .order_by("-effective_from", "-version")
+        .first()
+    )  # fmt: skip
+    if scheme is None:
+        raise RuleViolation(f"{year}年没有已发布的考核方案，请先导入并发布考核方案")
+    return scheme
+
+
+# --- contracts -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetData:
+    indicator_code: str
+    direction: str
+    target: Decimal
+
+
+@transaction.atomic
+def contract_save(
+    *, area: Area, year: int, signed_on: date, targets: list[TargetData], note: str = "", by: User | None = None
+) -> Contract:
+    """目标管理责任书 of a unit for a year: creates it or replaces its targets (idempotent)."""
+    from apps.scoring.schemes import INDICATOR_CODES
+
+    if area.level != AreaLevel.TOWNSHIP:
+        raise RuleViolation("目标管理责任书只能与乡镇（街道）签订", field="area")
+    if by is not None:
+        _check_in_scope(user=by, area_code=area.code)
+    codes = [t.indicator_code for t in targets]
+    if len(set(codes)) != len(codes):
+        raise RuleViolation("同一指标只能有一个目标值", field="targets")
+    for t in targets:
+        if t.indicator_code not in INDICATOR_CODES:
+            raise RuleViolation(f"指标代码「{t.indicator_code}」不是已定义的指标", field="targets")
+        if t.direction not in TargetDirection.values:
+            raise RuleViolation("目标方向应为“不高于”或“不低于”", field="targets")
+    if Assessment.objects.filter(area=area, year=year, status=AssessmentStatus.FINAL).exists():
+        raise RuleViolation(f"{year}年{area.name}的考核已定稿，不能再修改责任书")
+    with _context(by, reason="contract"):
+        contract, _ = Contract.objects.update_or_create(
+            area=area, year=year, defaults={"signed_on": signed_on, "note": note}
+        )
+        contract.targets.exclude(indicator_code__in=codes).delete()
+        ContractTarget.objects.bulk_create(
+            [ContractTarget(contract=contract, indicator_code=t.indicator_code, direction=t.direction,
+                            target=t.target) for t in targets],
+            update_conflicts=True, unique_fields=["contract", "indicator_code"], update_fields=["direction", "target"],
+        )  # fmt: skip
+    return contract
+
+
+# --- assessments ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def assessments_open(*, year: int, county: Area, by: User | None = None) -> list[Assessment]:
+    """Opens an assessment for every township of ``county`` for ``year`` under the scheme in force, and
+    scores what the latest snapshot allows (idempotent)."""
+    scheme = scheme_for_year(year=year)
+    townships = list(Area.objects.within(county.code).filter(level=AreaLevel.TOWNSHIP).values_list("code", flat=True))
+    with _context(by, reason="open_assessments"):
+        Assessment.objects.bulk_create(
+            [Assessment(area_id=code, year=year, scheme=scheme) for code in townships], ignore_conflicts=True
+        )
+    assessments_recompute(year=year, area_codes=townships, by=by)
+    return list(Assessment.objects.filter(year=year, area_id__in=townships).order_by("area_id"))
+
+
+def _periods_for(year: int) -> list[str]:
+    """The periods whose snapshot can score a year, most complete first: the year, then year-to-date."""
+    return [str(year)] + [f"{year}Q{q}-YTD" for q in (4, 3, 2, 1)]
+
+
+def _latest_readings(*, year: int, area_codes: list[str], indicator_codes: set[str]) -> dict:
+    """(area, indicator) → (period, reading) from the latest snapshot of the most complete period that has
+    one for the area. Indicator values are read ONLY through ``indicator_values_latest``."""
+    from apps.indicators.selectors import indicator_values_latest
+
+    found: dict[tuple[str, str], tuple[str, object]] = {}
+    missing = set(area_codes)
+    for period in _periods_for(year):
+        if not missing or not indicator_codes:
+            break
+        values = indicator_values_latest(period=period, area_codes=sorted(missing), indicator_codes=indicator_codes)
+        covered = {area for (area, _code) in values}
+        for key, reading in values.items():
+            found[key] = (period, reading)
+        missing -= covered
+    return found
+
+
+def _direction_label(direction: str) -> str:
+    return "≤" if direction == TargetDirection.AT_MOST else "≥"
+
+
+@transaction.atomic
+def assessments_recompute(*, year: int, area_codes: list[str] | None = None, by: User | None = None) -> int:
+    """Scores the open assessments of ``year`` (all, or those of ``area_codes``) from the latest snapshot:
+    a new snapshot changes the projected score (预计得分). Set-based: a fixed number of queries whatever the
+    number of units. Returns the number of assessments scored."""
+    qs = Assessment.objects.select_for_update().filter(year=year, status=AssessmentStatus.OPEN)
+    if area_codes is not None:
+        qs = qs.filter(area_id__in=area_codes)
+    assessments = list(qs)
+    if not assessments:
+        return 0
+    scheme_ids = {a.scheme_id for a in assessments}
+    items_by_scheme: dict[int, list[SchemeItem]] = defaultdict(list)
+    for item in SchemeItem.objects.filter(scheme_id__in=scheme_ids).order_by("position"):
+        items_by_scheme[item.scheme_id].append(item)
+    codes = [a.area_id for a in assessments]
+    targets = {
+        (t.contract.area_id, t.indicator_code): t
+        for t in ContractTarget.objects.filter(contract__year=year, contract__area_id__in=codes).select_related(
+            "contract"
+        )
+    }
+    indicator_codes = {i.indicator_code for items in items_by_scheme.values() for i in items if i.indicator_code}
+    readings = _latest_readings(year=year, area_codes=codes, indicator_codes=indicator_codes)
+    manual = {
+        (s.assessment_id, s.item_id): s.points
+        for s in ItemScore.objects.filter(assessment__in=assessments, source=ScoreSource.MANUAL)
+    }
+    adjustments = defaultdict(lambda: {"bonus": ZERO, "deduction": ZERO})
+    for row in (
+        Adjustment.objects.filter(assessment__in=assessments, status=AdjustmentStatus.APPROVED)
+        .values("assessment_id", "direction")
+        .annotate(points=Sum("points"))
+    ):
+        adjustments[row["assessment_id"]][row["direction"]] = row["points"]
+
+    now = timezone.now()
+    score_rows: list[ItemScore] = []
+    line_rows: list[LineScore] = []
+    for a in assessments:
+        items = items_by_scheme[a.scheme_id]
+        points: dict[int, Decimal] = {}
+        vetoes: list[str] = []
+        zero_lines: set[int] = set()
+        run_ids, as_of, periods = set(), [], set()
+        # 1. indicator items, and the veto before anything is summed (L76, L105–106).
+        for item in items:
+            if item.method == ItemMethod.MANUAL:
+                points[item.pk] = manual.get((a.pk, item.pk)) or ZERO
+                continue
+            if item.method != ItemMethod.INDICATOR:
+                continue
+            target = targets.get((a.area_id, item.indicator_code))
+            period_reading = readings.get((a.area_id, item.indicator_code))
+            reading = period_reading[1] if period_reading else None
+            row = ItemScore(assessment=a, item=item, source=ScoreSource.INDICATOR, scored_at=now, points=ZERO)
+            if reading is not None:
+                row.value = reading.value
+                run_ids.add(reading.run_id)
+                as_of.append(reading.data_as_of)
+                periods.add(period_reading[0])
+            if target is None:
+                row.note = "责任书未规定该指标的目标值，本项不得分"
+            elif reading is None or reading.value is None:
+                row.target, row.direction = target.target, target.direction
+                row.note = "暂无该指标的数据，本项暂不得分"
+            else:
+                row.target, row.direction = target.target, target.direction
+                outcome = indicator_points(
+                    points=item.points,
+                    scoring=item.scoring,
+                    floor=item.floor,
+                    value=reading.value,
+                    target=target.target,
+                    direction=target.direction,
+                )
+                row.points, row.met = outcome.points, outcome.met
+                actual = fmt(reading.value)
+                if not outcome.met and actual == fmt(target.target):
+                    # Rounding would show the target itself: show the value that missed it.
+                    actual = f"{reading.value.quantize(Decimal('0.0001')):f}".rstrip("0").rstrip(".")
+                shown = f"实际{actual}，目标{_direction_label(target.direction)}{fmt(target.target)}"
+                row.note = f"{shown}，{'达标' if outcome.met else '未达标'}"
+                if not outcome.met and item.veto:
+                    row.vetoed = True
+                    if item.veto == VetoEffect.EXCLUDE_UNIT:
+                        vetoes.append(f"一票否决：「{item.name}」未完成目标（{shown}），不参与评分排名")
+                    elif item.veto == VetoEffect.ZERO_LINE:
+                        zero_lines.add(item.line_id)
+                        row.note += "；一票否决，该线计0分"
+                    else:
+                        row.points = ZERO
+                        row.note += "；一票否决，该项计0分"
+            points[item.pk] = row.points
+            score_rows.append(row)
+        # 2. lines, then adjustments.
+        line_sum: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        for item in items:
+            if item.method != ItemMethod.GROUP and item.line_id:
+                line_sum[item.line_id] += points.get(item.pk, ZERO)
+        line_total = ZERO
+        for line in (i for i in items if i.parent_id is None):
+            zeroed = line.pk in zero_lines
+            score = ZERO if zeroed else line_sum[line.pk]
+            line_total += score
+            line_rows.append(LineScore(assessment=a, line=line, score=score, zeroed=zeroed))
+        adj = adjustments[a.pk]
+        a.line_total, a.bonus_total, a.deduction_total = line_total, adj["bonus"], adj["deduction"]
+        a.total = line_total + adj["bonus"] - adj["deduction"]
+        a.excluded = bool(vetoes)
+        a.veto_reason = "\n".join(vetoes)
+        a.indicator_run_id = max(run_ids) if run_ids else None
+        a.indicator_period = sorted(periods, key=_periods_for(year).index)[0] if periods else ""
+        a.data_as_of = max(as_of) if as_of else None
+        a.computed_at = now
+    with _context(by, reason="recompute"):
+        if score_rows:
+            ItemScore.objects.bulk_create(
+                score_rows, update_conflicts=True, unique_fields=["assessment", "item"],
+                update_fields=["source", "points", "note", "value", "target", "direction", "met", "vetoed",
+                               "scored_at"],
+            )  # fmt: skip
+        LineScore.objects.bulk_create(
+            line_rows, update_conflicts=True, unique_fields=["assessment", "line"], update_fields=["score", "zeroed"]
+        )
+        Assessment.objects.bulk_update(
+            assessments,
+            ["line_total", "bonus_total", "deduction_total", "total", "excluded", "veto_reason", "indicator_run_id",
+             "indicator_period", "data_as_of", "computed_at"],
+        )  # fmt: skip
+    return len(assessments)
+
+
+def _check_open(assessment: Assessment) -> None:
+    if assessment.status != AssessmentStatus.OPEN:
+        raise RuleViolation(f"{assessment.year}年{assessment.area.name}的考核已定稿，不能再修改")
+
+
+@transaction.atomic
+def item_score_manual(
+    *,
+    assessment: Assessment,
+    item: SchemeItem,
+    points: Decimal,
+    note: str,
+    evidence: UploadedFile | None = None,
+    by: User,
+) -> ItemScore:
+    """人工评分 by an assessor: 0..the item's points, with a note and, optionally, an evidence file."""
+    if not by.has_role(*ASSESSOR_ROLES):
+        raise RuleViolation("只有考核评估员可以评分")
+    _check_in_scope(user=by, area_code=assessment.area_id)
+    _check_open(assessment)
+    if item.scheme_id != assessment.scheme_id or item.method != ItemMethod.MANUAL:
+        raise RuleViolation("该项目不是本考核方案中的人工评分项目", field="item")
+    if points is None or points < 0 or points > item.points:
+        raise RuleViolation(f"「{item.name}」的得分应在0至{fmt(item.points)}分之间", field="points")
+    if points != points.quantize(Decimal("0.01")):
+        raise RuleViolation("得分最多保留两位小数", field="points")
+    note = (note or "").strip()
+    if not note:
+        raise RuleViolation("请填写评分说明", field="note")
+    _check_evidence(evidence)
+    with _context(by, reason="manual_score"):
+        score, _ = ItemScore.objects.update_or_create(
+            assessment=assessment,
+            item=item,
+            defaults={"source": ScoreSource.MANUAL, "points": points, "note": note, "scored_by": by,
+                      "scored_at": timezone.now()},
+        )  # fmt: skip
+        if evidence is not None:
+            score.evidence.save(evidence.name, evidence, save=True)
+    assessments_recompute(year=assessment.year, area_codes=[assessment.area_id], by=by)
+    return score
+
+
+def _may_claim(user: User, assessment: Assessment) -> bool:
+    """The unit itself (a user bound to the township) or an assessor over it (seed 004, L125)."""
+    if user.area_id == assessment.area_id:
+        return True
+    return user.has_role(*ASSESSOR_ROLES)
+
+
+@transaction.atomic
+def adjustment_claim(
+    *,
+    assessment: Assessment,
+    rule: AdjustmentRule,
+    note: str,
+    chosen_points: Decimal | None = None,
+    cases: int = 0,
+    unreported_cases: int = 0,
+    evidence: UploadedFile | None = None,
+    by: User,
+) -> Adjustment:
+    """申报 a bonus or a deduction. It counts only once a different user has approved it."""
+    _check_in_scope(user=by, area_code=assessment.area_id)
+    if not _may_claim(by, assessment):
+        raise RuleViolation("只有本单位或考核评估员可以申报加减分")
+    _check_open(assessment)
+    if rule.scheme_id != assessment.scheme_id:
+        raise RuleViolation("该加减分项目不属于本考核方案", field="rule")
+    if cases < 0 or unreported_cases < 0:
+        raise RuleViolation("例数不能为负数", field="cases")
+    note = (note or "").strip()
+    if not note:
+        raise RuleViolation("请填写事由", field="note")
+    _check_evidence(evidence)
+    points = adjustment_points(rule=rule, chosen_points=chosen_points, cases=cases, unreported_cases=unreported_cases)
+    with _context(by, reason="adjustment_claim"):
+        adjustment = Adjustment.objects.create(
+            assessment=assessment, rule=rule, direction=rule.direction, chosen_points=chosen_points, cases=cases,
+            unreported_cases=unreported_cases, points=points, note=note, claimed_by=by, claimed_at=timezone.now(),
+        )  # fmt: skip
+        if evidence is not None:
+            adjustment.evidence.save(evidence.name, evidence, save=True)
+    return adjustment
+
+
+@transaction.atomic
+def adjustment_decide(*, adjustment: Adjustment, approve: bool, note: str = "", by: User) -> Adjustment:
+    """审核 a claim: an assessor or county admin other than the claimant, never the unit itself."""
+    adjustment = Adjustment.objects.select_for_update().select_related("assessment__area").get(pk=adjustment.pk)
+    assessment = adjustment.assessment
+    if not by.has_role(*DECIDER_ROLES) or by.area_id == assessment.area_id:
+        raise RuleViolation("只有县级考核评估员或管理员可以审核加减分")
+    _check_in_scope(user=by, area_code=assessment.area_id)
+    if adjustment.claimed_by_id == by.pk:
+        raise RuleViolation("加减分须由申报人以外的人员审核")
+    if adjustment.status != AdjustmentStatus.CLAIMED:
+        raise RuleViolation("该申报已审核")
+    _check_open(assessment)
+    with _context(by, reason="adjustment_decide"):
+        adjustment.status = AdjustmentStatus.APPROVED if approve else AdjustmentStatus.REJECTED
+        adjustment.decided_by = by
+        adjustment.decided_at = timezone.now()
+        adjustment.decision_note = (note or "").strip()[:200]
+        adjustment.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    assessments_recompute(year=assessment.year, area_codes=[assessment.area_id], by=by)
+    return adjustment
+
+
+@transaction.atomic
+def assessment_finalise(*, assessment: Assessment, by: User) -> Assessment:
+    """定稿: every manual item scored, no claim pending; the scores are then frozen."""
+    if not by.has_role(*ASSESSOR_ROLES):
+        raise RuleViolation("只有考核评估员可以定稿")
+    _check_in_scope(user=by, area_code=assessment.area_id)
+    _check_open(assessment)
+    assessments_recompute(year=assessment.year, area_codes=[assessment.area_id], by=by)
+    unscored = (
+        SchemeItem.objects.filter(scheme_id=assessment.scheme_id, method=ItemMethod.MANUAL)
+        .exclude(pk__in=ItemScore.objects.filter(assessment=assessment, source="manual").values("item_id"))
+        .count()
+    )
+    if unscored:
+        raise RuleViolation(f"还有{unscored}个人工评分项目未评分，不能定稿")
+    if assessment.adjustments.filter(status=AdjustmentStatus.CLAIMED).exists():
+        raise RuleViolation("还有待审核的加减分申报，不能定稿")
+    with _context(by, reason="finalise"):
+        Assessment.objects.filter(pk=assessment.pk).update(
+            status=AssessmentStatus.FINAL, finalised_at=timezone.now(), finalised_by=by
+        )
+    assessment.refresh_from_db()
+    return assessment

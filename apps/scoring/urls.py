@@ -1,0 +1,17 @@
+from django.urls import path
+
+from apps.scoring import views
+
+app_name = "scoring"
+urlpatterns = [
+    path("", views.results, name="results"),
+    path("export/", views.results_export, name="results_export"),
+    path("recompute/", views.recompute, name="recompute"),
+    path("schemes/<int:pk>/", views.scheme_detail, name="scheme_detail"),
+    path("assessments/<int:pk>/", views.assessment_detail, name="assessment_detail"),
+    path("assessments/<int:pk>/items/<int:item_pk>/", views.item_score_save, name="item_score_save"),
+    path("assessments/<int:pk>/adjustments/", views.adjustment_claim_view, name="adjustment_claim"),
+    path("adjustments/<int:pk>/decide/", views.adjustment_decide_view, name="adjustment_decide"),
+    path("evidence/scores/<int:pk>/", views.score_evidence, name="score_evidence"),
+    path("evidence/adjustments/<int:pk>/", views.adjustment_evidence, name="adjustment_evidence"),
+]
