@@ -18,8 +18,8 @@ from apps.registry.api import (
     MoveViewSet,
     PersonViewSet,
 )
-from apps.subsidies.api import PaymentBatchViewSet, ProgrammeViewSet, RosterViewSet
 from apps.scoring.api import AssessmentViewSet, SchemeViewSet
+from apps.subsidies.api import PaymentBatchViewSet, ProgrammeViewSet, RosterViewSet
 
 router = DefaultRouter()
 router.register("areas", AreaViewSet, basename="area")
@@ -32,14 +32,14 @@ router.register("contraception", ContraceptionViewSet, basename="contraception")
 router.register("moves", MoveViewSet, basename="move")
 router.register("permits", BirthPermitViewSet, basename="permit")
 router.register("imports", ImportJobViewSet, basename="import")
-router.register("scoring/schemes", SchemeViewSet, basename="scoring-scheme")
-router.register("scoring/assessments", AssessmentViewSet, basename="scoring-assessment")
 router.register("indicators/values", IndicatorValueViewSet, basename="indicator-value")
 router.register("fees/cases", FeeCaseViewSet, basename="fee-case")
 router.register("fees/payments", PaymentViewSet, basename="fee-payment")
 router.register("subsidies/programmes", ProgrammeViewSet, basename="subsidy-programme")
 router.register("subsidies/rosters", RosterViewSet, basename="subsidy-roster")
 router.register("subsidies/batches", PaymentBatchViewSet, basename="subsidy-batch")
+router.register("scoring/schemes", SchemeViewSet, basename="scoring-scheme")
+router.register("scoring/assessments", AssessmentViewSet, basename="scoring-assessment")
 
 
 class TokenView(ObtainAuthToken):

@@ -18,10 +18,10 @@ urlpatterns = [
     path("areas/", include("apps.areas.urls")),
     path("registry/", include("apps.registry.urls")),
     path("imports/", include("apps.imports.urls")),
-    path("scoring/", include("apps.scoring.urls")),
     path("indicators/", include("apps.indicators.urls")),
     path("fees/", include("apps.fees.urls")),
     path("subsidies/", include("apps.subsidies.urls")),
+    path("scoring/", include("apps.scoring.urls")),
     path("", include("apps.core.urls")),
     path("", include("apps.accounts.urls")),
 ]

@@ -8,6 +8,11 @@ class FeesConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core.navigation import NavItem, nav_register
+        from apps.fees.selectors import fee_collection_by_village
+        from apps.indicators.sources import source_register
+
+        # fee_collection_rate of the indicator reports comes from this app (indicators never imports it).
+        source_register("fee_collection_rate", fee_collection_by_village)
 
         readers = ("fee_officer", "county_admin", "county_viewer")
         nav_register(NavItem("社会抚养费", "fees:case_list", roles=readers, order=40))

@@ -8,6 +8,11 @@ class SubsidiesConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core.navigation import NavItem, nav_register
+        from apps.indicators.sources import source_register
+        from apps.subsidies.selectors import subsidy_payment_by_village
+
+        # subsidy_payment_rate of the indicator reports comes from this app (indicators never imports it).
+        source_register("subsidy_payment_rate", subsidy_payment_by_village)
 
         roles = ("village_clerk", "subsidy_reviewer", "subsidy_approver", "county_admin", "county_viewer")
         nav_register(NavItem("奖扶名册", "subsidies:roster_list", roles=roles, order=60))

@@ -153,3 +153,18 @@ def test_enforcement_referral_list_uses_the_configured_days(make_birth, fee_offi
     FeePolicy.objects.update(enforcement_after_days=60)
     assert [c.pk for c in enforcement_referrals(user=fee_officer, today=today)] == [late.pk, recent.pk]
     assert FeeCase.objects.count() == 2
+
+
+def test_the_indicator_report_takes_the_collection_rate_from_the_ledger(county_ledger):
+    """fee_collection_rate (DESIGN §6) in the quarterly snapshot: summed up the tree from the villages of the
+    births, never averaged."""
+    from apps.indicators.selectors import indicator_values_latest
+    from apps.indicators.services import indicators_compute
+
+    indicators_compute(period="2013")
+    values = indicator_values_latest(period="2013", indicator_codes=["fee_collection_rate"])
+    township_a = values[(TOWNSHIP_A, "fee_collection_rate")]
+    assert (township_a.numerator, township_a.denominator) == (D("27500.00"), D("48000.00"))
+    assert round(township_a.value, 2) == D("57.29")
+    assert values[(VILLAGE_A, "fee_collection_rate")].numerator == D("23000.00")
+    assert (TOWNSHIP_B, "fee_collection_rate") not in values  # case 3 was found in A: it counts where the birth is

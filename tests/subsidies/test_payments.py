@@ -134,6 +134,16 @@ def test_bank_round_trip_marks_paid_and_failed_and_carries_failures(families, us
     assert subsidy_payment_by_village(start=date(2025, 1, 1), end=date(2025, 12, 31)) == [
         (VILLAGE_A, Decimal("2880.00"), Decimal("3840.00"))
     ]
+    # ... and the year's indicator report carries it up the tree: 75% in the village, its township and the county.
+    from apps.indicators.selectors import indicator_values_latest
+    from apps.indicators.services import indicators_compute
+
+    indicators_compute(period="2025")
+    rate = indicator_values_latest(period="2025", indicator_codes=["subsidy_payment_rate"])
+    assert {area: (r.numerator, r.denominator, round(r.value, 2)) for (area, _), r in rate.items()} == {
+        code: (Decimal("2880.00"), Decimal("3840.00"), Decimal("75.00"))
+        for code in (VILLAGE_A, VILLAGE_A[:9] + "000", VILLAGE_A[:6] + "000000")
+    }
 
 
 def test_xlsx_return_file_and_failed_payments_carried_into_the_next_period(families, users, programme):
