@@ -33,6 +33,7 @@ class UserAdmin(BaseUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     list_display = ("username", "first_name", "area", "roles", "is_active", "last_login")
+    list_select_related = ("area",)
     list_filter = ("is_active", "is_staff")
     search_fields = ("username", "first_name", "area__name", "area__code")
     raw_id_fields = ("area",)

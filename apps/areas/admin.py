@@ -18,6 +18,7 @@ class AreaResource(resources.ModelResource):
 class AreaAdmin(ImportExportModelAdmin):
     resource_classes = [AreaResource]
     list_display = ("code", "name", "level", "parent")
+    list_select_related = ("parent",)
     list_filter = ("level",)
     search_fields = ("code", "name")
     raw_id_fields = ("parent",)

@@ -106,12 +106,14 @@ class InstalmentDueInline(admin.TabularInline):
 @admin.register(InstalmentPlan)
 class InstalmentPlanAdmin(ReadOnlyAdmin):
     list_display = ("case", "application_number", "approval_number", "months", "first_due_on")
+    list_select_related = ("case",)
     inlines = [InstalmentDueInline]
 
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = ("receipt_number", "case", "kind", "amount", "paid_on", "method")
+    list_select_related = ("case",)
     list_filter = ("kind", "method")
     search_fields = ("receipt_number",)
 
@@ -119,9 +121,11 @@ class PaymentAdmin(ReadOnlyAdmin):
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
     list_display = ("voucher_number", "case", "amount", "refunded_on")
+    list_select_related = ("case",)
     search_fields = ("voucher_number",)
 
 
 @admin.register(FeeTransfer)
 class FeeTransferAdmin(ReadOnlyAdmin):
     list_display = ("case", "from_township", "to_township", "share_percent", "transferred_on")
+    list_select_related = ("case", "from_township", "to_township")

@@ -29,6 +29,7 @@ class RegistrationDeadlineAdmin(admin.ModelAdmin):
 @admin.register(ReportRun)
 class ReportRunAdmin(admin.ModelAdmin):
     list_display = ("id", "period", "area", "status", "created_at", "finished_at", "data_as_of", "requested_by")
+    list_select_related = ("area", "requested_by")
     list_filter = ("status", "period")
     readonly_fields = [f.name for f in ReportRun._meta.fields]
 

@@ -68,6 +68,7 @@ class ContractTargetInline(admin.TabularInline):
 @admin.register(Contract)
 class ContractAdmin(admin.ModelAdmin):
     list_display = ("area", "year", "signed_on")
+    list_select_related = ("area",)
     list_filter = ("year",)
     inlines = [ContractTargetInline]
 
@@ -75,4 +76,5 @@ class ContractAdmin(admin.ModelAdmin):
 @admin.register(Pairing)
 class PairingAdmin(admin.ModelAdmin):
     list_display = ("year", "area", "kind", "name", "title")
+    list_select_related = ("area",)
     list_filter = ("year", "kind")

@@ -47,6 +47,7 @@ class ProgrammeAdmin(admin.ModelAdmin):
 @admin.register(ProgrammeRule)
 class ProgrammeRuleAdmin(admin.ModelAdmin):
     list_display = ("programme", "category", "valid_from", "valid_to", "amount", "notice_days")
+    list_select_related = ("programme",)
     list_filter = ("programme",)
 
 
@@ -64,17 +65,22 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(Roster)
 class RosterAdmin(ReadOnlyAdmin):
     list_display = ("programme", "township", "period", "status", "approved_on")
+    list_select_related = ("programme", "township")
     list_filter = ("programme", "status")
 
 
 @admin.register(PaymentBatch)
 class PaymentBatchAdmin(ReadOnlyAdmin):
     list_display = ("id", "roster", "status", "created_by", "created_at")
+    list_select_related = ("roster__programme", "created_by")
 
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
+    # Named relations only: with none, the changelist follows every foreign key of a payment recursively,
+    # a join of some thirty tables that PostgreSQL spent minutes planning.
     list_display = ("id", "batch", "programme", "period", "amount", "status", "bank_reason")
+    list_select_related = ("batch", "programme")
     list_filter = ("status", "programme")
     exclude = ("account",)
 
@@ -82,6 +88,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 @admin.register(BankAccount)
 class BankAccountAdmin(ReadOnlyAdmin):
     list_display = ("person", "bank_name", "masked_number", "is_active")
+    list_select_related = ("person",)
     exclude = ("account_number",)
 
 
@@ -90,6 +97,7 @@ class DisabilityRecordAdmin(admin.ModelAdmin):
     """独生子女伤残登记 entered by staff from the certificate (the registry has no disability field)."""
 
     list_display = ("person", "grade", "recognised_on")
+    list_select_related = ("person",)
     raw_id_fields = ("person",)
     fields = ("person", "certificate_number", "grade", "recognised_on")
 
