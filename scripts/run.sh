@@ -13,8 +13,9 @@ if $PY manage.py help seed_demo >/dev/null 2>&1; then
   $PY manage.py seed_demo --persons "$DEMO_PERSONS" --seed 1 --if-empty
 fi
 if $PY manage.py help compute_indicators >/dev/null 2>&1; then
-  # The dashboard's reports: the last finished quarter's year-to-date report and eight quarters of trend.
-  for period in $($PY -c 'from datetime import date; from apps.indicators.periods import finished_quarter_ytd as f, quarters_up_to as q; p = f(date.today()); print(p.code, *[x.code for x in q(p, 8)])'); do
+  # The dashboard's reports: the last finished quarter's year-to-date report, the same period a year earlier
+  # (the cards' change from last year) and eight quarters of trend.
+  for period in $($PY -c 'from datetime import date; from apps.indicators.periods import finished_quarter_ytd as f, quarters_up_to as q; p = f(date.today()); print(p.code, str(p.year - 1) + p.code[4:], *[x.code for x in q(p, 8)])'); do
     $PY manage.py compute_indicators --period "$period" >/dev/null || echo "compute_indicators $period failed"
   done
 fi
