@@ -17,6 +17,15 @@ def mask_id_number(value: str | None) -> str:
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 
+def mask_account(value: str | None) -> str:
+    """A bank card or passbook number: ``6222021234567890123`` -> ``6222***********0123`` (first and last 4)."""
+    if not value:
+        return ""
+    if len(value) <= 8:
+        return "*" * len(value)
+    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
 def mask_phone(value: str | None) -> str:
     """``13812345678`` -> ``138****5678``."""
     if not value:

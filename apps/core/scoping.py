@@ -40,7 +40,9 @@ class AreaScopedQuerySet(models.QuerySet):
         return self.all() if user.is_superuser else self.none()
 
 
-def ensure_area_in_scope(*, user: User | None, code: str, field: str = "village") -> None:
+def ensure_area_in_scope(
+    *, user: User | None, code: str, field: str | None = "village", message: str = "所选区划不在您的管辖范围内"
+) -> None:
     """Refuses a write that would place a record outside the user's own area (a service-level check)."""
     from apps.core.areacodes import contains
     from apps.core.errors import RuleViolation
@@ -48,4 +50,4 @@ def ensure_area_in_scope(*, user: User | None, code: str, field: str = "village"
     if user is None or (user.is_superuser and not user.area_id):
         return
     if not user.area_id or not contains(user.area_id, code):
-        raise RuleViolation("所选区划不在您的管辖范围内", field=field, code="out_of_scope")
+        raise RuleViolation(message, field=field, code="out_of_scope")

@@ -5,6 +5,7 @@ from django.contrib import admin
 from import_export import resources
 from import_export.admin import ImportExportModelAdmin
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.fees.models import (
     FeeCase,
     FeePolicy,
@@ -60,17 +61,6 @@ class FeePolicyAdmin(ImportExportModelAdmin):
         "enforcement_after_days",
         "max_instalment_months",
     )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(FeeCase)

@@ -236,8 +236,14 @@ def fee_case_instalments_grant(
         raise RuleViolation(
             f"分期缴纳的期限不得超过{policy.max_instalment_months}个月", field="months", code="too_long"
         )
+    if application_received_on > timezone.localdate():
+        raise RuleViolation("书面申请日期不能晚于今天", field="application_received_on", code="invalid")
     if first_due_on < application_received_on:
         raise RuleViolation("首期缴款日期不能早于申请日期", field="first_due_on", code="invalid")
+    if first_due_on > _add_months(application_received_on, policy.max_instalment_months):
+        raise RuleViolation(
+            f"首期缴款日期不得晚于申请日期后{policy.max_instalment_months}个月", field="first_due_on", code="too_late"
+        )
     schedule = instalment_schedule(total=case.outstanding_amount, months=months, first_due_on=first_due_on)
     with _context(by, reason=f"分期缴纳 书面申请{application_number}"):
         plan = InstalmentPlan.objects.create(

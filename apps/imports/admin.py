@@ -3,11 +3,12 @@ by the upload page and the ``import_sheet`` command (through services), never ed
 
 from django.contrib import admin
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.imports.models import ImportJob
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(ReadOnlyAdmin):
     list_display = (
         "id", "kind", "dry_run", "mode", "status", "file_name", "area", "created_by", "created_at",
         "rows", "created", "updated", "unchanged", "rejected", "seconds",
@@ -18,12 +19,3 @@ class ImportJobAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     # The files hold full ID numbers: no links to them here (the error report is served by the scoped page).
     exclude = ("file", "error_report")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

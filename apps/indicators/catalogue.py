@@ -158,7 +158,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "birth_registration_timeliness",
         "出生登记及时率",
         Unit.PERCENT,
-        "出生后规定时限内（出生登记时限，现为30天）登记的出生数 ÷ 出生人数 × 100",
+        "出生后规定时限内（出生登记时限，按生效日期取自配置）登记的出生数 ÷ 出生人数 × 100",
         "及时登记数",
         "出生人数",
         key=True,

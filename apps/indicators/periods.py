@@ -39,7 +39,7 @@ class Period:
         return f"{m['year']}年"
 
     def same_period_last_year(self) -> Period:
-        return period_parse(f"{self.year - 1}{self.code[4:]}")
+        return _period_of(f"{self.year - 1}{self.code[4:]}")
 
 
 def period_parse(code: str) -> Period:
@@ -52,6 +52,13 @@ def period_parse(code: str) -> Period:
             field="period",
             code="bad_period",
         )
+    return _period_of(code)
+
+
+def _period_of(code: str) -> Period:
+    """A well-formed code, without the bounds a user's input is held to: the periods derived from an accepted
+    one (last year's, the quarters before it) may lie just before 1900."""
+    m = _PERIOD_RE.match(code)
     year = int(m["year"])
     if m["quarter"]:
         q = int(m["quarter"])
@@ -71,7 +78,7 @@ def quarters_up_to(period: Period, count: int) -> list[Period]:
     year, quarter = period.end.year, (period.end.month - 1) // 3 + 1
     out = []
     for _ in range(count):
-        out.append(period_parse(f"{year}Q{quarter}"))
+        out.append(_period_of(f"{year}Q{quarter}"))
         quarter -= 1
         if quarter == 0:
             year, quarter = year - 1, 4

@@ -8,6 +8,7 @@ from django.contrib import admin
 from import_export import resources
 from import_export.admin import ImportExportModelAdmin
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.registry.models import (
     Birth,
     BirthPermit,
@@ -44,17 +45,6 @@ class BirthPolicyRuleAdmin(ImportExportModelAdmin):
     def delete_model(self, request, obj):
         obj.delete()
         policy_rule_save(rule=None, by=request.user)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Person)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Prefetch, QuerySet
-from rest_framework import serializers, viewsets
+from rest_framework import permissions, serializers, viewsets
 
 from apps.core.api import AreaScopedViewSetMixin
 from apps.scoring import selectors
@@ -105,7 +105,15 @@ class AssessmentFilter(django_filters.FilterSet):
         fields = ["year", "status", "excluded"]
 
 
+class MayReadResults(permissions.BasePermission):
+    message = "您的角色不能查看考核结果"
+
+    def has_permission(self, request, view) -> bool:
+        return selectors.may_read_results(request.user)
+
+
 class AssessmentViewSet(AreaScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    permission_classes = [permissions.IsAuthenticated, MayReadResults]
     filterset_class = AssessmentFilter
     ordering_fields = ["total", "area", "year"]
 

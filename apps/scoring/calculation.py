@@ -9,10 +9,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from apps.core.errors import RuleViolation
-from apps.scoring.models import AdjustmentKind, AdjustmentRule, IndicatorScoring, TargetDirection
+from apps.scoring.models import POINTS, AdjustmentKind, AdjustmentRule, IndicatorScoring, TargetDirection
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
+
+
+MAX_POINTS = Decimal(10 ** (POINTS["max_digits"] - POINTS["decimal_places"])) - Decimal("0.01")
 
 
 def round_points(value: Decimal) -> Decimal:
@@ -78,4 +81,9 @@ def adjustment_points(
     if unreported_cases and rule.unreported_multiplier is None:
         raise RuleViolation(f"「{rule.name}」不区分是否如实上报，请只填写例数", field="unreported_cases")
     multiplier = rule.unreported_multiplier or Decimal(1)
-    return round_points(rule.points * cases + rule.points * multiplier * unreported_cases)
+    points = round_points(rule.points * cases + rule.points * multiplier * unreported_cases)
+    if points > MAX_POINTS:  # more than a points column holds: a typing error, not a deduction
+        raise RuleViolation(
+            f"「{rule.name}」按所填例数计得{fmt(points)}分，超出可记录的分值，请核对例数", field="cases"
+        )
+    return points

@@ -30,8 +30,8 @@ def results_xlsx(*, results: Results) -> bytes:
         by_line = {ln.line.pk: ln for ln in row.lines}
         for line in results.lines:
             ln = by_line.get(line.pk)
-            values += [float(ln.score) if ln else None, ln.rank if ln and ln.rank else None]
-        values += [float(a.bonus_total), float(a.deduction_total), float(a.total), row.grade,
+            values += [ln.score if ln else None, ln.rank if ln and ln.rank else None]
+        values += [a.bonus_total, a.deduction_total, a.total, row.grade,  # Decimal: exact in the workbook
                    "是" if row.yellow_card else "", "、".join(p.name for p in row.pairings), a.veto_reason]  # fmt: skip
         ws.append(values)
     for column in "ABCDEFGHIJKLMNOP":

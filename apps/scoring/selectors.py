@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import Rank, Substr
 
-from apps.accounts.models import User
+from apps.accounts.models import Role, User
 from apps.scoring.models import (
     Adjustment,
     Assessment,
@@ -28,6 +28,14 @@ from apps.scoring.models import (
     SchemeItem,
     SchemeStatus,
 )
+
+# Who reads assessment results (pages and API alike): assessors, county viewers and admins, and the township
+# clerks and leaders of the unit itself.
+READER_ROLES = (Role.ASSESSOR, Role.COUNTY_VIEWER, Role.COUNTY_ADMIN, Role.TOWNSHIP_CLERK)
+
+
+def may_read_results(user: User) -> bool:
+    return bool(user and user.is_authenticated and user.has_role(*READER_ROLES))
 
 
 def assessments_visible_to(*, user: User, year: int | None = None) -> QuerySet[Assessment]:

@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from apps.accounts.models import Role, User
 from apps.areas.models import Area, AreaLevel
-from apps.core.areacodes import contains
 from apps.core.errors import RuleViolation
+from apps.core.scoping import ensure_area_in_scope
 from apps.scoring.calculation import ZERO, adjustment_points, fmt, indicator_points
 from apps.scoring.models import (
     Adjustment,
@@ -57,10 +57,7 @@ def _context(by: User | None, **extra):
 
 
 def _check_in_scope(*, user: User, area_code: str) -> None:
-    if user.is_superuser and not user.area_id:
-        return
-    if not user.area_id or not contains(user.area_id, area_code):
-        raise RuleViolation("该单位不在您的管辖范围内", code="out_of_scope")
+    ensure_area_in_scope(user=user, code=area_code, field=None, message="该单位不在您的管辖范围内")
 
 
 def _check_evidence(evidence: UploadedFile | None) -> None:

@@ -32,11 +32,9 @@ from apps.scoring.models import (
     SchemeItem,
 )
 
-READER_ROLES = (Role.ASSESSOR, Role.COUNTY_VIEWER, Role.COUNTY_ADMIN, Role.TOWNSHIP_CLERK)
-
 
 def _reader(user) -> None:
-    if not user.has_role(*READER_ROLES):
+    if not selectors.may_read_results(user):
         raise PermissionDenied
 
 

@@ -4,6 +4,7 @@ here, because they change only through the workflow services."""
 from django import forms
 from django.contrib import admin
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import RuleViolation
 from apps.subsidies.models import (
     BankAccount,
@@ -49,17 +50,6 @@ class ProgrammeRuleAdmin(admin.ModelAdmin):
     list_display = ("programme", "category", "valid_from", "valid_to", "amount", "notice_days")
     list_select_related = ("programme",)
     list_filter = ("programme",)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Roster)

@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from apps.core.areacodes import CodeLevel, level_of, township_of
-from apps.core.privacy import mask_id_number
+from apps.core.privacy import mask_account, mask_id_number
 from apps.core.scoping import AreaScopedQuerySet
 from apps.registry.models import tracked
 
@@ -322,15 +322,6 @@ class RosterEntry(models.Model):
 class AccountKind(models.TextChoices):
     CARD = "card", "银行卡（社保卡/一卡通）"
     PASSBOOK = "passbook", "存折"
-
-
-def mask_account(value: str | None) -> str:
-    """``6222021234567890123`` -> ``6222 **** **** *** 0123``-style: first 4 and last 4 digits only."""
-    if not value:
-        return ""
-    if len(value) <= 8:
-        return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
 @tracked()

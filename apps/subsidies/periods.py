@@ -1,45 +1,29 @@
-"""Subsidy periods: a year ``YYYY`` or a month ``YYYYMmm`` (DESIGN §6 period codes)."""
+"""Subsidy periods: a programme paid by the year takes ``YYYY``, one paid by the month ``YYYYMmm`` — the report
+period codes of DESIGN §6 (``apps.indicators.periods``), restricted to the programme's period length."""
 
 from __future__ import annotations
 
-import calendar
 import re
-from dataclasses import dataclass
-from datetime import date
 
 from apps.core.errors import RuleViolation
+from apps.indicators.periods import Period
+from apps.indicators.periods import period_parse as report_period_parse
 
-_YEAR = re.compile(r"^(\d{4})$")
-_MONTH = re.compile(r"^(\d{4})M(0[1-9]|1[0-2])$")
+__all__ = ["Period", "period_parse", "period_previous"]
 
-
-@dataclass(frozen=True)
-class Period:
-    code: str
-    start: date
-    end: date
-
-    @property
-    def label(self) -> str:
-        if "M" in self.code:
-            return f"{self.start.year}年{self.start.month}月"
-        return f"{self.start.year}年度"
+_CODE_FOR_KIND = {"year": re.compile(r"^\d{4}$"), "month": re.compile(r"^\d{4}M\d{2}$")}
+_EXAMPLE = {"year": "按年发放的项目，期间应写作如“2025”", "month": "按月发放的项目，期间应写作如“2025M03”"}
 
 
 def period_parse(code: str, *, kind: str) -> Period:
     """``kind`` is the programme's period length: ``year`` or ``month``."""
     code = (code or "").strip().upper()
-    if kind == "year":
-        m = _YEAR.match(code)
-        if not m:
-            raise RuleViolation("按年发放的项目，期间应写作如“2025”", field="period", code="period")
-        year = int(m.group(1))
-        return Period(code, date(year, 1, 1), date(year, 12, 31))
-    m = _MONTH.match(code)
-    if not m:
-        raise RuleViolation("按月发放的项目，期间应写作如“2025M03”", field="period", code="period")
-    year, month = int(m.group(1)), int(m.group(2))
-    return Period(code, date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
+    if not _CODE_FOR_KIND[kind].match(code):
+        raise RuleViolation(_EXAMPLE[kind], field="period", code="period")
+    try:
+        return report_period_parse(code)
+    except RuleViolation:
+        raise RuleViolation(_EXAMPLE[kind], field="period", code="period") from None
 
 
 def period_previous(period: Period, *, kind: str) -> Period:

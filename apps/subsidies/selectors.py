@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from apps.accounts.models import User
 from apps.subsidies.models import (
@@ -89,14 +90,21 @@ def roster_villages_pending(*, roster: Roster) -> list[str]:
 
 
 def batches_visible_to(*, user: User) -> QuerySet[PaymentBatch]:
+    """Batches with their counts and sums over the payments the user may see: a village clerk sees the township's
+    batches, but the money of the own village only (as ``rosters_visible_to`` does for rosters)."""
+    payments = Payment.objects.visible_to(user).filter(batch=OuterRef("pk")).values("batch")
+
+    def per_batch(**aggregate):
+        return Subquery(payments.annotate(**aggregate).values(*aggregate)[:1])
+
     return (
         PaymentBatch.objects.visible_to(user)
         .select_related("roster__programme", "township", "created_by")
         .annotate(
-            payment_count=Count("payments"),
-            total=Sum("payments__amount"),
-            paid=Sum("payments__amount", filter=Q(payments__status="paid")),
-            failed_count=Count("payments", filter=Q(payments__status="failed")),
+            payment_count=Coalesce(per_batch(n=Count("id")), 0),
+            total=per_batch(s=Sum("amount")),
+            paid=per_batch(s=Sum("amount", filter=Q(status="paid"))),
+            failed_count=Coalesce(per_batch(n=Count("id", filter=Q(status="failed"))), 0),
         )
         .order_by("-created_at", "-id")
     )

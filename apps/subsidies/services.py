@@ -24,6 +24,7 @@ from apps.accounts.models import Role, User
 from apps.areas.models import Area, AreaLevel
 from apps.core.areacodes import code_range, contains, county_of
 from apps.core.errors import RuleViolation
+from apps.core.scoping import ensure_area_in_scope
 from apps.registry.models import Person
 from apps.subsidies.eligibility import reference_date, roster_fill_sql
 from apps.subsidies.models import (
@@ -62,10 +63,7 @@ def _require(by: User, *roles: str, message: str) -> None:
 
 
 def _require_area(by: User, code: str) -> None:
-    if by.is_superuser and not by.area_id:
-        return
-    if not by.area_id or not contains(by.area_id, code):
-        raise RuleViolation("该名册不在您的管辖范围内", code="out_of_scope")
+    ensure_area_in_scope(user=by, code=code, field=None, message="该名册不在您的管辖范围内")
 
 
 def _level(user: User) -> str | None:
@@ -446,7 +444,10 @@ def batch_export_rows(*, batch: PaymentBatch, full_ids: bool) -> list[list]:
 
 
 def batch_export(*, batch: PaymentBatch, fmt: str, by: User) -> bytes:
-    """代发文件 for the bank: CSV (UTF-8 with BOM, so Excel opens it) or xlsx, account numbers in full."""
+    """代发文件 for the bank: CSV (UTF-8 with BOM, so Excel opens it) or xlsx, account numbers in full — so only
+    for those who pay, of the batch's own township or the county."""
+    _require(by, Role.SUBSIDY_REVIEWER, Role.SUBSIDY_APPROVER, Role.COUNTY_ADMIN, message="您没有导出代发文件的权限")
+    _require_area(by, batch.township_id)
     rows = batch_export_rows(batch=batch, full_ids=by.may_see_full_ids)
     if fmt == "csv":
         out = io.StringIO()
@@ -463,7 +464,7 @@ def batch_export(*, batch: PaymentBatch, fmt: str, by: User) -> bytes:
         ws.append(EXPORT_HEADERS)
         for row in rows:
             ws.append(
-                [str(v) if i in (2, 4) else (float(v) if isinstance(v, Decimal) else v) for i, v in enumerate(row)]
+                [str(v) if i in (2, 4) else v for i, v in enumerate(row)]  # amounts stay Decimal: exact to the fen
             )
         for col in ("C", "E"):
             for cell in ws[col]:
@@ -548,6 +549,8 @@ def batch_import_return(*, batch: PaymentBatch, name: str, content: bytes, by: U
             amount = Decimal(cell("金额"))
         except InvalidOperation:
             amount = None
+        if amount is not None and not amount.is_finite():
+            amount = None  # "NaN", "sNaN", "Infinity": not an amount (and sNaN cannot even be compared)
         if amount != payment.amount:
             errors.append(f"第{line}行：付款编号{pk}的金额与本批次不一致（应为{payment.amount}）")
         result = cell("结果")

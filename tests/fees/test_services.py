@@ -281,6 +281,9 @@ def test_instalments_only_on_a_written_application_and_at_most_36_months(make_bi
     with pytest.raises(RuleViolation) as exc:
         _grant(case, fee_officer, 37)
     assert exc.value.message == "分期缴纳的期限不得超过36个月"
+    with pytest.raises(RuleViolation) as exc:  # a typing slip in the year, not a plan
+        _grant(case, fee_officer, 12, first_due_on=date(9999, 12, 31))
+    assert exc.value.message == "首期缴款日期不得晚于申请日期后36个月"
     pay(case, fee_officer, "1000.00", "No.001")
     plan = _grant(case, fee_officer, 36)
     dues = list(plan.dues.order_by("sequence"))

@@ -100,6 +100,9 @@ def test_a_malformed_period_gets_a_message_and_the_latest_report(client, county_
     assert response.context["board"].period.code == "2024Q1"
     response = client.get(DASHBOARD, {"period": "2019Q1"})
     assert "2019年第1季度尚无大城县的报表数据" in response.content.decode()
+    # The earliest period accepted: its trend and last year's figures lie before 1900 and are simply empty.
+    response = client.get(DASHBOARD, {"period": "1900Q1"})
+    assert response.status_code == 200 and "1900年第1季度尚无大城县的报表数据" in response.content.decode()
 
 
 def test_excel_export_has_one_sheet_per_level_with_units_numerators_and_a_frozen_header(

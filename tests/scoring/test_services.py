@@ -310,3 +310,11 @@ def test_finalise_needs_every_manual_item_and_freezes_the_scores(assessments, as
     assert assessments_recompute(year=YEAR, area_codes=[TOWNSHIP_A]) == 0
     a.refresh_from_db()
     assert a.total == Decimal("1000.00") and not a.excluded
+
+
+def test_a_per_case_claim_beyond_what_a_score_can_hold_is_refused_not_an_error(assessments, assessor):
+    a = assessments[TOWNSHIP_A]
+    with pytest.raises(RuleViolation, match=r"按所填例数计得150000分，超出可记录的分值，请核对例数$"):
+        adjustment_claim(assessment=a, rule=_rule(a, "reported_out_of_policy_birth"), cases=10000,
+                         unreported_cases=10000, note="多打了几个零", by=assessor)  # fmt: skip
+    assert not Adjustment.objects.exists()

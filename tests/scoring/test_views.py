@@ -145,6 +145,8 @@ def test_results_pages_are_for_readers(client, scored, make_user):
     clerk = make_user("fee", TOWNSHIP_A, "fee_officer")
     client.force_login(clerk)
     assert client.get("/scoring/").status_code == 403
+    assert client.get("/api/v1/scoring/assessments/").status_code == 403  # the API keeps the pages' rule
+    assert client.get(f"/api/v1/scoring/assessments/{scored[TOWNSHIP_A].pk}/").status_code == 403
     assert Assessment.objects.count() == 3
 
 

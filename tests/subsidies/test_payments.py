@@ -13,8 +13,9 @@ from django.db import connection, connections
 from openpyxl import Workbook, load_workbook
 
 from apps.core.errors import RuleViolation
-from apps.subsidies.models import BankAccount, Payment, PaymentBatch, Roster, mask_account
-from apps.subsidies.selectors import subsidy_payment_by_village
+from apps.core.privacy import mask_account
+from apps.subsidies.models import BankAccount, Payment, PaymentBatch, Roster
+from apps.subsidies.selectors import batches_visible_to, subsidy_payment_by_village
 from apps.subsidies.services import (
     bank_account_save,
     batch_create,
@@ -89,7 +90,7 @@ def _return_csv(rows: list[list]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def test_bank_round_trip_marks_paid_and_failed_and_carries_failures(families, users):
+def test_bank_round_trip_marks_paid_and_failed_and_carries_failures(families, users, make_user):
     roster = _approved_roster(users)
     batch = batch_create(roster=roster, by=users["payer"])
 
@@ -101,6 +102,15 @@ def test_bank_round_trip_marks_paid_and_failed_and_carries_failures(families, us
     assert {r[5] for r in exported[1:]} == {"960.00"}
     wb = load_workbook(io.BytesIO(batch_export(batch=batch, fmt="xlsx", by=users["payer"])))
     assert [c.value for c in wb.active[2]][4] == exported[1][4]  # the account number in full, as text
+    assert [c.value for c in wb.active[2]][5] == 960  # the amount as a number
+    # Full account numbers: the village clerk, who may see the batch page, gets no bank file.
+    with pytest.raises(RuleViolation, match="您没有导出代发文件的权限"):
+        batch_export(batch=batch, fmt="csv", by=users["village"])
+    # The batch's counts and sums cover what each user may see: the township's reviewer all four payments,
+    # the clerk of another village of the township (who sees the batch) none of this village's money.
+    neighbour = make_user("cun2", "131025100202", "village_clerk")
+    assert [(b.payment_count, b.total) for b in batches_visible_to(user=users["payer"])] == [(4, Decimal("3840.00"))]
+    assert [(b.payment_count, b.total) for b in batches_visible_to(user=neighbour)] == [(0, None)]
 
     by_name = {r[1]: r for r in exported[1:]}
     rows = [
