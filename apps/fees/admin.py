@@ -5,7 +5,7 @@ from django.contrib import admin
 from import_export import resources
 from import_export.admin import ImportExportModelAdmin
 
-from apps.core.admin import ReadOnlyAdmin
+from apps.core.admin import ReadOnlyAdmin, ReadOnlyMixin
 from apps.fees.models import (
     FeeCase,
     FeePolicy,
@@ -79,18 +79,9 @@ class FeeCaseAdmin(ReadOnlyAdmin):
     search_fields = ("decision_number",)
 
 
-class InstalmentDueInline(admin.TabularInline):
+class InstalmentDueInline(ReadOnlyMixin, admin.TabularInline):
     model = InstalmentDue
     extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(InstalmentPlan)
