@@ -9,10 +9,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import pghistory
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from pghistory.models import Events
+
+
+def tracked():
+    """Audit every insert, update and delete (pghistory trackers are per model: new instances each time)."""
+    return pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+
+
+def audit_context(by=None, **extra):
+    """The audit context (who, why, which job) of a write, inside a web request or outside one (commands,
+    tasks, imports): every service wraps its writes in it; ``None`` values are left out."""
+    values = {k: v for k, v in extra.items() if v not in (None, "")}
+    if by is not None:
+        values["user"] = by.pk
+    return pghistory.context(**values)
+
 
 LABELS = {"insert": "新建", "update": "修改", "delete": "删除"}
 

@@ -17,6 +17,27 @@ if TYPE_CHECKING:
     from apps.accounts.models import User
 
 
+NOTHING: tuple[str, str] = ("", "")  # an empty range: no code lies in it
+
+
+def user_scope(user: User | None) -> tuple[str, str] | None:
+    """The one answer to "which area codes may this user touch": a half-open code range ``[low, high)``,
+    ``None`` for no limit (a superuser bound to no area, or a system job acting as nobody), ``NOTHING`` for
+    an inactive, anonymous or unbound user. Selectors, services, imports and raw SQL all start from this."""
+    if user is None:
+        return None
+    if not user.is_authenticated or not user.is_active:
+        return NOTHING
+    if user.area_id:
+        return code_range(user.area_id)
+    return None if user.is_superuser else NOTHING
+
+
+def in_scope(user: User | None, code: str) -> bool:
+    scope = user_scope(user)
+    return scope is None or scope[0] <= (code or "") < scope[1]
+
+
 class AreaScopedQuerySet(models.QuerySet):
     def _scope_field(self) -> str:
         field = getattr(self.model, "area_scope_field", None)
@@ -33,21 +54,20 @@ class AreaScopedQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> AreaScopedQuerySet:
         """Rows the user may see: everything under the user's area. Only a superuser bound to no area
         sees everything; anyone else without an area sees nothing."""
-        if not user or not user.is_authenticated or not user.is_active:
+        scope = user_scope(user) if user else NOTHING
+        if scope is None:
+            return self.all()
+        if scope == NOTHING:
             return self.none()
-        if user.area_id:
-            return self.within(user.area_id)
-        return self.all() if user.is_superuser else self.none()
+        field = self._scope_field()
+        return self.filter(**{f"{field}__gte": scope[0], f"{field}__lt": scope[1]})
 
 
 def ensure_area_in_scope(
     *, user: User | None, code: str, field: str | None = "village", message: str = "所选区划不在您的管辖范围内"
 ) -> None:
     """Refuses a write that would place a record outside the user's own area (a service-level check)."""
-    from apps.core.areacodes import contains
     from apps.core.errors import RuleViolation
 
-    if user is None or (user.is_superuser and not user.area_id):
-        return
-    if not user.area_id or not contains(user.area_id, code):
+    if not in_scope(user, code):
         raise RuleViolation(message, field=field, code="out_of_scope")

@@ -16,9 +16,10 @@ from rest_framework.response import Response
 
 from apps.areas.models import Area, AreaLevel
 from apps.core.api import AreaScopedViewSetMixin
+from apps.core.fields import AreaCodeFilter, IdFilter, StableOrderingFilter, VisibleObjectField
 from apps.fees import selectors, services
 from apps.fees.models import FeeCase, FeeCaseState, FeeTransfer, InstalmentPlan, Payment, PaymentMethod, Refund
-from apps.registry.api import AreaCodeFilter, IdFilter, PersonRefSerializer, StableOrderingFilter, VisibleObjectField
+from apps.registry.api import PersonRefSerializer
 from apps.registry.selectors import births_visible_to
 
 MONEY = {"max_digits": 12, "decimal_places": 2}

@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from apps.areas.models import Area, AreaLevel
+from apps.core.forms import DATE_WIDGET, ServiceForm
 from apps.fees.models import FeeCase, FeeCaseState, PaymentMethod
-from apps.registry.forms import DATE_WIDGET, ServiceForm
 
 MONEY_FIELD = {
     "max_digits": 12,

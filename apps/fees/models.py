@@ -16,8 +16,8 @@ from django.db import models
 from django.db.models import F, Func, Q, Value
 
 from apps.core.areacodes import code_range
+from apps.core.audit import tracked
 from apps.core.scoping import AreaScopedQuerySet
-from apps.registry.models import tracked
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 

@@ -19,7 +19,6 @@ import calendar
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-import pghistory
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -27,6 +26,7 @@ from django.utils import timezone
 from apps.accounts.models import Role, User
 from apps.areas.models import Area, AreaLevel
 from apps.core.areacodes import contains, township_of
+from apps.core.audit import audit_context
 from apps.core.errors import RuleViolation
 from apps.fees.models import (
     FeeCase,
@@ -50,13 +50,6 @@ PAYABLE_STATES = (FeeCaseState.DECIDED, FeeCaseState.INSTALMENTS, FeeCaseState.E
 
 def _today() -> date:
     return timezone.localdate()
-
-
-def _context(by: User, reason: str | None = None):
-    values = {"user": by.pk}
-    if reason:
-        values["reason"] = reason
-    return pghistory.context(**values)
 
 
 def _require(by: User, roles: tuple[str, ...], *, area_code: str, what: str) -> None:
@@ -106,7 +99,7 @@ def fee_case_open(*, birth: Birth, by: User) -> FeeCase:
         raise RuleViolation("该出生已立案，一个出生只能有一个征收案件", field="birth", code="duplicate")
     assessment = fee_assessment_for_birth(birth=birth)
     township = township_of(birth.village_id)
-    with _context(by, reason="立案"):
+    with audit_context(by, reason="立案"):
         try:
             with transaction.atomic():
                 return FeeCase.objects.create(
@@ -164,7 +157,7 @@ def fee_case_decide(
         raise RuleViolation("缴款期限不能早于决定日期", field="due_on", code="invalid")
     if FeeCase.objects.filter(decision_number=decision_number).exclude(pk=case.pk).exists():
         raise RuleViolation("该决定书文号已被使用", field="decision_number", code="duplicate")
-    with _context(by, reason=f"征收决定 {decision_number}"):
+    with audit_context(by, reason=f"征收决定 {decision_number}"):
         FeeCase.objects.filter(pk=case.pk).update(
             state=FeeCaseState.DECIDED,
             decision_number=decision_number,
@@ -245,7 +238,7 @@ def fee_case_instalments_grant(
             f"首期缴款日期不得晚于申请日期后{policy.max_instalment_months}个月", field="first_due_on", code="too_late"
         )
     schedule = instalment_schedule(total=case.outstanding_amount, months=months, first_due_on=first_due_on)
-    with _context(by, reason=f"分期缴纳 书面申请{application_number}"):
+    with audit_context(by, reason=f"分期缴纳 书面申请{application_number}"):
         plan = InstalmentPlan.objects.create(
             case=case,
             application_received_on=application_received_on,
@@ -311,7 +304,7 @@ def payment_record(
     if _receipt_taken(receipt_number):
         raise RuleViolation("该票据号已使用", field="receipt_number", code="duplicate")
     collected = case.collected_amount + amount
-    with _context(by, reason=f"缴款 票据{receipt_number}"):
+    with audit_context(by, reason=f"缴款 票据{receipt_number}"):
         try:
             with transaction.atomic():
                 payment = Payment.objects.create(
@@ -354,7 +347,7 @@ def payment_reverse(*, payment: Payment, reason: str, on: date | None = None, by
     number = f"{payment.receipt_number}-冲"
     if _receipt_taken(number):
         raise RuleViolation("冲正票据号已存在", code="duplicate")
-    with _context(by, reason=reason):
+    with audit_context(by, reason=reason):
         reversal = Payment.objects.create(
             case=case,
             kind=PaymentKind.REVERSAL,
@@ -396,7 +389,7 @@ def refund_record(
     if Refund.objects.filter(voucher_number=voucher_number).exists():
         raise RuleViolation("该退款凭证号已使用", field="voucher_number", code="duplicate")
     collected = case.collected_amount - amount
-    with _context(by, reason=reason):
+    with audit_context(by, reason=reason):
         refund = Refund.objects.create(
             case=case,
             voucher_number=voucher_number,
@@ -437,7 +430,7 @@ def fee_case_transfer(*, case: FeeCase, to_township: Area, reason: str, by: User
         if to_township.code != case.finding_township_id
         else Decimal("0.00")  # back to the finding township: nothing to share
     )
-    with _context(by, reason=reason):
+    with audit_context(by, reason=reason):
         transfer = FeeTransfer.objects.create(
             case=case,
             from_township_id=case.home_township_id,
@@ -465,7 +458,7 @@ def fee_case_refer_enforcement(*, case: FeeCase, reason: str, by: User) -> FeeCa
     days = fee_policy_on(day=today).enforcement_after_days
     if (today - case.due_on).days <= days:
         raise RuleViolation(f"缴款期限届满未超过{days}天，不能移送强制执行", code="not_overdue")
-    with _context(by, reason=reason):
+    with audit_context(by, reason=reason):
         FeeCase.objects.filter(pk=case.pk).update(state=FeeCaseState.ENFORCEMENT, closed_reason=reason)
     case.refresh_from_db()
     return case
@@ -484,7 +477,7 @@ def fee_case_withdraw(*, case: FeeCase, reason: str, by: User) -> FeeCase:
         raise RuleViolation(f"案件状态为“{case.get_state_display()}”，不能撤销", code="state")
     if case.collected_amount:
         raise RuleViolation(f"该案件已征收{case.collected_amount:,.2f}元，请先办理退款再撤销", code="money_held")
-    with _context(by, reason=reason):
+    with audit_context(by, reason=reason):
         FeeCase.objects.filter(pk=case.pk).update(state=FeeCaseState.WITHDRAWN, closed_reason=reason)
     case.refresh_from_db()
     return case

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
+from apps.core.forms import ServiceForm
 from apps.imports.kinds import SPECS
 from apps.imports.models import ImportKind, ImportMode
-from apps.registry.forms import ServiceForm
 
 ACCEPT = ".xlsx,.xls,.csv"
 

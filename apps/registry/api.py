@@ -13,19 +13,16 @@ nested objects whose ID numbers are always masked.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from apps.accounts.models import Role
@@ -33,6 +30,16 @@ from apps.areas.selectors import areas_visible_to
 from apps.core.api import AreaScopedViewSetMixin
 from apps.core.areacodes import CODE_RE
 from apps.core.errors import RuleViolation
+from apps.core.fields import (
+    AREA_CODE_MESSAGE,
+    NOT_FOUND,
+    IdFilter,
+    LocatedFilterSet,
+    MaskedField,
+    StableOrderingFilter,
+    VisibleObjectField,
+    YesNoFilter,
+)
 from apps.core.idnumbers import normalise
 from apps.core.privacy import mask_id_number, mask_phone
 from apps.registry import selectors
@@ -73,9 +80,6 @@ from apps.registry.services import (
 )
 
 WRITER_ROLES = (Role.VILLAGE_CLERK, Role.TOWNSHIP_CLERK, Role.COUNTY_ADMIN)
-NOT_FOUND = "未找到{what}，或不在您的管辖范围内"
-AREA_CODE_MESSAGE = "区划代码应为12位数字"
-_MAX_PK = 2**63 - 1
 
 
 class RegistryWritePermission(permissions.BasePermission):
@@ -92,45 +96,6 @@ class RegistryWritePermission(permissions.BasePermission):
 
 
 # --- fields -----------------------------------------------------------------------------------------
-
-
-class MaskedField(serializers.CharField):
-    """An ID number or phone: in full only on a single record for a role that may see it, else masked."""
-
-    def __init__(self, *, mask: Callable[[str | None], str], always: bool = False, **kwargs) -> None:
-        self.mask = mask
-        self.always = always
-        kwargs.setdefault("read_only", True)
-        kwargs.setdefault("allow_null", True)
-        super().__init__(**kwargs)
-
-    def to_representation(self, value) -> str:
-        if not self.always and self.context.get("full_ids"):
-            return str(value)
-        return self.mask(value)
-
-
-class VisibleObjectField(serializers.IntegerField):
-    """A pk in a write payload, resolved through an area-scoped selector: outside the area is "not found"."""
-
-    default_error_messages = {"not_found": NOT_FOUND}
-
-    def __init__(self, *, selector: Callable[..., QuerySet], what: str, **kwargs) -> None:
-        self.selector = selector
-        self.what = what
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", _MAX_PK)
-        super().__init__(**kwargs)
-
-    def run_validation(self, data=serializers.empty):
-        # The type and range checks first, so that a malformed pk never reaches the database.
-        pk = super().run_validation(data)
-        if pk is None:
-            return None
-        obj = self.selector(user=self.context["request"].user).filter(pk=pk).first()
-        if obj is None:
-            self.fail("not_found", what=self.what)
-        return obj
 
 
 class VisibleAreaField(serializers.CharField):
@@ -511,43 +476,6 @@ class PermitInputSerializer(serializers.Serializer):
 # --- filters ----------------------------------------------------------------------------------------
 
 
-class IdFilter(django_filters.NumberFilter):
-    """A pk: an integer within the column's range (a decimal or a 30-digit number is a 400, not a 500)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", _MAX_PK)
-        super().__init__(*args, **kwargs)
-
-
-@extend_schema_field(OpenApiTypes.BOOL)
-class YesNoFilter(django_filters.TypedChoiceFilter):
-    """``true``/``false`` and nothing else: ``?alive=maybe`` is a 400, not silently ignored."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("choices", [("true", "是"), ("false", "否")])
-        kwargs.setdefault("coerce", lambda value: value == "true")
-        super().__init__(*args, **kwargs)
-
-
-class AreaCodeFilter(django_filters.CharFilter):
-    """A 12-digit code; rows located at it or anywhere under it (one index range scan, DESIGN §4)."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("label", "区划代码（含下级）")
-        kwargs.setdefault("validators", [RegexValidator(CODE_RE, AREA_CODE_MESSAGE)])
-        super().__init__(*args, **kwargs)
-
-    def filter(self, qs, value):
-        return qs.within(value) if value else qs
-
-
-class LocatedFilterSet(django_filters.FilterSet):
-    village = AreaCodeFilter()
-
-
 def no_full_id_in_url(value: str) -> None:
     """A full ID number must not travel in a URL (access logs, proxies, browser history)."""
     digits = normalise(value) if value else ""
@@ -682,16 +610,6 @@ class PermitFilter(LocatedFilterSet):
 
 
 # --- viewsets ---------------------------------------------------------------------------------------
-
-
-class StableOrderingFilter(OrderingFilter):
-    """Any requested ordering ends with the pk, so pages neither repeat nor skip rows."""
-
-    def get_ordering(self, request, queryset, view):
-        ordering = super().get_ordering(request, queryset, view)
-        if ordering and not any(f.lstrip("-") in ("id", "pk") for f in ordering):
-            ordering = [*ordering, "id"]
-        return ordering
 
 
 class RegistryViewSet(

@@ -75,7 +75,7 @@ from apps.areas.services import areas_load_csv
 from apps.core.errors import RuleViolation
 from apps.core.idnumbers import check_digit
 from apps.registry.models import BirthPolicyRule, Person
-from apps.registry.services import births_recompute
+from apps.registry.rules import births_recompute
 
 DEMO_COUNTY = "131025000000"
 DEMO_REGION = DEMO_COUNTY[:6]

@@ -13,6 +13,8 @@ from apps.accounts.models import User
 from apps.areas.models import Area, AreaLevel
 from apps.areas.selectors import areas_visible_to
 from apps.core.errors import RuleViolation
+from apps.core.forms import DATE_WIDGET
+from apps.core.forms import ServiceForm as CoreServiceForm
 from apps.core.idnumbers import parse_id_number
 from apps.registry.models import (
     BirthPermit,
@@ -33,35 +35,13 @@ HOUSEHOLD_NOT_IN_AREA = "在您的管辖范围内没有户编号为{number}的�
 
 VILLAGE_NOT_IN_AREA = "所选村（居）不在您的管辖范围内"
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
 
 def _blank(label: str, choices) -> list[tuple[str, str]]:
     return [("", label), *choices]
 
 
-class ServiceForm(forms.Form):
-    """A form in front of one service: Bootstrap classes on the widgets, and a service's ``RuleViolation``
-    shown beside the field it names (``violation_fields`` maps a service's field name to the form's)."""
-
-    violation_fields: dict[str, str] = {}
-
-    def __init__(self, *args, user: User, **kwargs) -> None:
-        self.user = user
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs.setdefault("class", css)
-
-    def add_violation(self, exc: RuleViolation) -> None:
-        field = self.violation_fields.get(exc.field, exc.field) if exc.field else None
-        self.add_error(field if field in self.fields else None, exc.message)
+class ServiceForm(CoreServiceForm):
+    """A registry form: also resolves ID numbers typed by the clerk through the area-scoped selector."""
 
     def _visible_person(self, field: str) -> Person | None:
         """The person in the user's area with the ID number typed into ``field`` (none if left empty)."""

@@ -5,21 +5,16 @@ index range scan. Invariants that span rows (birth order, policy status, current
 contraception) are kept by ``services.py``; invariants of one row are database constraints here.
 """
 
-import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from apps.core.audit import tracked
 from apps.core.privacy import mask_id_number, mask_phone
 from apps.core.scoping import AreaScopedQuerySet
 
 ID_NUMBER_REGEX = r"^\d{17}[0-9X]$"
 AREA_CODE_REGEX = r"^\d{12}$"
-
-
-def tracked():
-    """Audit every insert, update and delete (pghistory trackers are per model: new instances each time)."""
-    return pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 
 
 class Sex(models.TextChoices):
@@ -78,6 +73,49 @@ class LocatedModel(TimestampedModel):
         abstract = True
 
 
+class LiveEventQuerySet(AreaScopedQuerySet):
+    def voided(self) -> "LiveEventQuerySet":
+        return self.filter(voided_at__isnull=False)
+
+
+class LiveEventManager(models.Manager.from_queryset(LiveEventQuerySet)):
+    """``objects`` of an event: the events in force. A voided event (作废) stays in the table and its history,
+    out of every count and rule; ``all_objects`` includes it (the person page shows it struck through)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(voided_at__isnull=True)
+
+
+class EventModel(LocatedModel):
+    """A life event (出生、死亡、婚姻、迁移、避孕、生育证件). Wrong entries are corrected or voided, never
+    deleted: a void keeps the row with who, when and why (DESIGN §5)."""
+
+    voided_at = models.DateTimeField("作废时间", null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="作废人",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    void_reason = models.CharField("作废原因", max_length=200, blank=True, db_default="")
+
+    objects = LiveEventManager()
+    all_objects = LiveEventQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
+
+
+LIVE = Q(voided_at__isnull=True)
+
+
 @tracked()
 class Household(LocatedModel):
     """户. ``number`` is the household number (户编号) of the household register."""
@@ -118,6 +156,25 @@ class Person(LocatedModel):
     marital_status = models.CharField("婚姻状况", max_length=20, choices=MaritalStatus.choices, blank=True)
     phone = models.CharField("联系电话", max_length=20, blank=True)
     death_date = models.DateField("死亡日期", null=True, blank=True)
+    hukou_place_code = models.CharField(
+        "户籍地区划代码",
+        max_length=12,
+        blank=True,
+        db_default="",
+        help_text="户口登记地的12位区划代码；留空表示现住址所在县",
+    )
+    is_external = models.BooleanField(
+        "县外人员", default=False, db_default=False, help_text="配偶或父母不在本县登记时的简要记录，不计入本县人口"
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name="已合并至",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_records",
+        help_text="同一人的重复记录合并后，被注销的记录指向保留的记录",
+    )
     version = models.PositiveIntegerField("版本", default=1, help_text="每次修改加一，用于防止并发修改互相覆盖")
 
     masked_fields = {"id_number": mask_id_number, "phone": mask_phone}
@@ -167,7 +224,7 @@ class MarriageKind(models.TextChoices):
 
 
 @tracked()
-class Marriage(LocatedModel):
+class Marriage(EventModel):
     """婚姻登记: a marriage or a divorce between two persons, located at the wife's village."""
 
     wife = models.ForeignKey(Person, verbose_name="女方", on_delete=models.PROTECT, related_name="marriages_as_wife")
@@ -183,7 +240,9 @@ class Marriage(LocatedModel):
         ordering = ["date", "id"]
         constraints = [
             models.CheckConstraint(condition=~Q(wife=F("husband")), name="marriage_two_persons"),
-            models.UniqueConstraint(fields=["wife", "husband", "kind", "date"], name="marriage_unique_event"),
+            models.UniqueConstraint(
+                fields=["wife", "husband", "kind", "date"], condition=LIVE, name="marriage_live_event"
+            ),
         ]
         indexes = [
             models.Index(fields=["wife", "date"], name="marriage_wife_date_idx"),
@@ -246,10 +305,10 @@ class PermitKind(models.TextChoices):
 
 
 @tracked()
-class BirthPermit(LocatedModel):
+class BirthPermit(EventModel):
     """生育服务证 / 再生育审批: permission for a couple's child of a given order, issued by a township."""
 
-    number = models.CharField("证号", max_length=40, unique=True)
+    number = models.CharField("证号", max_length=40)  # unique among live permits: see Meta
     kind = models.CharField("类型", max_length=30, choices=PermitKind.choices)
     wife = models.ForeignKey(Person, verbose_name="女方", on_delete=models.PROTECT, related_name="permits")
     husband = models.ForeignKey(
@@ -273,6 +332,7 @@ class BirthPermit(LocatedModel):
                 name="permit_dates",
             ),
             models.CheckConstraint(condition=Q(child_order__gte=1), name="permit_child_order_positive"),
+            models.UniqueConstraint(fields=["number"], condition=LIVE, name="permit_live_number"),
         ]
         indexes = [models.Index(fields=["village", "issued_on"], name="permit_village_issued_idx")]
 
@@ -288,7 +348,7 @@ class BirthPermit(LocatedModel):
 
 
 @tracked()
-class Birth(LocatedModel):
+class Birth(EventModel):
     """出生登记. ``village`` is the birthplace (出生地); ``birth_order`` (孩次) counts the mother's live births.
 
     ``policy_status`` (政策属性) is computed from the rule in force and any permit; staff may override it
@@ -304,7 +364,9 @@ class Birth(LocatedModel):
         blank=True,
         related_name="births_fathered",
     )
-    child = models.OneToOneField(Person, verbose_name="婴儿", on_delete=models.PROTECT, related_name="birth")
+    child = models.ForeignKey(  # one live birth per child: see Meta
+        Person, verbose_name="婴儿", on_delete=models.PROTECT, related_name="births_as_child", db_index=False
+    )
     date = models.DateField("出生日期")
     sex = models.CharField("性别", max_length=1, choices=Sex.choices)
     birth_order = models.PositiveSmallIntegerField("孩次")
@@ -333,6 +395,7 @@ class Birth(LocatedModel):
                 name="birth_policy_override_has_reason",
             ),
             models.CheckConstraint(condition=~Q(mother=F("child")), name="birth_mother_not_child"),
+            models.UniqueConstraint(fields=["child"], condition=LIVE, name="birth_live_child"),
         ]
         indexes = [
             models.Index(fields=["mother", "date"], name="birth_mother_date_idx"),
@@ -348,16 +411,19 @@ class Birth(LocatedModel):
 
 
 @tracked()
-class Death(LocatedModel):
+class Death(EventModel):
     """死亡登记, located at the village of residence at death."""
 
-    person = models.OneToOneField(Person, verbose_name="死者", on_delete=models.PROTECT, related_name="death")
+    person = models.ForeignKey(  # one live death per person: see Meta
+        Person, verbose_name="死者", on_delete=models.PROTECT, related_name="deaths", db_index=False
+    )
     date = models.DateField("死亡日期")
 
     class Meta:
         verbose_name = "死亡登记"
         verbose_name_plural = "死亡登记"
         ordering = ["date", "id"]
+        constraints = [models.UniqueConstraint(fields=["person"], condition=LIVE, name="death_live_person")]
         indexes = [models.Index(fields=["village", "date"], name="death_village_date_idx")]
 
     def __str__(self) -> str:
@@ -387,7 +453,7 @@ LONG_ACTING_METHODS = frozenset(
 
 
 @tracked()
-class ContraceptiveUse(LocatedModel):
+class ContraceptiveUse(EventModel):
     """避孕措施: a method in use from ``start_date`` until ``end_date`` (open while in use)."""
 
     person = models.ForeignKey(
@@ -396,6 +462,9 @@ class ContraceptiveUse(LocatedModel):
     method = models.CharField("措施", max_length=30, choices=ContraceptiveMethod.choices)
     start_date = models.DateField("开始日期")
     end_date = models.DateField("结束日期", null=True, blank=True)
+    closed_by_death = models.BooleanField(
+        "因死亡终止", default=False, db_default=False, help_text="结束日期由死亡登记设定；死亡登记作废时恢复为使用中"
+    )
 
     class Meta:
         verbose_name = "避孕措施"
@@ -406,7 +475,9 @@ class ContraceptiveUse(LocatedModel):
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
                 name="contraception_dates",
             ),
-            models.UniqueConstraint(fields=["person", "method", "start_date"], name="contraception_unique_start"),
+            models.UniqueConstraint(
+                fields=["person", "method", "start_date"], condition=LIVE, name="contraception_live_start"
+            ),
         ]
         indexes = [
             models.Index(fields=["person", "start_date"], name="contraception_person_idx"),
@@ -428,7 +499,7 @@ INWARD_MOVES = frozenset({MoveKind.MOVE_IN, MoveKind.FLOAT_IN})
 
 
 @tracked()
-class Move(LocatedModel):
+class Move(EventModel):
     """迁移流动: a move between two areas. ``village`` is the county-side end (the destination of a move in,
     the origin of a move out), so each township sees its own arrivals and departures."""
 
@@ -447,7 +518,7 @@ class Move(LocatedModel):
             models.CheckConstraint(condition=Q(origin_code__regex=AREA_CODE_REGEX), name="move_origin_code"),
             models.CheckConstraint(condition=Q(destination_code__regex=AREA_CODE_REGEX), name="move_destination_code"),
             models.CheckConstraint(condition=~Q(origin_code=F("destination_code")), name="move_changes_place"),
-            models.UniqueConstraint(fields=["person", "kind", "date"], name="move_unique_event"),
+            models.UniqueConstraint(fields=["person", "kind", "date"], condition=LIVE, name="move_live_event"),
         ]
         indexes = [
             models.Index(fields=["person", "date"], name="move_person_date_idx"),

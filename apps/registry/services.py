@@ -13,17 +13,16 @@ record in a village outside the acting user's area.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-import pghistory
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.areas.models import Area, AreaLevel
+from apps.core.audit import audit_context
 from apps.core.errors import RuleViolation
 from apps.core.idnumbers import check_agreement, parse_id_number
 from apps.core.scoping import ensure_area_in_scope
@@ -44,6 +43,13 @@ from apps.registry.models import (
     PolicyStatus,
     Sex,
 )
+from apps.registry.rules import (
+    births_recompute,
+    births_recompute_policy_all,
+    death_sync,
+    marital_status_sync,
+    residence_sync,
+)
 
 FEMALE_ONLY_METHODS = frozenset(
     {
@@ -58,14 +64,6 @@ FEMALE_ONLY_METHODS = frozenset(
 
 def _today() -> date:
     return timezone.localdate()
-
-
-def _context(by: User | None, **extra):
-    """Audit context for writes made outside a web request (commands, tasks) as well as inside one."""
-    values = {k: v for k, v in extra.items() if v is not None}
-    if by is not None:
-        values["user"] = by.pk
-    return pghistory.context(**values)
 
 
 def _village(code: str, *, field: str = "village") -> Area:
@@ -148,7 +146,7 @@ def _clean_person(data: PersonData, *, exclude_pk: int | None = None) -> str | N
 def person_create(*, data: PersonData, by: User | None) -> Person:
     ensure_area_in_scope(user=by, code=data.village.code)
     number = _clean_person(data)
-    with _context(by):
+    with audit_context(by):
         return Person.objects.create(
             id_number=number,
             name=data.name,
@@ -189,7 +187,7 @@ def person_update(*, person: Person, version: int, data: PersonData, by: User | 
         "marital_status": data.marital_status,
         "phone": data.phone,
     }
-    with _context(by):
+    with audit_context(by):
         updated = Person.objects.filter(pk=person.pk, version=version).update(
             **fields, version=F("version") + 1, updated_at=timezone.now()
         )
@@ -212,7 +210,7 @@ def household_create(*, number: str, village: Area, address: str = "", by: User 
     ensure_area_in_scope(user=by, code=village.code)
     if Household.objects.filter(number=number).exists():
         raise RuleViolation(f"户编号{number}已存在", field="number", code="duplicate")
-    with _context(by):
+    with audit_context(by):
         return Household.objects.create(number=number, village=village, address=address, created_by=by)
 
 
@@ -237,87 +235,15 @@ def marriage_record(*, wife: Person, husband: Person, kind: str, on: date, by: U
         raise RuleViolation("这两人已登记结婚，未离婚前不能重复登记", field="kind", code="already_married")
     if Marriage.objects.filter(wife=wife, husband=husband, kind=kind, date=on).exists():
         raise RuleViolation("该婚姻登记已存在", code="duplicate")
-    with _context(by):
+    with audit_context(by):
         marriage = Marriage.objects.create(
             wife=wife, husband=husband, kind=kind, date=on, village_id=wife.village_id, created_by=by
         )
-        status = MaritalStatus.MARRIED if kind == MarriageKind.MARRIAGE else MaritalStatus.DIVORCED
-        for person in (wife, husband):
-            latest = Marriage.objects.filter(Q(wife=person) | Q(husband=person)).order_by("-date", "-id").first()
-            if latest == marriage:
-                Person.objects.filter(pk=person.pk).update(marital_status=status, version=F("version") + 1)
+        marital_status_sync(person_ids=[wife.pk, husband.pk])
     return marriage
 
 
 # --- births ----------------------------------------------------------------------------------------
-
-_RECOMPUTE_ORDER_SQL = """
-WITH ordered AS (
-    SELECT id, row_number() OVER (PARTITION BY mother_id ORDER BY date, id) AS n
-    FROM registry_birth WHERE mother_id = ANY(%(mothers)s)
-)
-UPDATE registry_birth b SET birth_order = o.n
-FROM ordered o WHERE b.id = o.id AND b.birth_order IS DISTINCT FROM o.n
-"""
-
-# 政策属性: in policy when a permit of the mother covers the birth's date and order, or when the order is
-# within what the rules in force on the birth date allow for the mother's hukou type and circumstances.
-# With no rule in force at all, nothing forbids the birth.
-_RECOMPUTE_POLICY_SQL_TEMPLATE = """
-WITH first_child AS (
-    SELECT DISTINCT ON (mother_id) mother_id, sex
-    FROM registry_birth WHERE {mothers}
-    ORDER BY mother_id, date, id
-), computed AS (
-    SELECT b.id,
-        CASE
-            WHEN EXISTS (
-                SELECT 1 FROM registry_birthpermit p
-                WHERE p.wife_id = b.mother_id AND p.issued_on <= b.date
-                  AND (p.valid_until IS NULL OR b.date <= p.valid_until) AND b.birth_order <= p.child_order
-            ) THEN 'in_policy'
-            WHEN b.birth_order <= COALESCE((
-                SELECT max(r.children_allowed) FROM registry_birthpolicyrule r
-                WHERE r.valid_from <= b.date AND (r.valid_to IS NULL OR b.date <= r.valid_to)
-                  AND (r.hukou_type = '' OR r.hukou_type = m.hukou_type)
-                  AND (r.condition = 'always' OR (r.condition = 'first_child_female' AND fc.sex = 'F'))
-            ), 32767) THEN 'in_policy'
-            ELSE 'out_of_policy'
-        END AS status
-    FROM registry_birth b
-    JOIN registry_person m ON m.id = b.mother_id
-    LEFT JOIN first_child fc ON fc.mother_id = b.mother_id
-    WHERE {b_mothers}
-)
-UPDATE registry_birth b
-SET policy_status_computed = c.status,
-    policy_status = CASE WHEN b.policy_override_reason = '' THEN c.status ELSE b.policy_status END
-FROM computed c
-WHERE b.id = c.id
-  AND (b.policy_status_computed IS DISTINCT FROM c.status
-       OR (b.policy_override_reason = '' AND b.policy_status IS DISTINCT FROM c.status))
-"""
-# For the births of some mothers, or (after a rule changes) of every mother.
-_RECOMPUTE_POLICY_SQL = _RECOMPUTE_POLICY_SQL_TEMPLATE.format(
-    mothers="mother_id = ANY(%(mothers)s)", b_mothers="b.mother_id = ANY(%(mothers)s)"
-)
-_RECOMPUTE_POLICY_ALL_SQL = _RECOMPUTE_POLICY_SQL_TEMPLATE.format(mothers="TRUE", b_mothers="TRUE")
-
-
-def births_recompute(*, mother_ids: Iterable[int]) -> None:
-    """Birth order, then policy status, of every birth of these mothers: two set-based statements."""
-    mothers = list(set(mother_ids))
-    if not mothers:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(_RECOMPUTE_ORDER_SQL, {"mothers": mothers})
-        cursor.execute(_RECOMPUTE_POLICY_SQL, {"mothers": mothers})
-
-
-def births_recompute_policy_all() -> None:
-    """After a policy rule or permit changes: every birth's policy status, in one statement per step."""
-    with connection.cursor() as cursor:
-        cursor.execute(_RECOMPUTE_POLICY_ALL_SQL)
 
 
 @dataclass
@@ -365,7 +291,7 @@ def birth_record(
     if birth_order_given is not None and birth_order_given < 1:
         raise RuleViolation("孩次应为正整数", field="birth_order", code="invalid")
 
-    with _context(by, reason=override_reason or None):
+    with audit_context(by, reason=override_reason or None):
         if child is None:
             if child_data is None:
                 raise RuleViolation("请填写婴儿信息", field="child", code="required")
@@ -429,7 +355,7 @@ def birth_policy_override(*, birth: Birth, status: str, reason: str, by: User | 
         raise RuleViolation("调整政策属性必须填写原因", field="reason", code="required")
     if status == birth.policy_status_computed:
         reason = ""  # back to what the rules say
-    with _context(by, reason=reason or "恢复按规则计算的政策属性"):
+    with audit_context(by, reason=reason or "恢复按规则计算的政策属性"):
         Birth.objects.filter(pk=birth.pk).update(policy_status=status, policy_override_reason=reason)
     birth.refresh_from_db()
     return birth
@@ -442,7 +368,7 @@ def birth_delete(*, birth: Birth, by: User | None, reason: str) -> None:
         raise RuleViolation("删除出生登记必须填写原因", field="reason", code="required")
     ensure_area_in_scope(user=by, code=birth.village_id)
     mother_id = birth.mother_id
-    with _context(by, reason=reason):
+    with audit_context(by, reason=reason):
         birth.delete()
         births_recompute(mother_ids=[mother_id])
 
@@ -474,7 +400,7 @@ def permit_issue(
     if valid_until and valid_until < issued_on:
         raise RuleViolation("有效期不能早于发证日期", field="valid_until", code="invalid")
     _check_event_date(wife, issued_on, field="issued_on", what="发证")
-    with _context(by):
+    with audit_context(by):
         permit = BirthPermit.objects.create(
             number=number,
             kind=kind,
@@ -511,11 +437,9 @@ def death_record(*, person: Person, on: date, by: User | None) -> Death:
     for label, qs in later.items():
         if qs.exists():
             raise RuleViolation(f"该人员在{on:%Y-%m-%d}之后还有{label}记录，请核对死亡日期", field="date")
-    with _context(by):
+    with audit_context(by):
         death = Death.objects.create(person=person, date=on, village_id=person.village_id, created_by=by)
-        Person.objects.filter(pk=person.pk).update(death_date=on, version=F("version") + 1)
-        ContraceptiveUse.objects.filter(person=person, end_date__isnull=True).update(end_date=on)
-        ContraceptiveUse.objects.filter(person=person, end_date__gt=on).update(end_date=on)
+        death_sync(person_ids=[person.pk])
     person.refresh_from_db()
     return death
 
@@ -539,7 +463,7 @@ def contraception_record(
         _check_event_date(person, end, field="end_date", what="结束")
     if ContraceptiveUse.objects.filter(person=person, method=method, start_date=start).exists():
         raise RuleViolation("该避孕措施记录已存在", code="duplicate")
-    with _context(by):
+    with audit_context(by):
         ContraceptiveUse.objects.filter(person=person, end_date__isnull=True, start_date__lt=start).update(
             end_date=start
         )
@@ -559,20 +483,10 @@ def contraception_end(*, use: ContraceptiveUse, end: date, by: User | None) -> C
     if end < use.start_date:
         raise RuleViolation("结束日期不能早于开始日期", field="end_date", code="invalid")
     _check_event_date(use.person, end, field="end_date", what="结束")
-    with _context(by):
+    with audit_context(by):
         ContraceptiveUse.objects.filter(pk=use.pk).update(end_date=end)
     use.refresh_from_db()
     return use
-
-
-def person_sync_residence(*, person: Person) -> None:
-    """The current village follows the latest move whose destination is a village of this county."""
-    latest = Move.objects.filter(person=person).order_by("-date", "-id").first()
-    if latest is None:
-        return
-    destination = Area.objects.filter(code=latest.destination_code, level=AreaLevel.VILLAGE).first()
-    if destination is not None and destination.code != person.village_id:
-        Person.objects.filter(pk=person.pk).update(village=destination, version=F("version") + 1)
 
 
 @transaction.atomic
@@ -605,7 +519,7 @@ def move_record(
     _check_event_date(person, on, what="迁移")
     if Move.objects.filter(person=person, kind=kind, date=on).exists():
         raise RuleViolation("该迁移记录已存在", code="duplicate")
-    with _context(by):
+    with audit_context(by):
         move = Move.objects.create(
             person=person,
             kind=kind,
@@ -616,7 +530,7 @@ def move_record(
             village=village,
             created_by=by,
         )
-        person_sync_residence(person=person)
+        residence_sync(person_ids=[person.pk])
     person.refresh_from_db()
     return move
 
@@ -625,7 +539,7 @@ def move_record(
 def policy_rule_save(*, rule, by: User | None) -> None:
     """Saves a birth-policy rule (or, with ``rule=None``, just reacts to a change made elsewhere) and
     recomputes every birth's policy status under the rules now in force; overrides with a reason stay."""
-    with _context(by, reason="生育政策规则调整"):
+    with audit_context(by, reason="生育政策规则调整"):
         if rule is not None:
             rule.full_clean()
             rule.save()

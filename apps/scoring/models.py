@@ -6,21 +6,15 @@ frozen (a database trigger refuses any change), so that units read all year the 
 indicator for a year; an assessment (考核) holds one unit's item scores, line scores, total and veto for a year.
 """
 
-import pghistory
 import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 
+from apps.core.audit import tracked
 from apps.core.scoping import AreaScopedQuerySet
 from apps.indicators.models import INDICATOR_CHOICES
-
-
-def tracked():
-    """Audit every insert, update and delete (DESIGN §4: scoring rows are kept by the audit trail)."""
-    return pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
-
 
 POINTS = {"max_digits": 7, "decimal_places": 2}
 

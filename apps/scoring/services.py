@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-import pghistory
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q, Sum
@@ -21,6 +20,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Role, User
 from apps.areas.models import Area, AreaLevel
+from apps.core.audit import audit_context
 from apps.core.errors import RuleViolation
 from apps.core.scoping import ensure_area_in_scope
 from apps.scoring.calculation import ZERO, adjustment_points, fmt, indicator_points
@@ -47,13 +47,6 @@ from apps.scoring.schemes import ParsedItem, scheme_parse
 ASSESSOR_ROLES = (Role.ASSESSOR,)
 DECIDER_ROLES = (Role.ASSESSOR, Role.COUNTY_ADMIN)
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
-
-
-def _context(by: User | None, **extra):
-    values = {k: v for k, v in extra.items() if v is not None}
-    if by is not None:
-        values["user"] = by.pk
-    return pghistory.context(**values)
 
 
 def _check_in_scope(*, user: User, area_code: str) -> None:
@@ -91,7 +84,7 @@ def scheme_load(
         if publish and latest.status == SchemeStatus.DRAFT:
             scheme_publish(scheme=latest, by=by)
         return SchemeLoadResult(latest, False)
-    with _context(by, reason="load_scheme"):
+    with audit_context(by, reason="load_scheme"):
         scheme = Scheme.objects.create(
             code=parsed.code,
             version=(latest.version + 1) if latest else 1,
@@ -137,7 +130,7 @@ def scheme_publish(*, scheme: Scheme, by: User | None = None) -> Scheme:
     """发布: from now on the scheme is frozen (a database trigger refuses any change to it)."""
     if scheme.status == SchemeStatus.PUBLISHED:
         raise RuleViolation("该考核方案已发布，不能再修改")
-    with _context(by, reason="publish"):
+    with audit_context(by, reason="publish"):
         scheme.status = SchemeStatus.PUBLISHED
         scheme.published_at = timezone.now()
         scheme.save(update_fields=["status", "published_at"])
@@ -189,7 +182,7 @@ def contract_save(
             raise RuleViolation("目标方向应为“不高于”或“不低于”", field="targets")
     if Assessment.objects.filter(area=area, year=year, status=AssessmentStatus.FINAL).exists():
         raise RuleViolation(f"{year}年{area.name}的考核已定稿，不能再修改责任书")
-    with _context(by, reason="contract"):
+    with audit_context(by, reason="contract"):
         contract, _ = Contract.objects.update_or_create(
             area=area, year=year, defaults={"signed_on": signed_on, "note": note}
         )
@@ -211,7 +204,7 @@ def assessments_open(*, year: int, county: Area, by: User | None = None) -> list
     scores what the latest snapshot allows (idempotent)."""
     scheme = scheme_for_year(year=year)
     townships = list(Area.objects.within(county.code).filter(level=AreaLevel.TOWNSHIP).values_list("code", flat=True))
-    with _context(by, reason="open_assessments"):
+    with audit_context(by, reason="open_assessments"):
         Assessment.objects.bulk_create(
             [Assessment(area_id=code, year=year, scheme=scheme) for code in townships], ignore_conflicts=True
         )
@@ -361,7 +354,7 @@ def assessments_recompute(*, year: int, area_codes: list[str] | None = None, by:
         a.indicator_period = sorted(periods, key=_periods_for(year).index)[0] if periods else ""
         a.data_as_of = max(as_of) if as_of else None
         a.computed_at = now
-    with _context(by, reason="recompute"):
+    with audit_context(by, reason="recompute"):
         if score_rows:
             ItemScore.objects.bulk_create(
                 score_rows, update_conflicts=True, unique_fields=["assessment", "item"],
@@ -409,7 +402,7 @@ def item_score_manual(
     if not note:
         raise RuleViolation("请填写评分说明", field="note")
     _check_evidence(evidence)
-    with _context(by, reason="manual_score"):
+    with audit_context(by, reason="manual_score"):
         score, _ = ItemScore.objects.update_or_create(
             assessment=assessment,
             item=item,
@@ -455,7 +448,7 @@ def adjustment_claim(
         raise RuleViolation("请填写事由", field="note")
     _check_evidence(evidence)
     points = adjustment_points(rule=rule, chosen_points=chosen_points, cases=cases, unreported_cases=unreported_cases)
-    with _context(by, reason="adjustment_claim"):
+    with audit_context(by, reason="adjustment_claim"):
         adjustment = Adjustment.objects.create(
             assessment=assessment, rule=rule, direction=rule.direction, chosen_points=chosen_points, cases=cases,
             unreported_cases=unreported_cases, points=points, note=note, claimed_by=by, claimed_at=timezone.now(),
@@ -478,7 +471,7 @@ def adjustment_decide(*, adjustment: Adjustment, approve: bool, note: str = "", 
     if adjustment.status != AdjustmentStatus.CLAIMED:
         raise RuleViolation("该申报已审核")
     _check_open(assessment)
-    with _context(by, reason="adjustment_decide"):
+    with audit_context(by, reason="adjustment_decide"):
         adjustment.status = AdjustmentStatus.APPROVED if approve else AdjustmentStatus.REJECTED
         adjustment.decided_by = by
         adjustment.decided_at = timezone.now()
@@ -505,7 +498,7 @@ def assessment_finalise(*, assessment: Assessment, by: User) -> Assessment:
         raise RuleViolation(f"还有{unscored}个人工评分项目未评分，不能定稿")
     if assessment.adjustments.filter(status=AdjustmentStatus.CLAIMED).exists():
         raise RuleViolation("还有待审核的加减分申报，不能定稿")
-    with _context(by, reason="finalise"):
+    with audit_context(by, reason="finalise"):
         Assessment.objects.filter(pk=assessment.pk).update(
             status=AssessmentStatus.FINAL, finalised_at=timezone.now(), finalised_by=by
         )

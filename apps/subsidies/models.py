@@ -16,9 +16,9 @@ from django.db import models
 from django.db.models import F, Q
 
 from apps.core.areacodes import CodeLevel, level_of, township_of
+from apps.core.audit import tracked
 from apps.core.privacy import mask_account, mask_id_number
 from apps.core.scoping import AreaScopedQuerySet
-from apps.registry.models import tracked
 
 
 class Subject(models.TextChoices):

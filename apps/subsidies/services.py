@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-import pghistory
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
@@ -23,6 +22,7 @@ from stdnum import luhn
 from apps.accounts.models import Role, User
 from apps.areas.models import Area, AreaLevel
 from apps.core.areacodes import code_range, contains, county_of
+from apps.core.audit import audit_context
 from apps.core.errors import RuleViolation
 from apps.core.scoping import ensure_area_in_scope
 from apps.registry.models import Person
@@ -48,13 +48,6 @@ from apps.subsidies.periods import Period, period_parse, period_previous
 
 def _today() -> date:
     return timezone.localdate()
-
-
-def _context(by: User | None, **extra):
-    values = {k: v for k, v in extra.items() if v}
-    if by is not None:
-        values["user"] = by.pk
-    return pghistory.context(**values)
 
 
 def _require(by: User, *roles: str, message: str) -> None:
@@ -139,7 +132,7 @@ def rosters_generate(*, programme: Programme, period: str, by: User | None, coun
     p, low, high = plan.period, plan.low, plan.high
     sql = roster_fill_sql(rules=plan.rules, subject=programme.subject)
     rosters = Roster.objects.filter(programme=programme, period=p.code, township_id__gte=low, township_id__lt=high)
-    with _context(by, reason=f"资格认定 {programme.code} {p.code}"):
+    with audit_context(by, reason=f"资格认定 {programme.code} {p.code}"):
         RosterStep.objects.filter(roster__in=rosters, superseded=False).update(superseded=True)
         RosterEntry.objects.filter(roster__in=rosters).delete()
         now = timezone.now()
@@ -186,7 +179,7 @@ def roster_village_submit(*, roster: Roster, by: User, comment: str = "") -> Ros
         roster=roster, kind=StepKind.VILLAGE_SUBMIT, village_id=by.area_id, superseded=False
     ).exists():
         raise RuleViolation("本村已上报该名册", code="duplicate")
-    with _context(by, reason="村级上报"):
+    with audit_context(by, reason="村级上报"):
         RosterStep.objects.create(
             roster=roster, kind=StepKind.VILLAGE_SUBMIT, village_id=by.area_id, by=by, comment=comment.strip()
         )
@@ -211,7 +204,7 @@ def roster_review(*, roster: Roster, by: User, comment: str = "") -> Roster:
         raise RuleViolation("名册由乡镇审核", code="forbidden")
     if roster.status != RosterStatus.SUBMITTED:
         raise RuleViolation(f"名册当前状态为“{roster.get_status_display()}”，不能审核", code="state")
-    with _context(by, reason="乡镇审核"):
+    with audit_context(by, reason="乡镇审核"):
         RosterStep.objects.create(roster=roster, kind=StepKind.TOWNSHIP_REVIEW, by=by, comment=comment.strip())
         roster.status = RosterStatus.REVIEWED
         roster.save(update_fields=["status"])
@@ -232,7 +225,7 @@ def roster_approve(*, roster: Roster, by: User, comment: str = "") -> Roster:
     ref = reference_date(programme=roster.programme, start=roster.period_start, end=roster.period_end)
     days = ProgrammeRule.objects.filter(pk__in=[r.pk for r in rules_in_force(programme=roster.programme, on=ref)])
     notice_days = days.aggregate(n=Max("notice_days"))["n"] or 0
-    with _context(by, reason="县级审批"):
+    with audit_context(by, reason="县级审批"):
         RosterStep.objects.create(roster=roster, kind=StepKind.COUNTY_APPROVE, by=by, comment=comment.strip())
         roster.status = RosterStatus.APPROVED
         roster.approved_on = _today()
@@ -255,7 +248,7 @@ def roster_return(*, roster: Roster, by: User, comment: str) -> Roster:
         _require(by, Role.SUBSIDY_APPROVER, message="只有奖扶审批人可以退回待审批的名册")
     else:
         raise RuleViolation(f"名册当前状态为“{roster.get_status_display()}”，不能退回", code="state")
-    with _context(by, reason="退回"):
+    with audit_context(by, reason="退回"):
         RosterStep.objects.filter(roster=roster, superseded=False).update(superseded=True)
         RosterStep.objects.create(roster=roster, kind=StepKind.RETURN, by=by, comment=comment.strip())
         roster.status = RosterStatus.DRAFT
@@ -281,7 +274,7 @@ def disability_record(
     if by is not None:
         _require_area(by, person.village_id)
     disability_check(person=person, grade=grade, recognised_on=recognised_on)
-    with _context(by, reason="伤残登记"):
+    with audit_context(by, reason="伤残登记"):
         return DisabilityRecord.objects.create(
             person=person,
             village_id=person.village_id,
@@ -333,7 +326,7 @@ def bank_account_save(
         raise RuleViolation("请填写开户银行", field="bank_name", code="required")
     if person.death_date is not None:
         raise RuleViolation(f"{person.name}已登记死亡，不能登记领取账户", field="person")
-    with _context(by, reason="登记领取账户"):
+    with audit_context(by, reason="登记领取账户"):
         BankAccount.objects.filter(person=person, is_active=True).update(is_active=False)
         return BankAccount.objects.create(
             person=person,
@@ -388,7 +381,7 @@ def batch_create(*, roster: Roster, by: User) -> PaymentBatch:
         raise RuleViolation(
             f"名册公示期至{roster.notice_ends_on:%Y-%m-%d}前一天结束，公示期满后才能发放", code="notice_period"
         )
-    with _context(by, reason="生成发放批次"):
+    with audit_context(by, reason="生成发放批次"):
         batch = PaymentBatch.objects.create(roster=roster, township_id=roster.township_id, created_by=by)
         try:
             with transaction.atomic(), connection.cursor() as cursor:
@@ -573,7 +566,7 @@ def batch_import_return(*, batch: PaymentBatch, name: str, content: bytes, by: U
         more = f"（另有{len(errors) - 10}处）" if len(errors) > 10 else ""
         raise RuleViolation("回盘文件有误，未作任何更改：" + "；".join(errors[:10]) + more, field="file")
     fresh = {pk: v for pk, v in updates.items() if payments[pk].status == PaymentStatus.PENDING}
-    with _context(by, reason=f"银行回盘 {name[:80]}"):
+    with audit_context(by, reason=f"银行回盘 {name[:80]}"):
         if fresh:
             with connection.cursor() as cursor:
                 cursor.execute(

@@ -16,7 +16,7 @@ from apps.areas.models import Area
 from apps.core.idnumbers import check_agreement, parse_id_number
 from apps.registry.demo import TABLES
 from apps.registry.models import Birth, ContraceptiveUse, Death, Move, Person
-from apps.registry.services import births_recompute
+from apps.registry.rules import births_recompute
 
 AS_OF = "2025-06-30"
 N = 2000

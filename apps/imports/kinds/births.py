@@ -14,7 +14,7 @@ from typing import Any
 from apps.imports.engine import Column, ImportContext, KindSpec, RowError, RowInvalid
 from apps.imports.kinds import cells
 from apps.registry.models import MaritalStatus, PolicyStatus, Sex
-from apps.registry.services import births_recompute
+from apps.registry.rules import births_recompute
 
 SEX = {label: value for value, label in Sex.choices}
 POLICY = {label: value for value, label in PolicyStatus.choices}
@@ -271,7 +271,7 @@ class BirthsSpec(KindSpec):
                 JOIN registry_person m ON m.id = s.mother_id
                 LEFT JOIN registry_birth b ON b.id = s.birth_id
                 WHERE NOT s.rejected ORDER BY s.row_no
-                ON CONFLICT (child_id) DO UPDATE SET
+                ON CONFLICT (child_id) WHERE voided_at IS NULL DO UPDATE SET
                     {", ".join(f"{f} = EXCLUDED.{f}" for f in FIELDS)}, updated_at = now()
                 WHERE ({", ".join(f"registry_birth.{f}" for f in FIELDS)})
                       IS DISTINCT FROM ({", ".join(f"EXCLUDED.{f}" for f in FIELDS)})

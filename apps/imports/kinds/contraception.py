@@ -98,7 +98,7 @@ class ContraceptionSpec(KindSpec):
                 SELECT s.person_id, s.method, s.start_date, s.end_date, p.village_id, now(), now(), %(user)s
                 FROM import_stage s JOIN registry_person p ON p.id = s.person_id
                 WHERE NOT s.rejected ORDER BY s.row_no
-                ON CONFLICT (person_id, method, start_date) DO UPDATE
+                ON CONFLICT (person_id, method, start_date) WHERE voided_at IS NULL DO UPDATE
                     SET end_date = COALESCE(EXCLUDED.end_date, registry_contraceptiveuse.end_date), updated_at = now()
                 WHERE registry_contraceptiveuse.end_date
                       IS DISTINCT FROM COALESCE(EXCLUDED.end_date, registry_contraceptiveuse.end_date)

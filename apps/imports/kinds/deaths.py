@@ -78,7 +78,7 @@ class DeathsSpec(KindSpec):
                 SELECT s.person_id, s.date, p.village_id, now(), now(), %(user)s
                 FROM import_stage s JOIN registry_person p ON p.id = s.person_id
                 WHERE NOT s.rejected ORDER BY s.row_no
-                ON CONFLICT (person_id) DO UPDATE SET date = EXCLUDED.date, updated_at = now()
+                ON CONFLICT (person_id) WHERE voided_at IS NULL DO UPDATE SET date = EXCLUDED.date, updated_at = now()
                 WHERE registry_death.date IS DISTINCT FROM EXCLUDED.date
                 RETURNING (xmax = 0) AS inserted
             )

@@ -120,7 +120,7 @@ class MarriagesSpec(KindSpec):
                 SELECT s.wife_id, s.husband_id, s.kind, s.date, w.village_id, now(), now(), %(user)s
                 FROM import_stage s JOIN registry_person w ON w.id = s.wife_id
                 WHERE NOT s.rejected ORDER BY s.row_no
-                ON CONFLICT (wife_id, husband_id, kind, date) DO NOTHING
+                ON CONFLICT (wife_id, husband_id, kind, date) WHERE voided_at IS NULL DO NOTHING
                 RETURNING wife_id, husband_id
             )
             SELECT count(*), COALESCE(array_agg(wife_id) || array_agg(husband_id), '{}') FROM inserted

@@ -98,7 +98,7 @@ class MovesSpec(KindSpec):
                 SELECT s.person_id, s.kind, s.date, {", ".join(f"s.{f}" for f in FIELDS)}, now(), now(), %(user)s
                 FROM import_stage s
                 WHERE NOT s.rejected ORDER BY s.row_no
-                ON CONFLICT (person_id, kind, date) DO UPDATE SET
+                ON CONFLICT (person_id, kind, date) WHERE voided_at IS NULL DO UPDATE SET
                     {", ".join(f"{f} = EXCLUDED.{f}" for f in FIELDS)}, updated_at = now()
                 WHERE ({", ".join(f"registry_move.{f}" for f in FIELDS)})
                       IS DISTINCT FROM ({", ".join(f"EXCLUDED.{f}" for f in FIELDS)})

@@ -1,0 +1,266 @@
+"""The registry's cross-row rules (DESIGN §5), each written once, set-based, over a list of ids.
+
+A single-row service calls a rule with one id, an import with the ids its upserts returned, the demo
+generator after its COPY, a correction or a void with the ids it touched; the indicator computation and the
+selectors build residence from the same SQL pieces. No other module re-implements one of these rules
+(STYLE: one rule, one place):
+
+- ``residence_sync``        现住址: the current village follows the latest live move into a county village;
+- ``residence_at_sql`` / ``residence_by_person_sql``  residence at a date, for one person or all at once;
+- ``marital_status_sync``   婚姻状况: from the latest live marriage event, widowed when the spouse died;
+- ``death_sync``            死亡: ``Person.death_date`` mirrors the live death record, and a death closes the
+                            person's contraception on that day (a void of the death reopens only what it closed);
+- ``births_recompute``      孩次 and 政策属性 of every live birth of the given mothers;
+- ``births_recompute_policy_all``  政策属性 of every birth, after a policy rule or permit changes.
+
+Voided events (``voided_at`` set) are kept with their history but count for nothing here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import connection
+
+# --- residence ---------------------------------------------------------------------------------------
+
+LIVE_MOVES = "(SELECT * FROM registry_move WHERE voided_at IS NULL)"
+
+
+def _destination_at(on: str) -> str:
+    """Aggregate over one person's live moves: the destination of the latest move on or before ``on``."""
+    return f"(array_agg(destination_code ORDER BY date DESC, id DESC) FILTER (WHERE date <= {on}))[1]"
+
+
+FIRST_ORIGIN = "(array_agg(origin_code ORDER BY date, id))[1]"  # where the person lived before any move
+
+
+def residence_at_sql(*, person: str, on: str) -> str:
+    """Residence at ``on`` of the person row aliased ``person`` (DESIGN §5): the destination of the latest
+    move on or before ``on``; before the first move, its origin; with no moves, the current village.
+    ``on`` is an SQL expression (a parameter placeholder or a column)."""
+    latest = f"coalesce({_destination_at(on)}, {FIRST_ORIGIN})"
+    moves = f"SELECT {latest} FROM {LIVE_MOVES} mv_ WHERE mv_.person_id = {person}.id"  # noqa: S608
+    return f"coalesce(({moves}), {person}.village_id)"
+
+
+def residence_by_person_sql(dates: dict[str, str]) -> str:
+    """The same rule for every person at once: one pass over the moves, one row per person who moved, with
+    ``dest_<key>`` for each date of ``dates`` ({key: SQL expression}) and ``origin``. Join it on
+    ``person_id`` and take ``coalesce(m.dest_<key>, m.origin, p.village_id)`` (``residence_coalesce``)."""
+    columns = ", ".join(f"{_destination_at(on)} AS dest_{key}" for key, on in dates.items())
+    return f"SELECT person_id, {columns}, {FIRST_ORIGIN} AS origin FROM {LIVE_MOVES} mv_ GROUP BY person_id"  # noqa: S608
+
+
+def residence_coalesce(*, moves: str, person: str, key: str) -> str:
+    return f"coalesce({moves}.dest_{key}, {moves}.origin, {person}.village_id)"
+
+
+_RESIDENCE_SYNC_SQL = """
+WITH latest AS (
+    SELECT DISTINCT ON (person_id) person_id, destination_code
+    FROM registry_move WHERE person_id = ANY(%(persons)s) AND voided_at IS NULL
+    ORDER BY person_id, date DESC, id DESC
+), target AS (
+    -- the latest move's destination when it is a village of this county; after a void that leaves no move,
+    -- the origin of the earliest voided one (where the person lived before the wrong entry)
+    SELECT p.id, coalesce(
+        (SELECT a.code FROM areas_area a WHERE a.code = l.destination_code AND a.level = 'village'),
+        CASE WHEN l.person_id IS NULL THEN (
+            SELECT a.code FROM registry_move v JOIN areas_area a ON a.code = v.origin_code AND a.level = 'village'
+            WHERE v.person_id = p.id ORDER BY v.date, v.id LIMIT 1) END
+    ) AS code
+    FROM registry_person p LEFT JOIN latest l ON l.person_id = p.id
+    WHERE p.id = ANY(%(persons)s)
+      AND (l.person_id IS NOT NULL OR EXISTS (SELECT 1 FROM registry_move v WHERE v.person_id = p.id))
+)
+UPDATE registry_person p SET village_id = t.code, version = p.version + 1, updated_at = now()
+FROM target t WHERE p.id = t.id AND t.code IS NOT NULL AND p.village_id <> t.code
+RETURNING p.id
+"""
+
+
+def residence_sync(*, person_ids: Iterable[int]) -> list[int]:
+    """现住址 follows the latest live move whose destination is a village of this county (a move out of the
+    county leaves the last county village). Persons with no move at all keep the village they were entered
+    with. Returns the ids of the persons whose village changed."""
+    return _run(_RESIDENCE_SYNC_SQL, person_ids)
+
+
+# --- marital status ----------------------------------------------------------------------------------
+
+_MARITAL_SYNC_SQL = """
+WITH events AS (
+    SELECT wife_id AS person_id, husband_id AS spouse_id, kind, date, id
+    FROM registry_marriage WHERE wife_id = ANY(%(persons)s) AND voided_at IS NULL
+    UNION ALL
+    SELECT husband_id, wife_id, kind, date, id
+    FROM registry_marriage WHERE husband_id = ANY(%(persons)s) AND voided_at IS NULL
+), latest AS (
+    SELECT DISTINCT ON (person_id) person_id, spouse_id, kind FROM events ORDER BY person_id, date DESC, id DESC
+), status AS (
+    SELECT p.id,
+        CASE
+            WHEN l.person_id IS NULL THEN 'unmarried'  -- every marriage event of the person was voided
+            WHEN l.kind = 'divorce' THEN 'divorced'
+            WHEN s.death_date IS NOT NULL AND (p.death_date IS NULL OR p.death_date > s.death_date) THEN 'widowed'
+            ELSE 'married'
+        END AS status
+    FROM registry_person p
+    LEFT JOIN latest l ON l.person_id = p.id
+    LEFT JOIN registry_person s ON s.id = l.spouse_id
+    WHERE p.id = ANY(%(persons)s)
+      AND (l.person_id IS NOT NULL OR EXISTS (
+            SELECT 1 FROM registry_marriage v WHERE v.wife_id = p.id OR v.husband_id = p.id))
+)
+UPDATE registry_person p SET marital_status = s.status, version = p.version + 1, updated_at = now()
+FROM status s WHERE p.id = s.id AND p.marital_status IS DISTINCT FROM s.status
+RETURNING p.id
+"""
+
+
+def marital_status_sync(*, person_ids: Iterable[int]) -> list[int]:
+    """婚姻状况 from each person's latest live marriage event (by date, then entry): married, divorced, or
+    widowed when the spouse of that marriage died first. A person none of whose events is live any more is
+    unmarried; a person who never had an event keeps the status entered. Pass both spouses' ids."""
+    return _run(_MARITAL_SYNC_SQL, person_ids)
+
+
+def spouses_of(*, person_ids: Iterable[int]) -> list[int]:
+    """The persons married (by a live event) to any of ``person_ids``: a death changes their status."""
+    persons = list(set(person_ids))
+    if not persons:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT husband_id FROM registry_marriage WHERE wife_id = ANY(%(p)s) AND voided_at IS NULL "
+            "UNION SELECT wife_id FROM registry_marriage WHERE husband_id = ANY(%(p)s) AND voided_at IS NULL",
+            {"p": persons},
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+# --- death -------------------------------------------------------------------------------------------
+
+_DEATH_DATE_SYNC_SQL = """
+UPDATE registry_person p SET death_date = d.date, version = p.version + 1, updated_at = now()
+FROM (SELECT p2.id, (SELECT min(x.date) FROM registry_death x WHERE x.person_id = p2.id AND x.voided_at IS NULL)
+      AS date FROM registry_person p2 WHERE p2.id = ANY(%(persons)s)) d
+WHERE p.id = d.id AND p.death_date IS DISTINCT FROM d.date
+RETURNING p.id
+"""
+
+# A death ends every method in use on the death date (marked, so that a void of the death reopens exactly
+# those); with no live death, what a death had closed is open again.
+_CONTRACEPTION_CLOSE_SQL = """
+UPDATE registry_contraceptiveuse u SET end_date = p.death_date, closed_by_death = true, updated_at = now()
+FROM registry_person p
+WHERE u.person_id = p.id AND p.id = ANY(%(persons)s) AND p.death_date IS NOT NULL AND u.voided_at IS NULL
+  AND u.start_date <= p.death_date AND (u.end_date IS NULL OR u.end_date > p.death_date
+                                        OR (u.closed_by_death AND u.end_date <> p.death_date))
+RETURNING u.id
+"""
+_CONTRACEPTION_REOPEN_SQL = """
+UPDATE registry_contraceptiveuse u SET end_date = NULL, closed_by_death = false, updated_at = now()
+FROM registry_person p
+WHERE u.person_id = p.id AND p.id = ANY(%(persons)s) AND p.death_date IS NULL AND u.closed_by_death
+RETURNING u.id
+"""
+
+
+def death_sync(*, person_ids: Iterable[int]) -> list[int]:
+    """死亡: ``death_date`` mirrors the person's live death record; then the contraception rule, then the
+    marital status of the spouses (a surviving spouse is widowed, or married again after a void).
+    Returns the ids of the persons whose death date changed."""
+    persons = list(set(person_ids))
+    if not persons:
+        return []
+    changed = _run(_DEATH_DATE_SYNC_SQL, persons)
+    _run(_CONTRACEPTION_CLOSE_SQL, persons)
+    _run(_CONTRACEPTION_REOPEN_SQL, persons)
+    marital_status_sync(person_ids=[*persons, *spouses_of(person_ids=persons)])
+    return changed
+
+
+# --- births ------------------------------------------------------------------------------------------
+
+_RECOMPUTE_ORDER_SQL = """
+WITH ordered AS (
+    SELECT id, row_number() OVER (PARTITION BY mother_id ORDER BY date, id) AS n
+    FROM registry_birth WHERE mother_id = ANY(%(mothers)s) AND voided_at IS NULL
+)
+UPDATE registry_birth b SET birth_order = o.n
+FROM ordered o WHERE b.id = o.id AND b.birth_order IS DISTINCT FROM o.n
+"""
+
+# 政策属性: in policy when a live permit of the mother covers the birth's date and order, or when the order
+# is within what the rules in force on the birth date allow for the mother's hukou type and circumstances.
+# With no rule in force at all, nothing forbids the birth.
+_RECOMPUTE_POLICY_SQL_TEMPLATE = """
+WITH first_child AS (
+    SELECT DISTINCT ON (mother_id) mother_id, sex
+    FROM registry_birth WHERE {mothers} AND voided_at IS NULL
+    ORDER BY mother_id, date, id
+), computed AS (
+    SELECT b.id,
+        CASE
+            WHEN EXISTS (
+                SELECT 1 FROM registry_birthpermit p
+                WHERE p.wife_id = b.mother_id AND p.voided_at IS NULL AND p.issued_on <= b.date
+                  AND (p.valid_until IS NULL OR b.date <= p.valid_until) AND b.birth_order <= p.child_order
+            ) THEN 'in_policy'
+            WHEN b.birth_order <= COALESCE((
+                SELECT max(r.children_allowed) FROM registry_birthpolicyrule r
+                WHERE r.valid_from <= b.date AND (r.valid_to IS NULL OR b.date <= r.valid_to)
+                  AND (r.hukou_type = '' OR r.hukou_type = m.hukou_type)
+                  AND (r.condition = 'always' OR (r.condition = 'first_child_female' AND fc.sex = 'F'))
+            ), 32767) THEN 'in_policy'
+            ELSE 'out_of_policy'
+        END AS status
+    FROM registry_birth b
+    JOIN registry_person m ON m.id = b.mother_id
+    LEFT JOIN first_child fc ON fc.mother_id = b.mother_id
+    WHERE {b_mothers} AND b.voided_at IS NULL
+)
+UPDATE registry_birth b
+SET policy_status_computed = c.status,
+    policy_status = CASE WHEN b.policy_override_reason = '' THEN c.status ELSE b.policy_status END
+FROM computed c
+WHERE b.id = c.id
+  AND (b.policy_status_computed IS DISTINCT FROM c.status
+       OR (b.policy_override_reason = '' AND b.policy_status IS DISTINCT FROM c.status))
+RETURNING b.id
+"""
+_RECOMPUTE_POLICY_SQL = _RECOMPUTE_POLICY_SQL_TEMPLATE.format(
+    mothers="mother_id = ANY(%(mothers)s)", b_mothers="b.mother_id = ANY(%(mothers)s)"
+)
+_RECOMPUTE_POLICY_ALL_SQL = _RECOMPUTE_POLICY_SQL_TEMPLATE.format(mothers="TRUE", b_mothers="TRUE")
+
+
+def births_recompute(*, mother_ids: Iterable[int]) -> list[int]:
+    """孩次 (the rank of a live birth among the mother's live births by date, then entry), then 政策属性,
+    of every live birth of these mothers: two set-based statements. Returns the births whose policy
+    status changed (the fee side flags their cases)."""
+    mothers = list(set(mother_ids))
+    if not mothers:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(_RECOMPUTE_ORDER_SQL, {"mothers": mothers})
+        cursor.execute(_RECOMPUTE_POLICY_SQL, {"mothers": mothers})
+        return [row[0] for row in cursor.fetchall()]
+
+
+def births_recompute_policy_all() -> list[int]:
+    """After a policy rule or permit changes: every live birth's policy status, in one statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(_RECOMPUTE_POLICY_ALL_SQL)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _run(sql: str, person_ids: Iterable[int]) -> list[int]:
+    persons = list(set(person_ids))
+    if not persons:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"persons": persons})
+        return [row[0] for row in cursor.fetchall()]
