@@ -5,8 +5,8 @@ Three statements fill a run, whatever the number of areas:
 1. ``VILLAGE_SQL``: every registry indicator for every village in scope, in one ``INSERT … SELECT``. Each
    indicator family is one ``GROUP BY`` on the village code: events (births, deaths) by the event's village;
    population, completeness and married women by residence at a date, computed once per person from the
-   moves table (DESIGN §5: the destination of the latest move on or before the date; before the first move
-   its origin; with no moves the current village).
+   moves table by the registry's own rule (``registry.rules.residence_by_person_sql``); voided events,
+   external persons and retired duplicate records count for nothing.
 2. ``SOURCE_SQL``: per registered source (fees, subsidies), its rows inserted from arrays.
 3. ``ROLLUP_SQL``: townships (first 9 digits + ``000``) and the county (first 6 + ``000000``) from the summed
    numerators and denominators of their villages, never from averaging rates.
@@ -14,10 +14,9 @@ Three statements fill a run, whatever the number of areas:
 
 from __future__ import annotations
 
-from datetime import date
-
 from apps.indicators.catalogue import INDICATORS
 from apps.registry.models import LONG_ACTING_METHODS, MarriageKind, PolicyStatus, Sex
+from apps.registry.rules import residence_by_person_sql, residence_coalesce
 
 # GB 11643 check digit: weights of the first 17 digits, and the check character for (sum mod 11).
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -89,20 +88,16 @@ VILLAGE_SQL = f"""
 WITH villages AS (
     SELECT code FROM areas_area WHERE level = 'village' AND code >= %(low)s AND code < %(high)s
 ),
-mv AS (  -- per person: residence from moves on the day before the period and on its last day
-    SELECT person_id,
-        (array_agg(destination_code ORDER BY date DESC, id DESC) FILTER (WHERE date <= %(d0)s))[1] AS dest0,
-        (array_agg(destination_code ORDER BY date DESC, id DESC) FILTER (WHERE date <= %(d1)s))[1] AS dest1,
-        (array_agg(origin_code ORDER BY date, id))[1] AS origin
-    FROM registry_move GROUP BY person_id
+mv AS (  -- per person who moved: residence on the day before the period and on its last day (registry rule)
+    {residence_by_person_sql({"0": "%(d0)s", "1": "%(d1)s"})}
 ),
 lm AS (  -- each woman's latest marriage event on or before the last day: married unless it is a divorce
     SELECT DISTINCT ON (wife_id) wife_id, husband_id, kind FROM registry_marriage
-    WHERE date <= %(d1)s ORDER BY wife_id, date DESC, id DESC
+    WHERE date <= %(d1)s AND voided_at IS NULL ORDER BY wife_id, date DESC, id DESC
 ),
 cu AS (  -- methods in use on the last day (a use ends on its end date: a new method closes the old one)
     SELECT person_id, bool_or(method IN ({_LONG_ACTING})) AS long_acting FROM registry_contraceptiveuse
-    WHERE start_date <= %(d1)s AND (end_date IS NULL OR end_date > %(d1)s) GROUP BY person_id
+    WHERE start_date <= %(d1)s AND voided_at IS NULL AND (end_date IS NULL OR end_date > %(d1)s) GROUP BY person_id
 ),
 wm AS (  -- married women and the methods in use by either spouse
     SELECT lm.wife_id,
@@ -114,9 +109,9 @@ wm AS (  -- married women and the methods in use by either spouse
 r AS (  -- one row per person: where they live on both dates (if alive and born), what they count as
     SELECT
         CASE WHEN p.birth_date <= %(d0)s AND (p.death_date IS NULL OR p.death_date > %(d0)s)
-             THEN coalesce(mv.dest0, mv.origin, p.village_id) END AS code0,
+             THEN {residence_coalesce(moves="mv", person="p", key="0")} END AS code0,
         CASE WHEN p.death_date IS NULL OR p.death_date > %(d1)s
-             THEN coalesce(mv.dest1, mv.origin, p.village_id) END AS code1,
+             THEN {residence_coalesce(moves="mv", person="p", key="1")} END AS code1,
         {_COMPLETE} AS complete,
         (wm.wife_id IS NOT NULL AND p.birth_date >= %(wra_oldest)s AND p.birth_date <= %(wra_youngest)s
             AND p.sex = '{Sex.FEMALE}') AS married_wra,
@@ -126,6 +121,7 @@ r AS (  -- one row per person: where they live on both dates (if alive and born)
     LEFT JOIN mv ON mv.person_id = p.id
     LEFT JOIN wm ON wm.wife_id = p.id
     WHERE p.birth_date <= %(d1)s
+      AND NOT p.is_external AND p.merged_into_id IS NULL  -- county residents only, each person once
 ),
 g AS (  -- persons grouped by where they live on both dates: about one group per village, plus the movers
     SELECT code0, code1, count(*) AS n,
@@ -164,12 +160,12 @@ b AS (  -- births dated in the period, at the birth's village
             ORDER BY dl.valid_from DESC LIMIT 1
         )) AS timely
     FROM registry_birth
-    WHERE date >= %(start)s AND date <= %(d1)s AND village_id >= %(low)s AND village_id < %(high)s
+    WHERE date >= %(start)s AND date <= %(d1)s AND voided_at IS NULL AND village_id >= %(low)s AND village_id < %(high)s
     GROUP BY village_id
 ),
 d AS (  -- deaths dated in the period, at the death's village
     SELECT village_id AS code, count(*) AS n FROM registry_death
-    WHERE date >= %(start)s AND date <= %(d1)s AND village_id >= %(low)s AND village_id < %(high)s
+    WHERE date >= %(start)s AND date <= %(d1)s AND voided_at IS NULL AND village_id >= %(low)s AND village_id < %(high)s
     GROUP BY village_id
 )
 INSERT INTO indicators_indicatorvalue (run_id, area_id, indicator_code, numerator, denominator, value)
@@ -207,17 +203,3 @@ FROM (
 JOIN areas_area a ON a.code = g.code AND a.code >= %(low)s AND a.code < %(high)s
 JOIN {_catalogue_values()} ON c.code = g.indicator_code
 """  # noqa: S608
-
-
-def _years_before(on: date, years: int) -> date:
-    try:
-        return on.replace(year=on.year - years)
-    except ValueError:  # 29 February
-        return on.replace(year=on.year - years, day=28)
-
-
-def wra_birth_bounds(on: date) -> tuple[date, date]:
-    """Birth dates of women aged 15–49 on ``on`` (育龄妇女), as the registry's selector counts them."""
-    from datetime import timedelta
-
-    return _years_before(on, 50) + timedelta(days=1), _years_before(on, 15)

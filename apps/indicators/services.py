@@ -24,6 +24,7 @@ from apps.indicators import computation
 from apps.indicators.models import ACTIVE_STATUSES, IndicatorValue, ReportRun, RunStatus
 from apps.indicators.periods import period_parse
 from apps.indicators.sources import source_rows, sources_registered
+from apps.registry.rules import wra_birth_bounds
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def _execute(run: ReportRun) -> None:
     IndicatorValue.objects.filter(run=run).delete()  # a re-delivered run starts from nothing
     data_as_of = timezone.now()
     _progress(run, percent=10, step="计算村级指标", status=RunStatus.RUNNING, started_at=data_as_of)
-    oldest, youngest = computation.wra_birth_bounds(period.end)
+    oldest, youngest = wra_birth_bounds(period.end)
     params = {
         "run": run.pk,
         "low": low,

@@ -11,7 +11,8 @@ selectors build residence from the same SQL pieces. No other module re-implement
 - ``death_sync``            死亡: ``Person.death_date`` mirrors the live death record, and a death closes the
                             person's contraception on that day (a void of the death reopens only what it closed);
 - ``births_recompute``      孩次 and 政策属性 of every live birth of the given mothers;
-- ``births_recompute_policy_all``  政策属性 of every birth, after a policy rule or permit changes.
+- ``births_recompute_policy_all``  政策属性 of every birth, after a policy rule or permit changes;
+- ``wra_birth_bounds``      育龄妇女: the birth dates of women aged 15–49 on a date.
 
 Voided events (``voided_at`` set) are kept with their history but count for nothing here.
 """
@@ -19,6 +20,7 @@ Voided events (``voided_at`` set) are kept with their history but count for noth
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, timedelta
 
 from django.db import connection
 
@@ -85,6 +87,21 @@ def residence_sync(*, person_ids: Iterable[int]) -> list[int]:
     county leaves the last county village). Persons with no move at all keep the village they were entered
     with. Returns the ids of the persons whose village changed."""
     return _run(_RESIDENCE_SYNC_SQL, person_ids)
+
+
+# --- women of childbearing age ---------------------------------------------------------------------
+
+
+def _years_before(on: date, years: int) -> date:
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:  # 29 February
+        return on.replace(year=on.year - years, day=28)
+
+
+def wra_birth_bounds(on: date) -> tuple[date, date]:
+    """育龄妇女 (DESIGN §5): women aged 15–49 on ``on``, as the range of their birth dates (oldest, youngest)."""
+    return _years_before(on, 50) + timedelta(days=1), _years_before(on, 15)
 
 
 # --- marital status ----------------------------------------------------------------------------------

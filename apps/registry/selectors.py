@@ -7,8 +7,23 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Case, Count, DurationField, Exists, F, Func, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce, Substr
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DurationField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Substr
 
 from apps.accounts.models import User
 from apps.core.areacodes import code_range
@@ -25,6 +40,7 @@ from apps.registry.models import (
     Person,
     Sex,
 )
+from apps.registry.rules import residence_at_sql, wra_birth_bounds
 
 _ID_LIKE = re.compile(r"^[0-9０-９]{6,17}[0-9Xx０-９Ｘｘ]?$")
 
@@ -132,16 +148,10 @@ def person_timeline(*, person: Person) -> list[TimelineEvent]:
 # --- residence and women of childbearing age ------------------------------------------------------
 
 
-def _residence_expression(on: date):
-    """Residence at ``on`` (DESIGN §5): the destination of the latest move on or before ``on``; before the
-    first move, its origin; with no moves, the current village."""
-    latest = Move.objects.filter(person=OuterRef("pk"), date__lte=on).order_by("-date", "-id")
-    first = Move.objects.filter(person=OuterRef("pk")).order_by("date", "id")
-    return Coalesce(
-        Subquery(latest.values("destination_code")[:1]),
-        Subquery(first.values("origin_code")[:1]),
-        F("village_id"),
-    )
+def _residence_expression(on: date) -> RawSQL:
+    """Residence at ``on`` (DESIGN §5), by the registry's one rule (``rules.residence_at_sql``)."""
+    sql = residence_at_sql(person=Person._meta.db_table, on="%s")  # aliases and constants only
+    return RawSQL(sql, (on,), output_field=CharField())  # noqa: S611
 
 
 def person_residence_at(*, person: Person, on: date) -> str:
@@ -160,20 +170,12 @@ def persons_resident_at(*, area_code: str, on: date, base: QuerySet[Person] | No
     )
 
 
-def _years_before(on: date, years: int) -> date:
-    try:
-        return on.replace(year=on.year - years)
-    except ValueError:  # 29 February
-        return on.replace(year=on.year - years, day=28)
-
-
 def women_of_childbearing_age(
     *, area_code: str, on: date, married: bool = False, base: QuerySet[Person] | None = None
 ) -> QuerySet[Person]:
     """育龄妇女: women aged 15–49 on ``on`` resident in the area; ``married``: whose latest marriage event
     on or before ``on`` is a marriage, not a divorce (DESIGN §5)."""
-    oldest_birth = _years_before(on, 50) + timedelta(days=1)  # turns 50 after ``on``
-    youngest_birth = _years_before(on, 15)  # has turned 15 by ``on``
+    oldest_birth, youngest_birth = wra_birth_bounds(on)
     qs = persons_resident_at(area_code=area_code, on=on, base=base).filter(
         sex=Sex.FEMALE, birth_date__gte=oldest_birth, birth_date__lte=youngest_birth
     )

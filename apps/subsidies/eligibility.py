@@ -222,6 +222,9 @@ def _rule_select(rule, *, subject: str) -> str:
         f" array_remove(ARRAY[{', '.join(fails)}]::varchar[], NULL) AS fails"
         f" FROM ref CROSS JOIN {source}"
         " WHERE p.village_id >= %(low)s AND p.village_id < %(high)s"
+        # county residents, each once (no external spouse records, no retired duplicates); live births only
+        " AND NOT p.is_external AND p.merged_into_id IS NULL"
+        + ("" if subject == PARENT else " AND b.voided_at IS NULL")
     )
 
 
@@ -240,7 +243,7 @@ fam AS (
     CROSS JOIN LATERAL (VALUES (b.mother_id), (b.father_id)) AS x(parent_id)
     JOIN registry_person c ON c.id = b.child_id
     JOIN registry_person m ON m.id = b.mother_id
-    WHERE x.parent_id IS NOT NULL AND b.date <= ref.d
+    WHERE x.parent_id IS NOT NULL AND b.date <= ref.d AND b.voided_at IS NULL
     GROUP BY x.parent_id
 ),"""
 
