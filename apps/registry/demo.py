@@ -26,11 +26,12 @@ Determinism
 
 Consistency with the services
     The generator keeps what ``services.py`` keeps: ``Person.village`` is what replaying the moves through
-    ``person_sync_residence`` gives; ``Person.death_date`` equals the ``Death`` row; contraception is closed at
+    ``rules.residence_sync`` gives; ``Person.death_date`` equals the ``Death`` row; contraception is closed at
     death; no event before a birth, after a death or after today. Birth order and policy status are computed
-    here the way the recomputation SQL does, and after the COPY ``services.births_recompute`` runs over every
-    mother anyway, so the stored values are by construction what the services compute. The summary reports
-    how many births that recomputation had to change (0 when the two agree).
+    here the way the recomputation SQL does. After the COPY the registry's own rules (``registry.rules``:
+    births, residence, death, marital status) run over every row they concern, so the stored values are by
+    construction what the services keep. The summary reports how many rows each rule had to change (0 when
+    the generator and the rules agree).
 
 Audit trail
     The pghistory triggers stay on: every demo row gets its ``insert`` event, like rows entered by hand or by
@@ -75,7 +76,7 @@ from apps.areas.services import areas_load_csv
 from apps.core.errors import RuleViolation
 from apps.core.idnumbers import check_digit
 from apps.registry.models import BirthPolicyRule, Person
-from apps.registry.rules import births_recompute
+from apps.registry.rules import births_recompute, death_sync, marital_status_sync, residence_sync
 
 DEMO_COUNTY = "131025000000"
 DEMO_REGION = DEMO_COUNTY[:6]
@@ -138,7 +139,8 @@ TABLES = (
     ("registry_death", ("id", "person_id", "date", "village_id", "created_at", "updated_at"),
      ((0, "registry_death"), (1, "registry_person"))),
     ("registry_contraceptiveuse",
-     ("id", "person_id", "method", "start_date", "end_date", "village_id", "created_at", "updated_at"),
+     ("id", "person_id", "method", "start_date", "end_date", "closed_by_death", "village_id", "created_at",
+      "updated_at"),
      ((0, "registry_contraceptiveuse"), (1, "registry_person"))),
     ("registry_move",
      ("id", "person_id", "kind", "date", "origin_code", "destination_code", "certificate_number", "village_id",
@@ -961,9 +963,10 @@ class DemoCounty:
             for b in self.births
         ]  # fmt: skip
         rows["registry_contraceptiveuse"] = [
-            (i, person.pk, method, iso(start), iso(end) if end else None, person.village_at(start, county), now, now)
+            (i, person.pk, method, iso(start), iso(end) if end else None, bool(end and end == person.death),
+             person.village_at(start, county), now, now)
             for i, (person, method, start, end) in enumerate(self.contraception, start=1)
-        ]
+        ]  # fmt: skip
         return rows
 
 
@@ -1078,13 +1081,24 @@ def demo_seed(*, persons: int, seed: int, as_of: date | None = None, if_empty: b
             cursor.execute(f"ANALYZE {table}")
         timings["analyze"] = time.perf_counter() - mark
 
+        # The registry's own rules over what was copied: they must find nothing to change (the generator keeps
+        # them by construction); the summary says how many rows each changed.
         mark = time.perf_counter()
-        births_recompute(mother_ids={b.mother.pk + offsets["registry_person"] for b in county.births})
+        person = offsets["registry_person"]
+        births_recompute(mother_ids={b.mother.pk + person for b in county.births})
         cursor.execute(
             "SELECT count(*) FROM registry_birthevent WHERE pgh_context_id = %s AND pgh_label = 'update'",
             [str(context.id)],
         )
         changed = cursor.fetchone()[0]
+        moved = {p.pk + person for p in county.persons if p.moves}
+        dead = {p.pk + person for p in county.persons if p.death}
+        married = {m[i] + person for m in rows["registry_marriage"] for i in (1, 2)}
+        rules_changed = {
+            "residence": len(residence_sync(person_ids=moved)),
+            "death": len(death_sync(person_ids=dead)),
+            "marital_status": len(marital_status_sync(person_ids=married)),
+        }
         timings["recompute"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
@@ -1106,6 +1120,7 @@ def demo_seed(*, persons: int, seed: int, as_of: date | None = None, if_empty: b
         "sex_ratio_at_birth_recent": round(boys / girls * 100, 1) if girls else None,
         "out_of_policy_births": out_of_policy,
         "recompute_changed_births": changed,
+        "recompute_changed_persons": rules_changed,
         "timings": {k: round(v, 2) for k, v in timings.items()},
         "seconds": round(time.perf_counter() - started, 2),
     }

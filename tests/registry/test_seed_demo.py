@@ -99,6 +99,8 @@ def test_summary_is_the_last_line_and_counts_every_table(county):
         assert county["tables"][table] > 0, table
     assert county["tables"]["registry_birthpermit"] > 0
     assert county["recompute_changed_births"] == 0
+    # the registry's rules (residence, death, marital status) run over the copied rows and find nothing to change
+    assert county["recompute_changed_persons"] == {"residence": 0, "death": 0, "marital_status": 0}
 
 
 def test_every_id_number_is_valid_and_agrees_with_birth_date_and_sex(county):
