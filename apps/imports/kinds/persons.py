@@ -96,21 +96,21 @@ class PersonsSpec(KindSpec):
         errors = []
         lo_hi = {"lo": rows[0], "hi": rows[1]}
         # The same ID twice in one file is found while parsing (``unique_in_file``).
+        # A number held by a person outside the user's area (the upsert would change, even move, that person)
+        # or by a retired duplicate record: refused with words that say neither who holds it nor where.
+        in_scope, params = ctx.scope_sql("p.village_id")
+        cursor.execute(
+            f"""
+            UPDATE import_stage s SET rejected = true FROM registry_person p
+            WHERE p.id_number = s.id_number AND NOT s.rejected
+              AND (p.merged_into_id IS NOT NULL OR NOT {in_scope})
+              AND s.row_no BETWEEN %(lo)s AND %(hi)s
+            RETURNING s.row_no
+            """,
+            params | lo_hi,
+        )
+        errors += [RowError(r, "身份证号", cells.NUMBER_NOT_USABLE) for (r,) in cursor.fetchall()]
         if ctx.scope is not None:
-            in_scope, params = ctx.scope_sql("p.village_id")
-            cursor.execute(
-                f"""
-                UPDATE import_stage s SET rejected = true FROM registry_person p
-                WHERE p.id_number = s.id_number AND NOT s.rejected AND NOT {in_scope}
-                  AND s.row_no BETWEEN %(lo)s AND %(hi)s
-                RETURNING s.row_no
-                """,
-                params | lo_hi,
-            )
-            errors += [
-                RowError(r, "身份证号", "该身份证号已登记在您管辖范围以外的人员名下，不能由本单位修改")
-                for (r,) in cursor.fetchall()
-            ]
             in_scope, params = ctx.scope_sql("h.village_id")
             cursor.execute(
                 f"""
