@@ -412,3 +412,20 @@ def test_a_persons_import_updates_an_own_person_and_creates_a_new_one(world, tmp
     assert (summary["status"], summary["created"], summary["updated"], summary["errors"]) == ("committed", 1, 1, 0)
     assert Person.objects.get(pk=w["wife"].pk).village_id == VILLAGE_A2
     assert Person.objects.get(id_number=new).village_id == VILLAGE_A
+
+
+def test_a_retired_record_is_not_revived_by_an_import_without_an_area(world, tmp_path):
+    """Even an import acting as nobody (a system job: no area limit) does not write to a record retired by a
+    merge; the row gets the same words as above."""
+    path = _csv(
+        tmp_path / "persons.csv",
+        ["身份证号", "姓名", "性别", "出生日期", "户籍性质", "现住址区划代码"],
+        [[world["retired"].id_number, "新名", "女", "1990-01-02", "农业", VILLAGE_A]],
+    )
+    out = StringIO()
+    with contextlib.suppress(SystemExit):
+        call_command("import_sheet", "persons", path, stdout=out)
+    summary = json.loads(out.getvalue().strip().splitlines()[-1])
+    job = ImportJob.objects.get(pk=summary["job"])
+    assert job.first_errors == [{"row": 2, "column": "身份证号", "message": NUMBER_NOT_USABLE}]
+    assert Person.objects.get(pk=world["retired"].pk).name == "甲妻旧档"
