@@ -4,7 +4,9 @@ The natural key is the child (a birth per child): a registered 婴儿身份证�
 date and sex must agree; otherwise the child is created like birth_record creates it (hukou type, household
 and village from the mother, 子女, unmarried). A child without an ID number is found again by mother, birth
 date and name, so a second import of the same sheet changes nothing. 孩次 and 政策属性 are computed
-(births_recompute); a given value that disagrees is kept as a warning, the computed one stands.
+(births_recompute); a given value that disagrees is kept as a warning, the computed one stands. Mother,
+father and child (and an existing birth of the child, with its mother) lie within the importing user's area:
+an import links no person of another area.
 """
 
 from __future__ import annotations

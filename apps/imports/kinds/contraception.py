@@ -1,6 +1,6 @@
 """避孕措施 sheets: methods in use, keyed by (person, method, start date), with the rules of
 ``registry.services.contraception_record``: the method fits the person's sex, an open earlier method ends
-the day a later one starts, and nothing stays in use after the person's death."""
+the day a later one starts, and nothing stays in use after the person's death (``registry.rules.death_sync``)."""
 
 from __future__ import annotations
 
