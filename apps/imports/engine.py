@@ -24,8 +24,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.areas.models import Area, AreaLevel
-from apps.core.areacodes import code_range
 from apps.core.errors import RuleViolation
+from apps.core.scoping import NOTHING, user_scope
 from apps.imports.reading import find_header, iter_rows
 
 logger = logging.getLogger(__name__)
@@ -152,19 +152,15 @@ class ImportResult:
         }
 
 
-def _scope_for(user) -> tuple[str, str] | None:
-    if user is None or (user.is_superuser and not user.area_id):
-        return None
-    if not user.area_id:
-        raise RuleViolation("您的账号未绑定区划，不能导入")
-    return code_range(user.area_id)
-
-
 def build_context(*, user, job_id: int | None = None) -> ImportContext:
+    # The one scoping rule (core.scoping): None for a system job or a superuser bound to no area.
+    scope = user_scope(user)
+    if scope == NOTHING:
+        raise RuleViolation("您的账号未绑定区划，不能导入" if user.is_active else "您的账号已停用，不能导入")
     villages = dict(Area.objects.filter(level=AreaLevel.VILLAGE).values_list("code", "name"))
     return ImportContext(
         user_id=user.pk if user else None,
-        scope=_scope_for(user),
+        scope=scope,
         villages=villages,
         today=timezone.localdate(),
         job_id=job_id,

@@ -4,7 +4,9 @@ The natural key is the child (a birth per child): a registered 婴儿身份证�
 date and sex must agree; otherwise the child is created like birth_record creates it (hukou type, household
 and village from the mother, 子女, unmarried). A child without an ID number is found again by mother, birth
 date and name, so a second import of the same sheet changes nothing. 孩次 and 政策属性 are computed
-(births_recompute); a given value that disagrees is kept as a warning, the computed one stands.
+(births_recompute); a given value that disagrees is kept as a warning, the computed one stands. Mother,
+father and child (and an existing birth of the child, with its mother) lie within the importing user's area:
+an import links no person of another area.
 """
 
 from __future__ import annotations
@@ -145,8 +147,12 @@ class BirthsSpec(KindSpec):
 
     @staticmethod
     def _check_child(cursor, ctx: ImportContext) -> list[RowError]:
-        errors = []
         cells.stage_resolve_person(cursor, number="child_number", target="child_id")
+        # An unregistered number registers the child; a number held outside the user's area is refused like
+        # any number that may not be used, before any message could name that person.
+        errors = cells.stage_reject_outside(
+            cursor, ctx, target="child_id", column="婴儿身份证号", message=cells.NUMBER_NOT_USABLE
+        )
         cursor.execute(
             """
             UPDATE import_stage s SET rejected = true FROM registry_person c
@@ -167,10 +173,14 @@ class BirthsSpec(KindSpec):
             """
             UPDATE import_stage s SET child_id = b.child_id, child_gets_number = (s.child_number <> '')
             FROM registry_birth b JOIN registry_person c ON c.id = b.child_id
-            WHERE NOT s.rejected AND s.child_id IS NULL
+            WHERE NOT s.rejected AND s.child_id IS NULL AND b.voided_at IS NULL
               AND b.mother_id = s.mother_id AND b.date = s.date AND c.name = s.child_name
               AND (s.child_number = '' OR c.id_number IS NULL)
             """
+        )
+        # ... and such a child who has since moved out of the user's area is not changed from here.
+        errors += cells.stage_reject_outside(
+            cursor, ctx, target="child_id", column="婴儿姓名", message="该婴儿的记录不能由您的单位修改"
         )
         cursor.execute("UPDATE import_stage SET child_is_new = true WHERE NOT rejected AND child_id IS NULL")
         errors += cells.stage_reject(
@@ -178,16 +188,19 @@ class BirthsSpec(KindSpec):
         )
         cursor.execute(
             "UPDATE import_stage s SET birth_id = b.id FROM registry_birth b "
-            "WHERE NOT s.rejected AND b.child_id = s.child_id"
+            "WHERE NOT s.rejected AND b.child_id = s.child_id AND b.voided_at IS NULL"
         )
         if ctx.scope is not None:
+            # The birth itself, and its mother (a row giving another mother re-ranks her births), must be
+            # within the area too.
             in_scope, params = ctx.scope_sql("b.village_id")
+            mother_in_scope, _ = ctx.scope_sql("bm.village_id")
             errors += cells.stage_reject(
                 cursor,
                 column="婴儿身份证号",
                 message="该婴儿的出生已由您管辖范围以外的单位登记，不能由本单位修改",
-                joins="registry_birth b",
-                where=f"b.id = s.birth_id AND NOT {in_scope}",
+                joins="registry_birth b JOIN registry_person bm ON bm.id = b.mother_id",
+                where=f"b.id = s.birth_id AND NOT ({in_scope} AND {mother_in_scope})",
                 params=params,
             )
         return errors
@@ -197,7 +210,7 @@ class BirthsSpec(KindSpec):
         cursor.execute(
             """
             UPDATE import_stage s SET permit_id = p.id FROM registry_birthpermit p
-            WHERE NOT s.rejected AND p.number = s.permit_number AND s.permit_number <> ''
+            WHERE NOT s.rejected AND p.number = s.permit_number AND s.permit_number <> '' AND p.voided_at IS NULL
             """
         )
         cursor.execute(
@@ -206,12 +219,12 @@ class BirthsSpec(KindSpec):
             WHERE NOT s.rejected AND s.permit_number <> ''
               AND (s.permit_id IS NULL OR NOT EXISTS (
                        SELECT 1 FROM registry_birthpermit p WHERE p.id = s.permit_id AND p.wife_id = s.mother_id))
-            RETURNING s.row_no, s.permit_id IS NULL, s.permit_number
+            RETURNING s.row_no, s.permit_number
             """
         )
+        # Unregistered or another woman's: the same words (whose permit it is, is not this import's to say).
         return [
-            RowError(row, "生育服务证号", f"生育服务证号{number}未登记" if unknown else "该生育证件不属于这位母亲")
-            for row, unknown, number in cursor.fetchall()
+            RowError(row, "生育服务证号", f"这位母亲名下没有生育服务证号{number}") for row, number in cursor.fetchall()
         ]
 
     def preview(self, cursor, ctx: ImportContext) -> tuple[int, int]:
@@ -297,7 +310,7 @@ class BirthsSpec(KindSpec):
         cursor.execute(
             """
             SELECT s.row_no, s.order_given, b.birth_order, s.policy_given, b.policy_status_computed
-            FROM import_stage s JOIN registry_birth b ON b.child_id = s.child_id
+            FROM import_stage s JOIN registry_birth b ON b.child_id = s.child_id AND b.voided_at IS NULL
             WHERE NOT s.rejected
               AND (s.order_given <> b.birth_order
                    OR (s.policy_given <> '' AND b.policy_override_reason = ''

@@ -7,7 +7,6 @@ from typing import Any
 
 from apps.core.errors import RuleViolation
 from apps.core.idnumbers import ParsedId, check_agreement, parse_id_number
-from apps.core.privacy import mask_id_number
 from apps.imports.engine import ImportContext, RowError, RowInvalid
 from apps.imports.reading import to_date, to_text
 
@@ -100,6 +99,14 @@ def count(column: str, value: Any, *, max_value: int = 99) -> int | None:
 # Each check is one set-based statement over ``import_stage`` that marks the rows it rejects and returns
 # them with what the message needs; a row keeps only its first error (every check skips rejected rows).
 
+# A person outside the importing user's area is, to that user, not there: the message for an ID number
+# registered elsewhere is the one for a number registered nowhere, and names nothing of the person (an
+# import must not be a way to learn who holds a number, or where).
+NOT_IN_SCOPE = "在您的管辖范围内没有该身份证号的人员"
+# Where an unknown number would be registered (a persons row, a new child), a number that may not be used:
+# the same words whatever the reason (held by a person outside the area, a retired duplicate record).
+NUMBER_NOT_USABLE = "该身份证号不能由您的单位登记或修改"
+
 
 def stage_add_columns(cursor, **columns: str) -> None:
     """Columns a kind fills in ``check`` (resolved ids and the like), beside those ``parse`` wrote."""
@@ -142,15 +149,17 @@ def stage_check_person(
     column: str,
     who: str = "",
     sex: str | None = None,
-    in_scope: bool = False,
+    in_scope: bool = True,
     dates: tuple[tuple[str, str], ...] = (),
     after_death_ok: bool = False,
     same_day_as_birth_ok: bool = True,
 ) -> list[RowError]:
     """The rules every event row obeys for one of its persons, in one statement (DESIGN §5, and
-    ``registry.services._check_event_date``): the person is registered, lives within the user's area (when
-    the kind is located by the person: ``in_scope``), has the sex the role needs, and every date in
-    ``dates`` (``(stage column, header)``) lies between the person's birth and death.
+    ``registry.services._check_event_date``): the person is registered (not a retired duplicate), lives
+    within the user's area (``in_scope``: every role of every kind; an import never touches a person of
+    another area), has the sex the role needs, and every date in ``dates`` (``(stage column, header)``) lies
+    between the person's birth and death. Unregistered and out of area give the same ``NOT_IN_SCOPE``; the
+    messages that name the person come only after the scope check has passed.
 
     ``number`` is the staged ID number column (an empty one is skipped: an optional person), ``target``
     the resolved id column (``stage_resolve_person``); ``who`` names the role in messages (母亲, 女方).
@@ -159,8 +168,7 @@ def stage_check_person(
     params = {**params, "sex": sex}
     before = "<" if same_day_as_birth_ok else "<="
     cases = [
-        "WHEN p.id IS NULL THEN 'unknown'",
-        f"WHEN NOT {scope_sql} THEN 'scope'",
+        f"WHEN p.id IS NULL OR p.merged_into_id IS NOT NULL OR NOT {scope_sql} THEN 'unknown'",
         "WHEN %(sex)s::text IS NOT NULL AND p.sex <> %(sex)s THEN 'sex'",
     ]
     for i, (stage_column, _) in enumerate(dates):
@@ -172,23 +180,21 @@ def stage_check_person(
         f"""
         UPDATE import_stage s SET rejected = true
         FROM (
-            SELECT s2.row_no, s2.{number} AS number, p.name, p.birth_date, p.death_date,
+            SELECT s2.row_no, p.name, p.birth_date, p.death_date,
                    ARRAY[{date_values}]::date[] AS dates,
                    CASE {" ".join(cases)} END AS problem
             FROM import_stage s2 LEFT JOIN registry_person p ON p.id = s2.{target}
             WHERE NOT s2.rejected AND s2.{number} <> ''
         ) x
         WHERE x.row_no = s.row_no AND x.problem IS NOT NULL
-        RETURNING s.row_no, x.problem, x.number, x.name, x.birth_date, x.death_date, x.dates
+        RETURNING s.row_no, x.problem, x.name, x.birth_date, x.death_date, x.dates
         """,
         params,
     )
     errors = []
-    for row, problem, id_number, name, born, died, values in cursor.fetchall():
+    for row, problem, name, born, died, values in cursor.fetchall():
         if problem == "unknown":
-            errors.append(RowError(row, column, f"{column}{mask_id_number(id_number)}未登记"))
-        elif problem == "scope":
-            errors.append(RowError(row, column, f"{who}{name}的现住址不在您的管辖范围内"))
+            errors.append(RowError(row, column, NOT_IN_SCOPE))
         elif problem == "sex":
             errors.append(RowError(row, column, f"{who}{name}的性别登记为{'男' if sex == 'F' else '女'}"))
         else:
@@ -200,6 +206,20 @@ def stage_check_person(
                 message = f"{header}{on:%Y-%m-%d}晚于{who}{name}的死亡日期{died:%Y-%m-%d}"
             errors.append(RowError(row, header, message))
     return errors
+
+
+def stage_reject_outside(cursor, ctx: ImportContext, *, target: str, column: str, message: str) -> list[RowError]:
+    """Rejects the valid rows whose person in ``target`` (a resolved id column) lives outside the user's area
+    or is a retired duplicate record, with ``message`` (which must name nothing of that person)."""
+    scope_sql, params = ctx.scope_sql("p.village_id")
+    return stage_reject(
+        cursor,
+        column=column,
+        message=message,
+        joins="registry_person p",
+        where=f"p.id = s.{target} AND (p.merged_into_id IS NOT NULL OR NOT {scope_sql})",
+        params=params,
+    )
 
 
 def stage_reject(

@@ -1,6 +1,6 @@
 """避孕措施 sheets: methods in use, keyed by (person, method, start date), with the rules of
 ``registry.services.contraception_record``: the method fits the person's sex, an open earlier method ends
-the day a later one starts, and nothing stays in use after the person's death."""
+the day a later one starts, and nothing stays in use after the person's death (``registry.rules.death_sync``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from apps.imports.engine import Column, ImportContext, KindSpec, RowError, RowInvalid
 from apps.imports.kinds import cells
 from apps.registry.models import ContraceptiveMethod
+from apps.registry.rules import death_sync
 from apps.registry.services import FEMALE_ONLY_METHODS
 
 METHOD = {label: value for value, label in ContraceptiveMethod.choices}
@@ -51,6 +52,17 @@ class ContraceptionSpec(KindSpec):
             in_scope=True,
             dates=(("start_date", "开始日期"), ("end_date", "结束日期")),
         )
+        if ctx.scope is not None:  # a use recorded where the person lived before
+            in_scope, params = ctx.scope_sql("u.village_id")
+            errors += cells.stage_reject(
+                cursor,
+                column="开始日期",
+                message="该避孕措施记录已由您管辖范围以外的单位登记，不能由本单位修改",
+                joins="registry_contraceptiveuse u",
+                where="(u.person_id, u.method, u.start_date) = (s.person_id, s.method, s.start_date) "
+                f"AND u.voided_at IS NULL AND NOT {in_scope}",
+                params=params,
+            )
         cursor.execute(
             """
             UPDATE import_stage s SET rejected = true FROM registry_person p
@@ -84,6 +96,7 @@ class ContraceptionSpec(KindSpec):
             FROM import_stage s
             LEFT JOIN registry_contraceptiveuse u
                    ON (u.person_id, u.method, u.start_date) = (s.person_id, s.method, s.start_date)
+                  AND u.voided_at IS NULL
             WHERE NOT s.rejected
             """
         )
@@ -118,23 +131,21 @@ class ContraceptionSpec(KindSpec):
                 """
                 WITH next_start AS (
                     SELECT u.id, (SELECT min(v.start_date) FROM registry_contraceptiveuse v
-                                  WHERE v.person_id = u.person_id AND v.start_date > u.start_date) AS day
+                                  WHERE v.person_id = u.person_id AND v.start_date > u.start_date
+                                    AND v.voided_at IS NULL) AS day
                     FROM registry_contraceptiveuse u
-                    WHERE u.person_id = ANY(%(persons)s) AND u.end_date IS NULL
+                    WHERE u.person_id = ANY(%(persons)s) AND u.end_date IS NULL AND u.voided_at IS NULL
                 )
                 UPDATE registry_contraceptiveuse u SET end_date = n.day, updated_at = now()
                 FROM next_start n WHERE u.id = n.id AND n.day IS NOT NULL
                 """,
                 {"persons": persons},
             )
-            # ... and none is in use after the person's death.
+            # ... and none is in use after the person's death (the registry's death rule, for those who died).
             cursor.execute(
-                """
-                UPDATE registry_contraceptiveuse u SET end_date = p.death_date, updated_at = now()
-                FROM registry_person p
-                WHERE u.person_id = ANY(%(persons)s) AND p.id = u.person_id AND p.death_date IS NOT NULL
-                  AND u.end_date IS NULL
-                """,
+                "SELECT coalesce(array_agg(id), '{}') FROM registry_person "
+                "WHERE id = ANY(%(persons)s) AND death_date IS NOT NULL",
                 {"persons": persons},
             )
+            death_sync(person_ids=cursor.fetchone()[0])
         return created, updated

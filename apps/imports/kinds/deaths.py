@@ -1,5 +1,6 @@
-"""死亡登记 sheets: one death per person (the natural key), as ``registry.services.death_record`` keeps it:
-the person's death date is set and any contraceptive use still open on that date is closed."""
+"""死亡登记 sheets: one live death per person (the natural key), of a person within the user's area, as
+``registry.services.death_record`` keeps it: ``registry.rules.death_sync`` sets the person's death date, closes
+any contraceptive use still open on that date and widows the surviving spouse."""
 
 from __future__ import annotations
 
@@ -7,19 +8,27 @@ from typing import Any
 
 from apps.imports.engine import Column, ImportContext, KindSpec, RowError
 from apps.imports.kinds import cells
+from apps.registry.rules import death_sync
 
 # What may not follow a death (services.death_record): label, and the condition on staged row ``s``.
 LATER_RECORDS = (
-    ("出生登记", "SELECT 1 FROM registry_birth x WHERE x.mother_id = s.person_id AND x.date > s.date"),
+    (
+        "出生登记",
+        "SELECT 1 FROM registry_birth x WHERE x.mother_id = s.person_id AND x.date > s.date AND x.voided_at IS NULL",
+    ),
     (
         "婚姻登记",
         "SELECT 1 FROM registry_marriage x WHERE (x.wife_id = s.person_id OR x.husband_id = s.person_id)"
-        " AND x.date > s.date",
+        " AND x.date > s.date AND x.voided_at IS NULL",
     ),
-    ("迁移流动", "SELECT 1 FROM registry_move x WHERE x.person_id = s.person_id AND x.date > s.date"),
+    (
+        "迁移流动",
+        "SELECT 1 FROM registry_move x WHERE x.person_id = s.person_id AND x.date > s.date AND x.voided_at IS NULL",
+    ),
     (
         "避孕措施",
-        "SELECT 1 FROM registry_contraceptiveuse x WHERE x.person_id = s.person_id AND x.start_date > s.date",
+        "SELECT 1 FROM registry_contraceptiveuse x WHERE x.person_id = s.person_id AND x.start_date > s.date"
+        " AND x.voided_at IS NULL",
     ),
 )
 
@@ -48,6 +57,16 @@ class DeathsSpec(KindSpec):
             dates=(("date", "死亡日期"),),
             after_death_ok=True,  # the death itself: a changed date corrects it
         )
+        if ctx.scope is not None:
+            in_scope, params = ctx.scope_sql("d.village_id")
+            errors += cells.stage_reject(
+                cursor,
+                column="死亡日期",
+                message="该死亡登记已由您管辖范围以外的单位登记，不能由本单位修改",
+                joins="registry_death d",
+                where=f"d.person_id = s.person_id AND d.voided_at IS NULL AND NOT {in_scope}",
+                params=params,
+            )
         for label, exists in LATER_RECORDS:
             cursor.execute(
                 f"UPDATE import_stage s SET rejected = true WHERE NOT s.rejected AND EXISTS ({exists}) "
@@ -63,7 +82,7 @@ class DeathsSpec(KindSpec):
         cursor.execute(
             """
             SELECT count(*) FILTER (WHERE d.id IS NULL), count(*) FILTER (WHERE d.date <> s.date)
-            FROM import_stage s LEFT JOIN registry_death d ON d.person_id = s.person_id
+            FROM import_stage s LEFT JOIN registry_death d ON d.person_id = s.person_id AND d.voided_at IS NULL
             WHERE NOT s.rejected
             """
         )
@@ -80,26 +99,15 @@ class DeathsSpec(KindSpec):
                 WHERE NOT s.rejected ORDER BY s.row_no
                 ON CONFLICT (person_id) WHERE voided_at IS NULL DO UPDATE SET date = EXCLUDED.date, updated_at = now()
                 WHERE registry_death.date IS DISTINCT FROM EXCLUDED.date
-                RETURNING (xmax = 0) AS inserted
+                RETURNING (xmax = 0) AS inserted, person_id
             )
-            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
+            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
+                   COALESCE(array_agg(person_id), '{}')
+            FROM upserted
             """,
             {"user": ctx.user_id},
         )
-        counts = cursor.fetchone()
-        cursor.execute(
-            """
-            UPDATE registry_person p SET death_date = s.date, version = p.version + 1, updated_at = now()
-            FROM import_stage s
-            WHERE NOT s.rejected AND p.id = s.person_id AND p.death_date IS DISTINCT FROM s.date
-            """
-        )
-        # A method cannot be in use after death: close the open ones (and any ending later) on the death date.
-        cursor.execute(
-            """
-            UPDATE registry_contraceptiveuse u SET end_date = s.date, updated_at = now()
-            FROM import_stage s
-            WHERE NOT s.rejected AND u.person_id = s.person_id AND (u.end_date IS NULL OR u.end_date > s.date)
-            """
-        )
-        return counts
+        created, updated, persons = cursor.fetchone()
+        # The death date, contraception closed by the death, the spouse's marital status: the registry's rule.
+        death_sync(person_ids=persons)
+        return created, updated

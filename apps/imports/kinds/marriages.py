@@ -1,6 +1,6 @@
 """婚姻登记 sheets: marriages and divorces, keyed by (wife, husband, kind, date), located at the wife's village,
-with the rules of ``registry.services.marriage_record``; each person's marital status follows their latest
-event."""
+with the rules of ``registry.services.marriage_record``; both spouses are within the importing user's area, and
+each one's marital status follows their latest live event (``registry.rules.marital_status_sync``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from apps.imports.engine import Column, ImportContext, KindSpec, RowError, RowInvalid
 from apps.imports.kinds import cells
 from apps.registry.models import MarriageKind
+from apps.registry.rules import marital_status_sync
 
 KIND = {label: value for value, label in MarriageKind.choices}
 KEY = ("wife_id", "husband_id", "kind", "date")
@@ -52,7 +53,6 @@ class MarriagesSpec(KindSpec):
                 column=f"{role}身份证号",
                 who=role,
                 sex=sex,
-                in_scope=role == "女方",  # located at the wife's village
                 dates=(("date", "登记日期"),),
             )
         errors += self._check_sequence(cursor)
@@ -68,12 +68,14 @@ class MarriagesSpec(KindSpec):
             events AS (
                 SELECT m.wife_id, m.husband_id, m.kind, m.date, 0 AS source, m.id AS ord, NULL::integer AS row_no
                 FROM registry_marriage m JOIN couples c USING (wife_id, husband_id)
+                WHERE m.voided_at IS NULL
                 UNION ALL
                 SELECT s.wife_id, s.husband_id, s.kind, s.date, 1, s.row_no, s.row_no
                 FROM import_stage s
                 WHERE NOT s.rejected AND NOT EXISTS (
                     SELECT 1 FROM registry_marriage m
                     WHERE (m.wife_id, m.husband_id, m.kind, m.date) = (s.wife_id, s.husband_id, s.kind, s.date)
+                      AND m.voided_at IS NULL
                 )
             ),
             ordered AS (
@@ -106,6 +108,7 @@ class MarriagesSpec(KindSpec):
             WHERE NOT s.rejected AND NOT EXISTS (
                 SELECT 1 FROM registry_marriage m
                 WHERE (m.wife_id, m.husband_id, m.kind, m.date) = (s.wife_id, s.husband_id, s.kind, s.date)
+                  AND m.voided_at IS NULL
             )
             """
         )
@@ -129,23 +132,6 @@ class MarriagesSpec(KindSpec):
         )
         created, persons = cursor.fetchone()
         cells.analyze_if_grown(cursor, "registry_marriage", created)
-        if persons:
-            # 婚姻状况 follows each person's latest marriage event (by date, then entry).
-            cursor.execute(
-                """
-                WITH events AS (
-                    SELECT wife_id AS person_id, kind, date, id FROM registry_marriage WHERE wife_id = ANY(%(persons)s)
-                    UNION ALL
-                    SELECT husband_id, kind, date, id FROM registry_marriage WHERE husband_id = ANY(%(persons)s)
-                ),
-                latest AS (
-                    SELECT DISTINCT ON (person_id) person_id,
-                           CASE kind WHEN 'marriage' THEN 'married' ELSE 'divorced' END AS status
-                    FROM events ORDER BY person_id, date DESC, id DESC
-                )
-                UPDATE registry_person p SET marital_status = l.status, version = p.version + 1, updated_at = now()
-                FROM latest l WHERE p.id = l.person_id AND p.marital_status IS DISTINCT FROM l.status
-                """,
-                {"persons": list(set(persons))},
-            )
+        # 婚姻状况 of both spouses follows their latest live marriage event: the registry's one rule.
+        marital_status_sync(person_ids=persons)
         return created, 0

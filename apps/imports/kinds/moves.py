@@ -1,7 +1,7 @@
 """迁移流动 sheets: 迁入/迁出/流入/流出, keyed by (person, kind, date), with the rules of
 ``registry.services.move_record``: the county-side end (the destination of a move in, the origin of a move
-out) is a village of the county within the user's area and locates the record; afterwards each moved
-person's current village follows their latest move (services.person_sync_residence)."""
+out) is a village of the county within the user's area and locates the record, and the person lives within that
+area; afterwards each moved person's current village follows their latest move (``registry.rules.residence_sync``)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from apps.imports.engine import Column, ImportContext, KindSpec, RowError, RowInvalid
 from apps.imports.kinds import cells
 from apps.registry.models import INWARD_MOVES, MoveKind
+from apps.registry.rules import residence_sync
 
 KIND = {label: value for value, label in MoveKind.choices}
 FIELDS = ("origin_code", "destination_code", "certificate_number", "village_id")
@@ -59,8 +60,9 @@ class MovesSpec(KindSpec):
             message="与第{first}行重复（身份证号、类型和日期都相同）",
         )
         cells.stage_resolve_person(cursor, number="id_number", target="person_id")
-        # Located by the county-side end (checked against the scope in ``parse``), not by where the person
-        # lives now: a township records its own arrivals from anywhere.
+        # Located by the county-side end (checked against the scope in ``parse``); the person, whose current
+        # village the move may change, must live within the user's area too (an arrival from another
+        # township of the county is recorded once that township has recorded the departure).
         errors += cells.stage_check_person(
             cursor, ctx, number="id_number", target="person_id", column="身份证号", dates=(("date", "日期"),)
         )
@@ -71,7 +73,8 @@ class MovesSpec(KindSpec):
                 column="类型",
                 message="该迁移记录已由您管辖范围以外的单位登记，不能由本单位修改",
                 joins="registry_move m",
-                where=f"(m.person_id, m.kind, m.date) = (s.person_id, s.kind, s.date) AND NOT {in_scope}",
+                where=f"(m.person_id, m.kind, m.date) = (s.person_id, s.kind, s.date) AND m.voided_at IS NULL "
+                f"AND NOT {in_scope}",
                 params=params,
             )
         return errors
@@ -83,7 +86,8 @@ class MovesSpec(KindSpec):
             f"""
             SELECT count(*) FILTER (WHERE m.id IS NULL), count(*) FILTER (WHERE m.id IS NOT NULL AND {self._DIFFERS})
             FROM import_stage s
-            LEFT JOIN registry_move m ON (m.person_id, m.kind, m.date) = (s.person_id, s.kind, s.date)
+            LEFT JOIN registry_move m
+                   ON (m.person_id, m.kind, m.date) = (s.person_id, s.kind, s.date) AND m.voided_at IS NULL
             WHERE NOT s.rejected
             """
         )
@@ -112,19 +116,6 @@ class MovesSpec(KindSpec):
         )
         created, updated, persons = cursor.fetchone()
         cells.analyze_if_grown(cursor, "registry_move", created + updated)
-        if persons:
-            # The current village follows the latest move whose destination is a village of this county.
-            cursor.execute(
-                """
-                WITH latest AS (
-                    SELECT DISTINCT ON (person_id) person_id, destination_code
-                    FROM registry_move WHERE person_id = ANY(%(persons)s)
-                    ORDER BY person_id, date DESC, id DESC
-                )
-                UPDATE registry_person p SET village_id = a.code, version = p.version + 1, updated_at = now()
-                FROM latest l JOIN areas_area a ON a.code = l.destination_code AND a.level = 'village'
-                WHERE p.id = l.person_id AND p.village_id <> a.code
-                """,
-                {"persons": persons},
-            )
+        # The current village follows the latest live move into a village of this county: the registry's rule.
+        residence_sync(person_ids=persons)
         return created, updated

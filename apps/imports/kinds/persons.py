@@ -96,21 +96,22 @@ class PersonsSpec(KindSpec):
         errors = []
         lo_hi = {"lo": rows[0], "hi": rows[1]}
         # The same ID twice in one file is found while parsing (``unique_in_file``).
-        if ctx.scope is not None:
+        # A number held by a person outside the user's area (the upsert would change, even move, that person)
+        # or by a retired duplicate record: refused with words that say neither who holds it nor where.
+        if ctx.scope is not None or _any_retired(cursor):
             in_scope, params = ctx.scope_sql("p.village_id")
             cursor.execute(
                 f"""
                 UPDATE import_stage s SET rejected = true FROM registry_person p
-                WHERE p.id_number = s.id_number AND NOT s.rejected AND NOT {in_scope}
+                WHERE p.id_number = s.id_number AND NOT s.rejected
+                  AND (p.merged_into_id IS NOT NULL OR NOT {in_scope})
                   AND s.row_no BETWEEN %(lo)s AND %(hi)s
                 RETURNING s.row_no
                 """,
                 params | lo_hi,
             )
-            errors += [
-                RowError(r, "身份证号", "该身份证号已登记在您管辖范围以外的人员名下，不能由本单位修改")
-                for (r,) in cursor.fetchall()
-            ]
+            errors += [RowError(r, "身份证号", cells.NUMBER_NOT_USABLE) for (r,) in cursor.fetchall()]
+        if ctx.scope is not None:
             in_scope, params = ctx.scope_sql("h.village_id")
             cursor.execute(
                 f"""
@@ -178,3 +179,12 @@ class PersonsSpec(KindSpec):
             params,
         )
         return cursor.fetchone()
+
+
+def _any_retired(cursor) -> bool:
+    """Is any person record retired by a merge? Through the index on ``merged_into_id`` (an ``EXISTS`` is
+    planned as a scan of the whole table while its statistics are stale, as after a bulk import)."""
+    cursor.execute(
+        "SELECT merged_into_id FROM registry_person WHERE merged_into_id IS NOT NULL ORDER BY merged_into_id LIMIT 1"
+    )
+    return cursor.fetchone() is not None
