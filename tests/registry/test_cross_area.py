@@ -219,8 +219,8 @@ def test_move_destination_picked_by_name_and_shown_with_names(client, people):
     assert response.context["form"].errors == {
         "destination_other_code": ["该代码属于本县，请在列表中按名称选择村（居）"]
     }
-    response = client.post(path, {**post, "destination": VILLAGE_B}, follow=True)
-    assert "已登记迁出" in response.content.decode()
+    response = client.post(path, {**post, "destination": VILLAGE_B})
+    assert response.status_code == 302
     move = Move.objects.get(person=wife)
     assert (move.origin_code, move.destination_code, move.village_id) == (VILLAGE_A, VILLAGE_B, VILLAGE_A)
     # The person now lives in township B: her page is the other clerk's.
