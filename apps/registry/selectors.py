@@ -149,7 +149,8 @@ def person_timeline(*, person: Person, user: User | None = None) -> list[Timelin
             TimelineEvent(
                 b.date,
                 "生育",
-                f"生育第{b.birth_order}孩 {b.child.name}（{b.get_sex_display()}），{b.get_policy_status_display()}",
+                f"生育第{b.birth_order}孩 {party_shown(person=b.child, user=user)}（{b.get_sex_display()}），"
+                f"{b.get_policy_status_display()}",
                 b,
             )
         )

@@ -25,6 +25,7 @@ from apps.areas.selectors import area_labels
 from apps.core.audit import history_for
 from apps.core.errors import RuleViolation
 from apps.core.privacy import mask_phone
+from apps.core.scoping import in_scope
 from apps.registry import selectors
 from apps.registry.forms import (
     BirthForm,
@@ -133,6 +134,8 @@ def person_detail(request, pk: int):
     for b in births:
         other = b.father if person.sex == Sex.FEMALE else b.mother
         b.other_parent_shown = selectors.party_shown(person=other, user=request.user) if other else ""
+        b.child_in_area = in_scope(request.user, b.child.village_id)
+        b.child_shown = selectors.party_shown(person=b.child, user=request.user)
     context = {
         "person": person,
         "id_number_shown": (person.id_number if full else person.masked_id_number) or "",

@@ -199,6 +199,14 @@ def test_a_birth_with_a_father_in_another_township(client, people, make_person):
     page = response.content.decode()
     assert '<td data-testid="birth-other-parent">王*（本县其他辖区）</td>' in page
 
+    # The father's clerk sees the birth on his page, the mother and the child (of township A) masked.
+    client.force_login(people["clerk_b"])
+    page_b = client.get(url("person_detail", husband.pk)).content.decode()
+    assert "王小宝" not in page_b and "李梅" not in page_b
+    assert "王**（本县其他辖区）" in page_b
+    assert '<td data-testid="birth-other-parent">李*（本县其他辖区）</td>' in page_b
+    client.force_login(people["clerk_a"])
+
     # A wrong name links nobody and says only what the other mismatch says.
     response = client.post(url("birth_create", wife.pk), {**post, "child_name": "王小二", "father_name": "王刚"})
     assert response.context["form"].errors == {"father_id_number": [PARTY_NOT_MATCHED]}

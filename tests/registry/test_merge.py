@@ -145,10 +145,7 @@ def test_merge_from_the_quality_list(client, twins):
     assert "138****5678" not in text and "13812345678" in text
 
     response = client.post(path, {"keep": str(keep.pk), "id_number_record": str(keep.pk), "reason": ""})
-    assert (
-        response.context["form"].errors == {"reason": ["这个字段是必填项。"]}
-        or "reason" in response.context["form"].errors
-    )
+    assert list(response.context["form"].errors) == ["reason"]
     assert Person.objects.get(pk=retire.pk).merged_into_id is None
 
     response = client.post(
