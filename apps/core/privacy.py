@@ -26,6 +26,13 @@ def mask_account(value: str | None) -> str:
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
+def mask_name(value: str | None) -> str:
+    """``王小明`` -> ``王**``: the surname only, for a person outside the reader's area."""
+    if not value:
+        return ""
+    return value[0] + "*" * max(len(value) - 1, 1)
+
+
 def mask_phone(value: str | None) -> str:
     """``13812345678`` -> ``138****5678``."""
     if not value:

@@ -18,6 +18,7 @@ from dataclasses import replace
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
+from django.db import transaction
 from django.db.models import Q
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -65,6 +66,7 @@ from apps.registry.models import (
 )
 from apps.registry.services import (
     ChildData,
+    PartyIdentity,
     PersonData,
     birth_policy_override,
     birth_record,
@@ -74,9 +76,11 @@ from apps.registry.services import (
     household_create,
     marriage_record,
     move_record,
+    party_resolve,
     permit_issue,
     person_create,
     person_update,
+    persons_merge,
 )
 
 WRITER_ROLES = (Role.VILLAGE_CLERK, Role.TOWNSHIP_CLERK, Role.COUNTY_ADMIN)
@@ -177,6 +181,8 @@ class PersonSerializer(serializers.ModelSerializer):
             "phone",
             "death_date",
             "is_dead",
+            "hukou_place_code",
+            "is_external",
             "version",
             "created_at",
             "updated_at",
@@ -380,6 +386,14 @@ class PersonInputSerializer(serializers.Serializer):
         choices=MaritalStatus.choices, required=False, allow_blank=True, default=""
     )
     phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    hukou_place_code = serializers.RegexField(
+        CODE_RE,
+        required=False,
+        allow_blank=True,
+        default="",
+        error_messages={"invalid": "户籍地区划代码应为12位数字"},
+        help_text="户籍地区划代码（12位）；留空表示现住址所在县",
+    )
 
 
 class PersonUpdateSerializer(PersonInputSerializer):
@@ -401,9 +415,37 @@ class HouseholdInputSerializer(serializers.Serializer):
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
+class PartyIdentitySerializer(serializers.Serializer):
+    """The other party of a marriage or birth registered elsewhere in the county or outside it, as on the
+    certificate: found only when ID number and name both match; ``is_external`` creates a minimal record."""
+
+    id_number = serializers.CharField(max_length=40)
+    name = serializers.CharField(max_length=50)
+    is_external = serializers.BooleanField(required=False, default=False, help_text="县外人员")
+    hukou_place_code = serializers.CharField(
+        max_length=12, required=False, allow_blank=True, default="", help_text="县外人员的户籍地区划代码（12位）"
+    )
+
+
+def _resolve_party(data: dict, key: str, *, sex: str, village, user):
+    """The person named by pk (``key``), or by ``<key>_identity`` (ID number and name) through the service."""
+    if data.get(key) is not None or not data.get(f"{key}_identity"):
+        return data.get(key)
+    try:
+        return party_resolve(
+            identity=PartyIdentity(**data[f"{key}_identity"]), sex=sex, village=village, by=user, field=key
+        )
+    except RuleViolation as exc:
+        field = f"{key}_identity" if exc.field in (key, "hukou_place_code") else exc.field
+        raise RuleViolation(exc.message, field=field, code=exc.code) from exc
+
+
 class BirthInputSerializer(serializers.Serializer):
     mother = _person_field("母亲")
     father = _person_field("父亲", required=False, allow_null=True, default=None)
+    father_identity = PartyIdentitySerializer(
+        required=False, allow_null=True, default=None, help_text="父亲在本县其他辖区或县外时，按证件填写身份证号和姓名"
+    )
     child = _person_field("婴儿", required=False, allow_null=True, default=None)
     child_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     child_sex = serializers.ChoiceField(choices=Sex.choices, required=False, allow_blank=True, default="")
@@ -419,6 +461,8 @@ class BirthInputSerializer(serializers.Serializer):
     entered_on = serializers.DateField(required=False, allow_null=True, default=None)
 
     def validate(self, attrs):
+        if attrs["father"] is not None and attrs["father_identity"]:
+            raise serializers.ValidationError({"father_identity": ["father 与 father_identity 只能填写一个"]})
         if attrs["child"] is None and not attrs["child_sex"]:
             raise serializers.ValidationError({"child_sex": ["请选择婴儿性别（或用 child 指定已登记的人员）"]})
         return attrs
@@ -435,10 +479,35 @@ class DeathInputSerializer(serializers.Serializer):
 
 
 class MarriageInputSerializer(serializers.Serializer):
-    wife = _person_field("女方")
-    husband = _person_field("男方")
+    """Each party by pk (a person of the user's area) or, for the party registered elsewhere in the county
+    or outside it, by ``wife_identity`` / ``husband_identity`` (ID number and name, as on the certificate)."""
+
+    wife = _person_field("女方", required=False, allow_null=True, default=None)
+    husband = _person_field("男方", required=False, allow_null=True, default=None)
+    wife_identity = PartyIdentitySerializer(required=False, allow_null=True, default=None)
+    husband_identity = PartyIdentitySerializer(required=False, allow_null=True, default=None)
     kind = serializers.ChoiceField(choices=MarriageKind.choices)
     date = serializers.DateField()
+
+    def validate(self, attrs):
+        errors = {}
+        for key in ("wife", "husband"):
+            given = (attrs[key] is not None) + bool(attrs[f"{key}_identity"])
+            if given != 1:
+                errors[key] = [f"请填写 {key}（本辖区人员编号）或 {key}_identity（身份证号和姓名）其中一个"]
+        if not errors and attrs["wife"] is None and attrs["husband"] is None:
+            errors["non_field_errors"] = ["至少一方须为您管辖范围内的人员（用 wife 或 husband 指定）"]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class PersonMergeInputSerializer(serializers.Serializer):
+    retire = _person_field("要注销的重复记录")
+    id_number_from = serializers.ChoiceField(
+        choices=[("keep", "保留记录的身份证号"), ("retire", "被注销记录的身份证号")], default="keep"
+    )
+    reason = serializers.CharField(max_length=200)
 
 
 class ContraceptionInputSerializer(serializers.Serializer):
@@ -684,6 +753,22 @@ class PersonViewSet(RegistryViewSet):
     def perform_write(self, data: dict) -> Person:
         return person_create(data=PersonData(**data), by=self.request.user)
 
+    @_write_schema(PersonMergeInputSerializer, PersonSerializer, code=200)
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        """合并重复人员: this record is kept; ``retire`` (another record of the same person, in the user's area)
+        gives it all its events and is retired. ``id_number_from`` picks the ID number kept; a reason is required."""
+        keep = self.get_object()
+        data = self.validated(PersonMergeInputSerializer)
+        keep = persons_merge(
+            keep=keep,
+            retire=data["retire"],
+            id_number_from=data["id_number_from"],
+            reason=data["reason"],
+            by=request.user,
+        )
+        return self.answer(keep)
+
     @_write_schema(PersonUpdateSerializer, PersonSerializer, code=200)
     def partial_update(self, request, *args, **kwargs):
         person = self.get_object()
@@ -702,6 +787,7 @@ class PersonViewSet(RegistryViewSet):
             relation_to_head=person.relation_to_head,
             marital_status=person.marital_status,
             phone=person.phone,
+            hukou_place_code=person.hukou_place_code,
         )
         person = person_update(person=person, version=version, data=replace(current, **changes), by=request.user)
         return self.answer(person)
@@ -754,20 +840,24 @@ class BirthViewSet(RegistryViewSet):
                 name=data["child_name"], sex=data["child_sex"], id_number=data.get("child_id_number") or None
             )
         try:
-            return birth_record(
-                mother=data["mother"],
-                on=data["date"],
-                village=data["village"],
-                by=self.request.user,
-                child=data["child"],
-                child_data=child_data,
-                father=data["father"],
-                permit=data["permit"],
-                birth_order_given=data["birth_order"],
-                policy_status_given=data["policy_status"] or None,
-                override_reason=data["override_reason"],
-                entered_on=data["entered_on"],
-            )
+            with transaction.atomic():  # an external father's record is created only with the birth
+                father = _resolve_party(
+                    data, "father", sex=Sex.MALE, village=data["mother"].village, user=self.request.user
+                )
+                return birth_record(
+                    mother=data["mother"],
+                    on=data["date"],
+                    village=data["village"],
+                    by=self.request.user,
+                    child=data["child"],
+                    child_data=child_data,
+                    father=father,
+                    permit=data["permit"],
+                    birth_order_given=data["birth_order"],
+                    policy_status_given=data["policy_status"] or None,
+                    override_reason=data["override_reason"],
+                    entered_on=data["entered_on"],
+                )
         except RuleViolation as exc:
             raise _rename_fields(exc, self.CHILD_FIELDS) from exc
 
@@ -815,10 +905,13 @@ class MarriageViewSet(RegistryViewSet):
     def create(self, request, *args, **kwargs):
         return super().create(request, *args, **kwargs)
 
+    @transaction.atomic  # an external spouse's record is created only with the marriage
     def perform_write(self, data: dict) -> Marriage:
-        return marriage_record(
-            wife=data["wife"], husband=data["husband"], kind=data["kind"], on=data["date"], by=self.request.user
-        )
+        user = self.request.user
+        village = (data["wife"] or data["husband"]).village  # the party of the user's area records it
+        wife = _resolve_party(data, "wife", sex=Sex.FEMALE, village=village, user=user)
+        husband = _resolve_party(data, "husband", sex=Sex.MALE, village=village, user=user)
+        return marriage_record(wife=wife, husband=husband, kind=data["kind"], on=data["date"], by=user)
 
 
 class ContraceptionViewSet(RegistryViewSet):

@@ -11,7 +11,8 @@ from django.core.exceptions import ValidationError
 
 from apps.accounts.models import User
 from apps.areas.models import Area, AreaLevel
-from apps.areas.selectors import areas_visible_to
+from apps.areas.selectors import areas_visible_to, county_villages, is_county_code
+from apps.core.areacodes import is_valid_code
 from apps.core.errors import RuleViolation
 from apps.core.forms import DATE_WIDGET
 from apps.core.forms import ServiceForm as CoreServiceForm
@@ -29,6 +30,7 @@ from apps.registry.models import (
     Sex,
 )
 from apps.registry.selectors import households_visible_to, permits_visible_to, persons_visible_to
+from apps.registry.services import PartyIdentity
 
 PERSON_NOT_IN_AREA = "在您的管辖范围内没有该身份证号的人员，不能关联管辖范围以外的人员"
 HOUSEHOLD_NOT_IN_AREA = "在您的管辖范围内没有户编号为{number}的户；如为新立户，请勾选“新立户”"
@@ -93,6 +95,13 @@ class PersonForm(ServiceForm):
         label="婚姻状况", choices=_blank("（未填）", MaritalStatus.choices), required=False
     )
     phone = forms.CharField(label="联系电话", max_length=20, required=False)
+    hukou_place_code = forms.RegexField(
+        label="户籍地区划代码",
+        regex=r"^\d{12}$",
+        required=False,
+        error_messages={"invalid": "户籍地区划代码应为12位数字"},
+        help_text="户口登记地的12位区划代码；留空表示现住址所在县",
+    )
 
     violation_fields = {"number": "household_number", "household": "household_number"}
 
@@ -130,6 +139,7 @@ class PersonForm(ServiceForm):
             "relation_to_head": person.relation_to_head,
             "marital_status": person.marital_status,
             "phone": person.phone,
+            "hukou_place_code": person.hukou_place_code,
             "version": person.version,
         }
 
@@ -147,7 +157,16 @@ class BirthForm(ServiceForm):
     child_id_number = forms.CharField(label="婴儿身份证号", max_length=30, required=False, help_text="尚未申领可留空")
     date = forms.DateField(label="出生日期", widget=DATE_WIDGET)
     village = forms.ModelChoiceField(label="出生地", queryset=Area.objects.none())
-    father_id_number = forms.CharField(label="父亲身份证号", max_length=30, required=False)
+    father_id_number = forms.CharField(
+        label="父亲身份证号", max_length=30, required=False, help_text="父亲在本县其他辖区或县外的，也按证件填写"
+    )
+    father_name = forms.CharField(
+        label="父亲姓名", max_length=50, required=False, help_text="与出生医学证明一致；须与身份证号同时填写"
+    )
+    father_is_external = forms.BooleanField(label="父亲为县外人员", required=False)
+    father_hukou_place_code = forms.CharField(
+        label="父亲户籍地区划代码", max_length=12, required=False, help_text="县外人员必填，12位区划代码"
+    )
     permit = forms.ModelChoiceField(label="生育证件", queryset=BirthPermit.objects.none(), required=False)
     birth_order_given = forms.IntegerField(label="填报孩次", required=False, help_text="留空则按登记记录计算")
     policy_status = forms.ChoiceField(
@@ -163,6 +182,7 @@ class BirthForm(ServiceForm):
         "id_number": "child_id_number",
         "birth_date": "date",
         "father": "father_id_number",
+        "hukou_place_code": "father_hukou_place_code",
         "birth_order": "birth_order_given",
         "reason": "override_reason",
     }
@@ -178,27 +198,63 @@ class BirthForm(ServiceForm):
             f"{p.get_kind_display()} {p.number}（准生第{p.child_order}孩，{p.issued_on:%Y-%m-%d}发）"
         )
 
-    def clean_father_id_number(self):
-        return self._visible_person("father_id_number")
+    def clean(self):
+        data = super().clean()
+        data["father_identity"] = _party_identity(self, "father")
+        return data
 
 
 class DeathForm(ServiceForm):
     date = forms.DateField(label="死亡日期", widget=DATE_WIDGET)
 
 
+def _party_identity(form: forms.Form, prefix: str) -> PartyIdentity | None:
+    """The other party typed as on the certificate (``<prefix>_id_number``, ``_name``, ``_is_external``,
+    ``_hukou_place_code``); the service finds or creates the person. ``None`` when no ID number is given."""
+    data = form.cleaned_data
+    raw = data.get(f"{prefix}_id_number")
+    if not raw:
+        return None
+    try:
+        number = parse_id_number(raw).number
+    except RuleViolation as exc:
+        form.add_error(f"{prefix}_id_number", exc.message)
+        return None
+    name = (data.get(f"{prefix}_name") or "").strip()
+    if not name:
+        form.add_error(f"{prefix}_name", "请填写姓名（与证件上的一致）")
+        return None
+    return PartyIdentity(
+        id_number=number,
+        name=name,
+        is_external=bool(data.get(f"{prefix}_is_external")),
+        hukou_place_code=(data.get(f"{prefix}_hukou_place_code") or "").strip(),
+    )
+
+
 class MarriageForm(ServiceForm):
+    """婚姻登记 from one party's page; the other party may live anywhere in the county or outside it and is
+    identified by full ID number and name as on the marriage certificate (结婚证/离婚证)."""
+
     kind = forms.ChoiceField(label="类型", choices=MarriageKind.choices)
     other_id_number = forms.CharField(label="对方身份证号", max_length=30)
+    other_name = forms.CharField(label="对方姓名", max_length=50, help_text="与结婚证（离婚证）上的一致")
+    other_is_external = forms.BooleanField(label="对方为县外人员（户籍不在本县）", required=False)
+    other_hukou_place_code = forms.CharField(
+        label="对方户籍地区划代码", max_length=12, required=False, help_text="县外人员必填，12位区划代码"
+    )
     date = forms.DateField(label="登记日期", widget=DATE_WIDGET)
 
     def __init__(self, *args, person: Person, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # The service names the parties wife/husband; the one typed in here is the other party.
         other = "husband" if person.sex == Sex.FEMALE else "wife"
-        self.violation_fields = {other: "other_id_number"}
+        self.violation_fields = {other: "other_id_number", "hukou_place_code": "other_hukou_place_code"}
 
-    def clean_other_id_number(self):
-        return self._visible_person("other_id_number")
+    def clean(self):
+        data = super().clean()
+        data["other_identity"] = _party_identity(self, "other")
+        return data
 
 
 class ContraceptionForm(ServiceForm):
@@ -211,12 +267,78 @@ class ContraceptionEndForm(ServiceForm):
     end_date = forms.DateField(label="结束日期", widget=DATE_WIDGET)
 
 
+OUTSIDE_COUNTY = "outside"
+
+
+def place_choices() -> list:
+    """The county's villages grouped by township (labelled 乡镇 村（code）), after a "县外" choice."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for village in county_villages():
+        township = village.parent.name if village.parent_id else ""
+        groups.setdefault(township, []).append((village.code, f"{township} {village.name}（{village.code}）".strip()))
+    return [
+        ("", "请选择"),
+        ("县外", [(OUTSIDE_COUNTY, "县外（在下面填写12位区划代码）")]),
+        *((township or "本县", villages) for township, villages in groups.items()),
+    ]
+
+
 class MoveForm(ServiceForm):
+    """迁移流动: both ends picked by name among the county's villages, or "县外" with the other county's code."""
+
     kind = forms.ChoiceField(label="类型", choices=_blank("请选择", MoveKind.choices))
     date = forms.DateField(label="日期", widget=DATE_WIDGET)
-    origin_code = forms.CharField(label="原区划代码", max_length=12, help_text="12位统计用区划代码")
-    destination_code = forms.CharField(label="现区划代码", max_length=12, help_text="12位统计用区划代码")
+    origin = forms.ChoiceField(label="原住地（迁出地）")
+    origin_other_code = forms.CharField(
+        label="原住地区划代码（县外）", max_length=12, required=False, help_text="原住地为县外时填写12位区划代码"
+    )
+    destination = forms.ChoiceField(label="现住地（迁入地）")
+    destination_other_code = forms.CharField(
+        label="现住地区划代码（县外）", max_length=12, required=False, help_text="现住地为县外时填写12位区划代码"
+    )
     certificate_number = forms.CharField(label="婚育证明号", max_length=40, required=False)
+
+    violation_fields = {"origin_code": "origin", "destination_code": "destination"}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        choices = place_choices()
+        for name in ("origin", "destination"):
+            self.fields[name].choices = choices
+            self.fields[name].error_messages["invalid_choice"] = "请在列表中选择村（居），或选择“县外”"
+
+    def clean(self):
+        data = super().clean()
+        for end in ("origin", "destination"):
+            picked = data.get(end)
+            if picked != OUTSIDE_COUNTY:
+                data[f"{end}_code"] = picked
+                continue
+            code = (data.get(f"{end}_other_code") or "").strip()
+            if not is_valid_code(code):
+                self.add_error(f"{end}_other_code", "请填写县外地区的12位区划代码")
+            elif is_county_code(code):
+                self.add_error(f"{end}_other_code", "该代码属于本县，请在列表中按名称选择村（居）")
+            data[f"{end}_code"] = code
+        return data
+
+
+class PersonMergeForm(ServiceForm):
+    """合并重复人员: which of the two records stays, whose ID number it takes, and why."""
+
+    keep = forms.ChoiceField(label="保留哪条记录", widget=forms.RadioSelect)
+    id_number_record = forms.ChoiceField(label="采用哪条记录的身份证号", widget=forms.RadioSelect)
+    reason = forms.CharField(label="合并原因", max_length=200, widget=forms.Textarea(attrs={"rows": 3}))
+
+    violation_fields = {"id_number_from": "id_number_record", "retire": "keep"}
+
+    def __init__(self, *args, first: Person, second: Person, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        records = [(str(first.pk), f"记录一：{first.name}"), (str(second.pk), f"记录二：{second.name}")]
+        self.fields["keep"].choices = records
+        self.fields["id_number_record"].choices = records
+        for name in ("keep", "id_number_record"):
+            self.fields[name].widget.attrs["class"] = "form-check-input"
 
 
 class PolicyOverrideForm(ServiceForm):

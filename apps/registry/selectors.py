@@ -26,7 +26,10 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
 
 from apps.accounts.models import User
+from apps.areas.selectors import area_labels
 from apps.core.areacodes import code_range
+from apps.core.privacy import mask_name
+from apps.core.scoping import in_scope
 from apps.registry.models import (
     Birth,
     BirthPermit,
@@ -46,8 +49,9 @@ _ID_LIKE = re.compile(r"^[0-9０-９]{6,17}[0-9Xx０-９Ｘｘ]?$")
 
 
 def persons_visible_to(*, user: User, q: str = "", village: str = "", alive_only: bool = False) -> QuerySet[Person]:
-    """人口查询: by ID number (full or leading digits), household number, or name (full or leading characters)."""
-    qs = Person.objects.visible_to(user).select_related("village", "household")
+    """人口查询: by ID number (full or leading digits), household number, or name (full or leading characters).
+    A record retired by a merge (``merged_into``) is in no list or search."""
+    qs = Person.objects.visible_to(user).filter(merged_into__isnull=True).select_related("village", "household")
     if village:
         qs = qs.within(village)
     if alive_only:
@@ -63,11 +67,19 @@ def persons_visible_to(*, user: User, q: str = "", village: str = "", alive_only
 
 
 def person_get_visible(*, user: User, pk: int) -> Person:
-    return Person.objects.visible_to(user).select_related("village__parent", "household").get(pk=pk)
+    """A live (not merged-away) person of the user's area; ``Person.DoesNotExist`` otherwise."""
+    qs = Person.objects.visible_to(user).filter(merged_into__isnull=True)
+    return qs.select_related("village__parent", "household").get(pk=pk)
+
+
+def person_merged_target(*, user: User, pk: int) -> int | None:
+    """The kept record a retired record of the user's area was merged into (to redirect an old link)."""
+    return Person.objects.visible_to(user).filter(pk=pk).values_list("merged_into_id", flat=True).first()
 
 
 def households_visible_to(*, user: User, q: str = "") -> QuerySet[Household]:
-    qs = Household.objects.visible_to(user).select_related("village").annotate(member_count=Count("members"))
+    members = Count("members", filter=Q(members__merged_into__isnull=True))
+    qs = Household.objects.visible_to(user).select_related("village").annotate(member_count=members)
     if q:
         qs = qs.filter(number__startswith=q.strip())
     return qs.order_by("number")
@@ -80,7 +92,7 @@ def household_get_visible(*, user: User, pk: int) -> Household:
 def household_members(*, household: Household) -> QuerySet[Person]:
     """Members, the head of household (户主) first, then by age."""
     head_first = Case(When(relation_to_head="户主", then=Value(0)), default=Value(1))
-    return household.members.order_by(head_first, "birth_date", "id")
+    return household.members.filter(merged_into__isnull=True).order_by(head_first, "birth_date", "id")
 
 
 def births_visible_to(*, user: User) -> QuerySet[Birth]:
@@ -107,6 +119,19 @@ def permits_visible_to(*, user: User) -> QuerySet[BirthPermit]:
     return BirthPermit.objects.visible_to(user).select_related("wife", "husband", "issuing_township", "village")
 
 
+def person_event_counts(*, person: Person) -> dict[str, int]:
+    """How many live events hang on a person (the merge confirmation shows them side by side)."""
+    return {
+        "出生登记（本人）": Birth.objects.filter(child=person).count(),
+        "生育（为母亲或父亲）": Birth.objects.filter(Q(mother=person) | Q(father=person)).count(),
+        "婚姻登记": Marriage.objects.filter(Q(wife=person) | Q(husband=person)).count(),
+        "迁移流动": Move.objects.filter(person=person).count(),
+        "避孕措施": ContraceptiveUse.objects.filter(person=person).count(),
+        "生育证件": BirthPermit.objects.filter(Q(wife=person) | Q(husband=person)).count(),
+        "死亡登记": Death.objects.filter(person=person).count(),
+    }
+
+
 # --- timeline ---------------------------------------------------------------------------------------
 
 
@@ -118,26 +143,40 @@ class TimelineEvent:
     obj: object
 
 
-def person_timeline(*, person: Person) -> list[TimelineEvent]:
-    """The person's life events in date order: birth, marriages, births given, contraception, moves, death."""
+def party_shown(*, person: Person, user: User | None) -> str:
+    """Another party of an event as this user may see it: the name within the user's area; outside it the
+    name masked, with where the person belongs (another township of the county, or outside it)."""
+    if person.is_external:
+        return f"{mask_name(person.name)}（县外人员）"
+    if user is None or in_scope(user, person.village_id):
+        return person.name
+    return f"{mask_name(person.name)}（本县其他辖区）"
+
+
+def person_timeline(*, person: Person, user: User | None = None) -> list[TimelineEvent]:
+    """The person's life events in date order: birth, marriages, births given, contraception, moves, death.
+    A spouse outside ``user``'s area is shown masked; area codes are shown with their names."""
     events = [TimelineEvent(person.birth_date, "出生", f"出生于{person.birth_date:%Y年%m月%d日}", person)]
     for m in Marriage.objects.filter(Q(wife=person) | Q(husband=person)).select_related("wife", "husband"):
-        spouse = m.husband if m.wife_id == person.pk else m.wife
-        events.append(TimelineEvent(m.date, m.get_kind_display(), f"{m.get_kind_display()}（对方：{spouse.name}）", m))
+        spouse = party_shown(person=m.husband if m.wife_id == person.pk else m.wife, user=user)
+        events.append(TimelineEvent(m.date, m.get_kind_display(), f"{m.get_kind_display()}（对方：{spouse}）", m))
     for b in Birth.objects.filter(Q(mother=person) | Q(father=person)).select_related("child"):
         events.append(
             TimelineEvent(
                 b.date,
                 "生育",
-                f"生育第{b.birth_order}孩 {b.child.name}（{b.get_sex_display()}），{b.get_policy_status_display()}",
+                f"生育第{b.birth_order}孩 {party_shown(person=b.child, user=user)}（{b.get_sex_display()}），"
+                f"{b.get_policy_status_display()}",
                 b,
             )
         )
     for c in person.contraceptive_uses.all():
         end = f"至{c.end_date:%Y-%m-%d}" if c.end_date else "至今"
         events.append(TimelineEvent(c.start_date, "避孕", f"{c.get_method_display()}（{end}）", c))
-    for mv in person.moves.all():
-        text = f"{mv.get_kind_display()}：{mv.origin_code} → {mv.destination_code}"
+    moves = list(person.moves.all())
+    labels = area_labels([code for mv in moves for code in (mv.origin_code, mv.destination_code)])
+    for mv in moves:
+        text = f"{mv.get_kind_display()}：{labels[mv.origin_code]} → {labels[mv.destination_code]}"
         events.append(TimelineEvent(mv.date, mv.get_kind_display(), text, mv))
     if person.death_date:
         events.append(TimelineEvent(person.death_date, "死亡", f"死亡于{person.death_date:%Y年%m月%d日}", person))
@@ -163,7 +202,8 @@ def persons_resident_at(*, area_code: str, on: date, base: QuerySet[Person] | No
     low, high = code_range(area_code)
     qs = base if base is not None else Person.objects.all()
     return (
-        qs.filter(birth_date__lte=on)
+        qs.filter(is_external=False, merged_into__isnull=True)  # never county population
+        .filter(birth_date__lte=on)
         .filter(Q(death_date__isnull=True) | Q(death_date__gt=on))
         .annotate(residence=_residence_expression(on))
         .filter(residence__gte=low, residence__lt=high)
@@ -191,10 +231,18 @@ def women_of_childbearing_age(
 
 
 def quality_duplicate_persons(*, user: User) -> QuerySet[Person]:
-    """Likely duplicates: the same name and birth date under different ID numbers."""
-    visible = Person.objects.visible_to(user)
-    twin = Person.objects.filter(name=OuterRef("name"), birth_date=OuterRef("birth_date")).exclude(pk=OuterRef("pk"))
-    return visible.filter(Exists(twin)).select_related("village").order_by("name", "birth_date", "id")
+    """Likely duplicates: the same name and birth date under different ID numbers (records already retired by
+    a merge left out). ``twin_id``: a twin in the user's own area, which the clerk may merge with (合并)."""
+    live = Person.objects.filter(merged_into__isnull=True)
+    visible = live.visible_to(user)
+    twin = live.filter(name=OuterRef("name"), birth_date=OuterRef("birth_date")).exclude(pk=OuterRef("pk"))
+    mergeable = twin.visible_to(user).filter(sex=OuterRef("sex")).order_by("id").values("pk")[:1]
+    return (
+        visible.filter(Exists(twin))
+        .annotate(twin_id=Subquery(mergeable))
+        .select_related("village")
+        .order_by("name", "birth_date", "id")
+    )
 
 
 def quality_married_out_never_moved(*, user: User) -> QuerySet[Marriage]:

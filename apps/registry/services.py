@@ -13,19 +13,23 @@ record in a village outside the acting user's area.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import transaction
+from django.apps import apps as django_apps
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.areas.models import Area, AreaLevel
+from apps.areas.selectors import is_county_code
+from apps.core.areacodes import is_valid_code
 from apps.core.audit import audit_context
 from apps.core.errors import RuleViolation
 from apps.core.idnumbers import check_agreement, parse_id_number
-from apps.core.scoping import ensure_area_in_scope
+from apps.core.scoping import ensure_area_in_scope, in_scope
 from apps.registry.models import (
     INWARD_MOVES,
     Birth,
@@ -49,6 +53,7 @@ from apps.registry.rules import (
     death_sync,
     marital_status_sync,
     residence_sync,
+    spouses_of,
 )
 
 FEMALE_ONLY_METHODS = frozenset(
@@ -109,6 +114,7 @@ class PersonData:
     relation_to_head: str = ""
     marital_status: str = ""
     phone: str = ""
+    hukou_place_code: str = ""
 
 
 def _clean_person(data: PersonData, *, exclude_pk: int | None = None) -> str | None:
@@ -135,6 +141,9 @@ def _clean_person(data: PersonData, *, exclude_pk: int | None = None) -> str | N
             taken = taken.exclude(pk=exclude_pk)
         if taken.exists():
             raise RuleViolation("该身份证号已登记在另一人名下", field="id_number", code="duplicate")
+    data.hukou_place_code = (data.hukou_place_code or "").strip()
+    if data.hukou_place_code and not is_valid_code(data.hukou_place_code):
+        raise RuleViolation("户籍地区划代码应为12位数字", field="hukou_place_code", code="invalid")
     if data.phone:
         data.phone = data.phone.strip()
         if not data.phone.replace("-", "").isdigit() or len(data.phone) > 20:
@@ -160,6 +169,7 @@ def person_create(*, data: PersonData, by: User | None) -> Person:
             relation_to_head=data.relation_to_head,
             marital_status=data.marital_status,
             phone=data.phone,
+            hukou_place_code=data.hukou_place_code,
             created_by=by,
         )
 
@@ -186,6 +196,7 @@ def person_update(*, person: Person, version: int, data: PersonData, by: User | 
         "relation_to_head": data.relation_to_head,
         "marital_status": data.marital_status,
         "phone": data.phone,
+        "hukou_place_code": data.hukou_place_code,
     }
     with audit_context(by):
         updated = Person.objects.filter(pk=person.pk, version=version).update(
@@ -225,9 +236,9 @@ def marriage_record(*, wife: Person, husband: Person, kind: str, on: date, by: U
         raise RuleViolation("女方的性别登记为男", field="wife", code="sex")
     if husband.sex != Sex.MALE:
         raise RuleViolation("男方的性别登记为女", field="husband", code="sex")
-    ensure_area_in_scope(user=by, code=wife.village_id, field="wife")
-    _check_event_date(wife, on, what="登记")
-    _check_event_date(husband, on, what="登记")
+    village_id = _recording_village(by, wife, husband)  # the party in the clerk's area (across area lines)
+    _check_party_date(wife, on, by=by, what="登记")
+    _check_party_date(husband, on, by=by, what="登记")
     couple = Marriage.objects.filter(wife=wife, husband=husband, date__lte=on).order_by("-date", "-id").first()
     if kind == MarriageKind.DIVORCE and (couple is None or couple.kind != MarriageKind.MARRIAGE):
         raise RuleViolation("这两人在该日期前没有结婚登记，不能登记离婚", field="kind", code="no_marriage")
@@ -235,9 +246,9 @@ def marriage_record(*, wife: Person, husband: Person, kind: str, on: date, by: U
         raise RuleViolation("这两人已登记结婚，未离婚前不能重复登记", field="kind", code="already_married")
     if Marriage.objects.filter(wife=wife, husband=husband, kind=kind, date=on).exists():
         raise RuleViolation("该婚姻登记已存在", code="duplicate")
-    with audit_context(by):
+    with audit_context(by, areas=_party_areas(wife, husband)):
         marriage = Marriage.objects.create(
-            wife=wife, husband=husband, kind=kind, date=on, village_id=wife.village_id, created_by=by
+            wife=wife, husband=husband, kind=kind, date=on, village_id=village_id, created_by=by
         )
         marital_status_sync(person_ids=[wife.pk, husband.pk])
     return marriage
@@ -291,7 +302,7 @@ def birth_record(
     if birth_order_given is not None and birth_order_given < 1:
         raise RuleViolation("孩次应为正整数", field="birth_order", code="invalid")
 
-    with audit_context(by, reason=override_reason or None):
+    with audit_context(by, reason=override_reason or None, areas=_party_areas(mother, father) if father else None):
         if child is None:
             if child_data is None:
                 raise RuleViolation("请填写婴儿信息", field="child", code="required")
@@ -544,3 +555,218 @@ def policy_rule_save(*, rule, by: User | None) -> None:
             rule.full_clean()
             rule.save()
         births_recompute_policy_all()
+
+
+# --- across areas and merges ---------------------------------------------------------------------------
+#
+# A marriage or a birth may join a person of the clerk's area to one registered elsewhere in the county, or to
+# someone from outside it. The clerk of one party records it and identifies the other by full ID number AND
+# name (as on the certificate); the other party is touched only through the event (its derived marital status,
+# through ``marital_status_sync``), and nothing of theirs is ever shown or confirmed on a mismatch.
+
+PARTY_NOT_MATCHED = "未能按身份证号和姓名找到该人员；如为县外人员，请勾选“县外人员”并填写户籍地"
+PARTY_DATE_MISMATCH = "登记日期与对方的出生或死亡日期不符，请核对"
+
+
+@dataclass
+class PartyIdentity:
+    """The other party of a marriage or a birth as the clerk reads it off the certificate."""
+
+    id_number: str
+    name: str
+    is_external: bool = False
+    hukou_place_code: str = ""  # 户籍地 of a person from outside the county
+
+
+def _same_name(a: str, b: str) -> bool:
+    def norm(text: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", text or "").split())
+
+    return bool(norm(a)) and norm(a) == norm(b)
+
+
+def _party_area(person: Person) -> str:
+    """Where a party belongs, for the audit trail: the 户籍地 of an external person, else the village."""
+    return (person.hukou_place_code or person.village_id) if person.is_external else person.village_id
+
+
+def _party_areas(*persons: Person | None) -> list[str]:
+    return [_party_area(p) for p in persons if p is not None]
+
+
+def _recording_village(by: User | None, *parties: Person) -> str:
+    """The village an event joining ``parties`` is located at: that of the first party in the clerk's area
+    (the first party's for a system job). None in the area: the event is not this clerk's to record."""
+    for person in parties:
+        if in_scope(by, person.village_id):
+            return person.village_id
+    ensure_area_in_scope(user=by, code=parties[0].village_id, field="wife")
+    return parties[0].village_id  # unreachable: ensure_area_in_scope raised
+
+
+def _check_party_date(person: Person, on: date, *, by: User | None, what: str) -> None:
+    """The event-date check; for a party outside the clerk's area the message names none of their dates."""
+    if in_scope(by, person.village_id):
+        _check_event_date(person, on, what=what)
+        return
+    try:
+        _check_event_date(person, on, what=what)
+    except RuleViolation as exc:
+        raise RuleViolation(PARTY_DATE_MISMATCH, field=exc.field, code=exc.code) from None
+
+
+@transaction.atomic
+def party_resolve(*, identity: PartyIdentity, sex: str, village: Area, by: User | None, field: str) -> Person:
+    """The other party of an event recorded in ``village`` (the recording party's village).
+
+    A county person is linked only when both the ID number and the name match; "not found" and "the name does
+    not match" give one message, so nothing confirms that a number exists. A person from outside the county
+    (``is_external``) becomes a minimal record (name, sex and birth date from the ID, ID number, 户籍地),
+    located at ``village`` so that it stays in the recording clerk's area; it is never county population."""
+    ensure_area_in_scope(user=by, code=village.code, field=field)
+    name = (identity.name or "").strip()
+    if not name:
+        raise RuleViolation("请填写对方姓名（与证件上的一致）", field=field, code="required")
+    try:
+        parsed = parse_id_number(identity.id_number)
+    except RuleViolation as exc:
+        raise RuleViolation(exc.message, field=field, code=exc.code) from None
+    found = Person.objects.filter(id_number=parsed.number, merged_into__isnull=True).first()
+    if found is not None:
+        if not _same_name(found.name, name):
+            raise RuleViolation(PARTY_NOT_MATCHED, field=field, code="not_matched")
+        return found
+    if not identity.is_external:
+        raise RuleViolation(PARTY_NOT_MATCHED, field=field, code="not_matched")
+    code = (identity.hukou_place_code or "").strip()
+    if not is_valid_code(code):
+        raise RuleViolation("请填写县外人员户籍地的12位区划代码", field="hukou_place_code", code="invalid")
+    if is_county_code(code):
+        raise RuleViolation(
+            "该户籍地区划代码属于本县；本县人员请不要勾选“县外人员”", field="hukou_place_code", code="in_county"
+        )
+    if parsed.sex != sex:
+        raise RuleViolation(
+            f"身份证号显示的性别为{Sex(parsed.sex).label}，与对方应有的性别不符", field=field, code="sex"
+        )
+    with audit_context(by, reason="县外人员简要记录", areas=[village.code, code]):
+        return Person.objects.create(
+            id_number=parsed.number,
+            name=name,
+            sex=parsed.sex,
+            birth_date=parsed.birth_date,
+            hukou_type="",
+            hukou_place_code=code,
+            is_external=True,
+            village=village,
+            created_by=by,
+        )
+
+
+# Merging two records of one person: the live-event constraints a merge may collide with.
+MERGE_CONFLICTS = {
+    "birth_live_child": "两条记录都有出生登记（本人为婴儿），请先作废重复的一条再合并",
+    "death_live_person": "两条记录都有死亡登记，请先作废重复的一条再合并",
+    "marriage_live_event": "两条记录有同一次婚姻登记，请先作废重复的一条再合并",
+    "marriage_two_persons": "两条记录之间有婚姻登记，不能合并",
+    "birth_mother_not_child": "两条记录之间有出生登记（母亲与婴儿），不能合并",
+    "move_live_event": "两条记录有同一天的同类迁移登记，请先作废重复的一条再合并",
+    "contraception_live_start": "两条记录有相同的避孕措施登记，请先作废重复的一条再合并",
+}
+
+# Every event pointing at a person: (model, field). Voided events move too, with their history.
+_PERSON_EVENT_FIELDS = (
+    (Birth, "mother"),
+    (Birth, "father"),
+    (Birth, "child"),
+    (Marriage, "wife"),
+    (Marriage, "husband"),
+    (Move, "person"),
+    (Death, "person"),
+    (ContraceptiveUse, "person"),
+    (BirthPermit, "wife"),
+    (BirthPermit, "husband"),
+)
+
+# What the kept record takes from the retired one when it has nothing there itself.
+_MERGE_FILL_FIELDS = ("household_id", "relation_to_head", "phone", "ethnicity", "employment_type", "hukou_place_code")
+
+
+def _outside_references(person: Person) -> list[str]:
+    """The other apps' records (fee cases, subsidies…) naming ``person``: a merge does not rewrite them."""
+    found = []
+    for model in django_apps.get_models():
+        if model._meta.app_label == "registry" or any(f.name == "pgh_obj" for f in model._meta.fields):
+            continue
+        for field in model._meta.fields:
+            if (
+                field.is_relation
+                and field.related_model is Person
+                and model._base_manager.filter(**{field.name: person}).exists()
+            ):
+                found.append(str(model._meta.verbose_name))
+                break
+    return found
+
+
+@transaction.atomic
+def persons_merge(*, keep: Person, retire: Person, id_number_from: str, reason: str, by: User | None) -> Person:
+    """合并重复人员: two records of one person become one. Every event of ``retire`` (births as mother, father
+    or child, marriages, moves, deaths, contraception, permits; voided ones too) moves to ``keep``, which takes
+    the ID number of the record ``id_number_from`` names ("keep" or "retire") and fills its blanks from the
+    other; ``retire`` is retired (``merged_into`` = keep, no ID number) and drops out of every list and count.
+    Consequences recompute through the registry rules. Both records must lie in the clerk's area."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleViolation("合并重复人员必须填写原因", field="reason", code="required")
+    if id_number_from not in ("keep", "retire"):
+        raise RuleViolation("请选择采用哪条记录的身份证号", field="id_number_from", code="invalid")
+    if keep.pk == retire.pk:
+        raise RuleViolation("请选择另一条记录", field="retire", code="invalid")
+    rows = {p.pk: p for p in Person.objects.select_for_update().filter(pk__in=[keep.pk, retire.pk])}
+    keep, retire = rows[keep.pk], rows[retire.pk]
+    for person, field in ((keep, "keep"), (retire, "retire")):
+        ensure_area_in_scope(user=by, code=person.village_id, field=field, message="两条记录都须在您的管辖范围内")
+        if person.merged_into_id is not None:
+            raise RuleViolation("该记录已被合并注销", field=field, code="merged")
+    if keep.sex != retire.sex:
+        raise RuleViolation("两条记录的性别不同，不是同一人", field="retire", code="sex")
+    if keep.is_external and not retire.is_external:
+        raise RuleViolation("请保留本县人员的记录，注销县外人员的简要记录", field="keep", code="external")
+    number = keep.id_number if id_number_from == "keep" else retire.id_number
+    if number:
+        try:
+            check_agreement(parse_id_number(number), birth_date=keep.birth_date, sex=keep.sex)
+        except RuleViolation as exc:
+            raise RuleViolation(
+                f"所选身份证号与保留记录不符：{exc.message}", field="id_number_from", code=exc.code
+            ) from None
+    outside = _outside_references(retire)
+    if outside:
+        raise RuleViolation(
+            f"要注销的记录已有{'、'.join(outside)}，请改为保留该记录", field="retire", code="referenced"
+        )
+
+    with audit_context(by, reason=reason, merged=[keep.pk, retire.pk]):
+        try:
+            with transaction.atomic():
+                for model, field in _PERSON_EVENT_FIELDS:
+                    model.all_objects.filter(**{field: retire}).update(**{field: keep})
+        except IntegrityError as exc:
+            constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+            message = MERGE_CONFLICTS.get(constraint, "两条记录的登记有冲突，请先作废重复的登记再合并")
+            raise RuleViolation(message, code="conflict") from None
+        fill = {f: getattr(retire, f) for f in _MERGE_FILL_FIELDS if not getattr(keep, f) and getattr(retire, f)}
+        if retire.is_external:
+            fill.pop("hukou_place_code", None)  # another county's 户籍地 is not the kept county person's
+        fill["id_number"] = number
+        Person.objects.filter(pk=retire.pk).update(
+            id_number=None, merged_into=keep, version=F("version") + 1, updated_at=timezone.now()
+        )
+        Person.objects.filter(pk=keep.pk).update(**fill, version=F("version") + 1, updated_at=timezone.now())
+        death_sync(person_ids=[keep.pk, retire.pk])
+        marital_status_sync(person_ids=[keep.pk, retire.pk, *spouses_of(person_ids=[keep.pk])])
+        residence_sync(person_ids=[keep.pk])
+        births_recompute(mother_ids=[keep.pk])
+    keep.refresh_from_db()
+    return keep

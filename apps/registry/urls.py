@@ -9,6 +9,7 @@ urlpatterns = [
     path("persons/new/", views.person_create_view, name="person_create"),
     path("persons/<int:pk>/", views.person_detail, name="person_detail"),
     path("persons/<int:pk>/edit/", views.person_edit, name="person_edit"),
+    path("persons/<int:pk>/merge/<int:other>/", views.person_merge, name="person_merge"),
     path("persons/<int:pk>/births/new/", views.birth_create, name="birth_create"),
     path("persons/<int:pk>/death/new/", views.death_create, name="death_create"),
     path("persons/<int:pk>/marriages/new/", views.marriage_create, name="marriage_create"),

@@ -21,9 +21,11 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.models import Role
+from apps.areas.selectors import area_labels
 from apps.core.audit import history_for
 from apps.core.errors import RuleViolation
 from apps.core.privacy import mask_phone
+from apps.core.scoping import in_scope
 from apps.registry import selectors
 from apps.registry.forms import (
     BirthForm,
@@ -34,6 +36,7 @@ from apps.registry.forms import (
     MoveForm,
     PersonEditForm,
     PersonForm,
+    PersonMergeForm,
     PolicyOverrideForm,
     QualityForm,
 )
@@ -49,8 +52,10 @@ from apps.registry.services import (
     household_create,
     marriage_record,
     move_record,
+    party_resolve,
     person_create,
     person_update,
+    persons_merge,
 )
 
 PAGE_SIZE = 50
@@ -79,6 +84,10 @@ def _person_or_404(request, pk: int) -> Person:
         return selectors.person_get_visible(user=request.user, pk=pk)
     except Person.DoesNotExist:
         raise Http404 from None
+
+
+def _area_names(*codes: str) -> dict[str, str]:
+    return area_labels(codes)
 
 
 def _form_page(request, form, *, title: str, person: Person | None = None, submit: str = "保存", **extra):
@@ -110,16 +119,31 @@ def person_search(request):
 
 @login_required
 def person_detail(request, pk: int):
+    kept = selectors.person_merged_target(user=request.user, pk=pk)
+    if kept is not None:  # an old link to a record retired by a merge leads to the kept one
+        messages.info(request, "该记录已与另一条记录合并，以下为保留的记录")
+        return redirect("registry:person_detail", pk=kept)
     person = _person_or_404(request, pk)
     full = request.user.may_see_full_ids
-    timeline = selectors.person_timeline(person=person)
-    births = person.births_given if person.sex == Sex.FEMALE else person.births_fathered
+    timeline = selectors.person_timeline(person=person, user=request.user)
+    births = list(
+        (person.births_given if person.sex == Sex.FEMALE else person.births_fathered)
+        .select_related("child", "mother", "father", "permit", "village__parent")
+        .order_by("date", "id")
+    )
+    for b in births:
+        other = b.father if person.sex == Sex.FEMALE else b.mother
+        b.other_parent_shown = selectors.party_shown(person=other, user=request.user) if other else ""
+        b.child_in_area = in_scope(request.user, b.child.village_id)
+        b.child_shown = selectors.party_shown(person=b.child, user=request.user)
     context = {
         "person": person,
         "id_number_shown": (person.id_number if full else person.masked_id_number) or "",
         "phone_shown": person.phone if full else mask_phone(person.phone),
         "timeline": timeline,
-        "births": births.select_related("child", "mother", "father", "permit").order_by("date", "id"),
+        "births": births,
+        "area_names": _area_names(person.hukou_place_code),
+        "own_birth": person.births_as_child.select_related("village__parent").first(),
         "open_uses": [e.obj for e in timeline if isinstance(e.obj, ContraceptiveUse) and e.obj.end_date is None],
         "entries": history_for(obj=person, user=request.user),
         "can_write": may_write(request.user),
@@ -141,6 +165,7 @@ def _person_data(cleaned: dict, household: Household | None) -> PersonData:
         relation_to_head=cleaned["relation_to_head"],
         marital_status=cleaned["marital_status"],
         phone=cleaned["phone"],
+        hukou_place_code=cleaned.get("hukou_place_code") or "",
     )
 
 
@@ -207,20 +232,30 @@ def birth_create(request, pk: int):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            birth = birth_record(
-                mother=mother,
-                on=data["date"],
-                village=data["village"],
-                by=request.user,
-                child_data=ChildData(
-                    name=data["child_name"], sex=data["child_sex"], id_number=data["child_id_number"] or None
-                ),
-                father=data["father_id_number"],
-                permit=data["permit"],
-                birth_order_given=data["birth_order_given"],
-                policy_status_given=data["policy_status"] or None,
-                override_reason=data["override_reason"],
-            )
+            with transaction.atomic():  # an external father's record is created only with the birth
+                father = None
+                if data["father_identity"] is not None:
+                    father = party_resolve(
+                        identity=data["father_identity"],
+                        sex=Sex.MALE,
+                        village=mother.village,
+                        by=request.user,
+                        field="father",
+                    )
+                birth = birth_record(
+                    mother=mother,
+                    on=data["date"],
+                    village=data["village"],
+                    by=request.user,
+                    child_data=ChildData(
+                        name=data["child_name"], sex=data["child_sex"], id_number=data["child_id_number"] or None
+                    ),
+                    father=father,
+                    permit=data["permit"],
+                    birth_order_given=data["birth_order_given"],
+                    policy_status_given=data["policy_status"] or None,
+                    override_reason=data["override_reason"],
+                )
         except RuleViolation as exc:
             form.add_violation(exc)
         else:
@@ -260,19 +295,28 @@ def marriage_create(request, pk: int):
     person = _person_or_404(request, pk)
     form = MarriageForm(request.POST if request.method == "POST" else None, user=request.user, person=person)
     if form.is_valid():
-        other = form.cleaned_data["other_id_number"]
-        wife, husband = (person, other) if person.sex == Sex.FEMALE else (other, person)
+        other_sex, other_field = (Sex.MALE, "husband") if person.sex == Sex.FEMALE else (Sex.FEMALE, "wife")
         try:
-            marriage = marriage_record(
-                wife=wife,
-                husband=husband,
-                kind=form.cleaned_data["kind"],
-                on=form.cleaned_data["date"],
-                by=request.user,
-            )
+            with transaction.atomic():  # an external spouse's record is created only with the marriage
+                other = party_resolve(
+                    identity=form.cleaned_data["other_identity"],
+                    sex=other_sex,
+                    village=person.village,
+                    by=request.user,
+                    field=other_field,
+                )
+                wife, husband = (person, other) if person.sex == Sex.FEMALE else (other, person)
+                marriage = marriage_record(
+                    wife=wife,
+                    husband=husband,
+                    kind=form.cleaned_data["kind"],
+                    on=form.cleaned_data["date"],
+                    by=request.user,
+                )
         except RuleViolation as exc:
             form.add_violation(exc)
         else:
+            # The other party's name is the one the clerk typed; nothing else of theirs is shown.
             messages.success(request, f"已登记{marriage.get_kind_display()}：{wife.name}与{husband.name}")
             return redirect(person)
     return _form_page(request, form, title="婚姻登记", person=person)
@@ -327,7 +371,7 @@ def move_create(request, pk: int):
     form = MoveForm(
         request.POST if request.method == "POST" else None,
         user=request.user,
-        initial={"origin_code": person.village_id},
+        initial={"origin": person.village_id},
     )
     if form.is_valid():
         data = form.cleaned_data
@@ -390,7 +434,7 @@ def person_export(request):
     from apps.registry.exports import persons_export_xlsx
 
     area = request.GET.get("area", "")
-    persons = selectors.persons_visible_to(user=request.user)
+    persons = selectors.persons_visible_to(user=request.user).filter(is_external=False)  # the county's roster
     if area:
         if not is_valid_code(area):
             raise Http404
@@ -444,7 +488,7 @@ def quality(request):
             selectors.quality_stale_floating(user=user, older_than_days=older_than_days, today=today),
         ),
     ]
-    sections = []
+    sections, codes = [], []
     for key, title, queryset in lists:
         page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get(f"{key}_page"))
         for row in page.object_list:
@@ -452,6 +496,68 @@ def quality(request):
                 row.mother_age_years = _age_on(row.mother.birth_date, row.date)
             elif key == "stale_floating":
                 row.days_since = (today - row.date).days
+                codes += [row.origin_code, row.destination_code]
+            elif key == "married_out":
+                codes.append(row.husband.village_id)
         sections.append({"key": key, "title": title, "page": page, "page_param": f"{key}_page"})
-    context = {"form": form, "older_than_days": older_than_days, "sections": sections}
+    context = {
+        "form": form,
+        "older_than_days": older_than_days,
+        "sections": sections,
+        "area_names": area_labels(codes),
+        "can_write": may_write(user),
+    }
     return render(request, "registry/quality.html", context)
+
+
+# --- merging duplicate persons ---------------------------------------------------------------------
+
+
+def _merge_side(person: Person, *, full: bool) -> dict:
+    """One record of the side-by-side confirmation, masked per role, with how many events hang on it."""
+    return {
+        "person": person,
+        "id_number_shown": (person.id_number if full else person.masked_id_number) or "（无）",
+        "phone_shown": (person.phone if full else mask_phone(person.phone)) or "—",
+        "counts": selectors.person_event_counts(person=person),
+    }
+
+
+@writer_required
+@require_http_methods(["GET", "POST"])
+def person_merge(request, pk: int, other: int):
+    """合并重复人员 (from the data-quality list): both records side by side, then the merge with a reason."""
+    first, second = _person_or_404(request, pk), _person_or_404(request, other)
+    if first.pk == second.pk:
+        raise Http404
+    form = PersonMergeForm(
+        request.POST if request.method == "POST" else None,
+        user=request.user,
+        first=first,
+        second=second,
+        initial={"keep": str(first.pk), "id_number_record": str(first.pk)},
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        keep, retire = (first, second) if data["keep"] == str(first.pk) else (second, first)
+        try:
+            keep = persons_merge(
+                keep=keep,
+                retire=retire,
+                id_number_from="keep" if data["id_number_record"] == str(keep.pk) else "retire",
+                reason=data["reason"],
+                by=request.user,
+            )
+        except RuleViolation as exc:
+            form.add_violation(exc)
+        else:
+            messages.success(request, f"已合并重复人员：保留{keep.name}的记录，另一条记录已注销")
+            return redirect(keep)
+    full = request.user.may_see_full_ids
+    sides = [_merge_side(first, full=full), _merge_side(second, full=full)]
+    area_names = area_labels([first.hukou_place_code, second.hukou_place_code])
+    return render(
+        request,
+        "registry/person_merge.html",
+        {"form": form, "sides": sides, "area_names": area_names, "title": "合并重复人员"},
+    )

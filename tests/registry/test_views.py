@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from apps.areas.models import Area
 from apps.core.idnumbers import check_digit
-from apps.registry.forms import HOUSEHOLD_NOT_IN_AREA, PERSON_NOT_IN_AREA
+from apps.registry.forms import HOUSEHOLD_NOT_IN_AREA
 from apps.registry.models import Birth, ContraceptiveUse, Household, Marriage, Move, Person
 from apps.registry.services import (
+    PARTY_NOT_MATCHED,
     ChildData,
     PersonData,
     birth_record,
@@ -264,7 +265,9 @@ def test_recording_a_second_child_in_2017_computes_order_and_policy(client, worl
     assert list(form.context["form"].fields["village"].queryset.values_list("code", flat=True)) == [VILLAGE_A]
 
     response = client.post(
-        url("birth_create", mother.pk), birth_post(father_id_number=world["father"].id_number), follow=True
+        url("birth_create", mother.pk),
+        birth_post(father_id_number=world["father"].id_number, father_name="王强"),
+        follow=True,
     )
     assert response.redirect_chain == [(url("person_detail", mother.pk), 302)]
     page = response.content.decode()
@@ -279,14 +282,15 @@ def test_recording_a_second_child_in_2017_computes_order_and_policy(client, worl
     assert '<span data-testid="birth-order">第2孩</span>' in page
 
 
-def test_a_father_outside_the_area_cannot_be_linked(client, world):
+def test_a_father_elsewhere_is_linked_only_by_id_number_and_name(client, world):
     client.force_login(world["village_clerk"])
-    response = client.post(
-        url("birth_create", world["mother"].pk), birth_post(father_id_number=world["outsider"].id_number)
-    )
+    path = url("birth_create", world["mother"].pk)
+    response = client.post(path, birth_post(father_id_number=world["outsider"].id_number))
+    assert response.context["form"].errors == {"father_name": ["请填写姓名（与证件上的一致）"]}
+    response = client.post(path, birth_post(father_id_number=world["outsider"].id_number, father_name="赵五"))
     assert response.status_code == 200
-    assert response.context["form"].errors == {"father_id_number": [PERSON_NOT_IN_AREA]}
-    assert PERSON_NOT_IN_AREA == "在您的管辖范围内没有该身份证号的人员，不能关联管辖范围以外的人员"
+    assert response.context["form"].errors == {"father_id_number": [PARTY_NOT_MATCHED]}
+    assert "赵六" not in response.content.decode()
     assert 'data-testid="error-father_id_number"' in response.content.decode()
     assert Birth.objects.count() == 1
 
@@ -421,24 +425,20 @@ def test_marriage_with_a_person_of_the_area_and_not_outside(client, world):
     mother = world["mother"]
     client.force_login(world["township_clerk"])
     path = url("marriage_create", mother.pk)
-    response = client.post(
-        path, {"kind": "marriage", "other_id_number": world["outsider"].id_number, "date": "2010-10-01"}
-    )
-    assert response.context["form"].errors == {"other_id_number": [PERSON_NOT_IN_AREA]}
-    response = client.post(
-        path, {"kind": "divorce", "other_id_number": world["father"].id_number, "date": "2010-10-01"}
-    )
+    outsider = {"other_id_number": world["outsider"].id_number, "other_name": "赵五"}  # the name does not match
+    response = client.post(path, {"kind": "marriage", **outsider, "date": "2010-10-01"})
+    assert response.context["form"].errors == {"other_id_number": [PARTY_NOT_MATCHED]}
+    father = {"other_id_number": world["father"].id_number, "other_name": "王强"}
+    response = client.post(path, {"kind": "divorce", **father, "date": "2010-10-01"})
     assert response.context["form"].errors == {"kind": ["这两人在该日期前没有结婚登记，不能登记离婚"]}
-    response = client.post(
-        path, {"kind": "marriage", "other_id_number": world["father"].id_number, "date": "2010-10-01"}, follow=True
-    )
+    response = client.post(path, {"kind": "marriage", **father, "date": "2010-10-01"}, follow=True)
     assert "已登记结婚：李梅与王强" in response.content.decode()
     assert Marriage.objects.get().husband == world["father"]
 
     # From the husband's page the other party is the wife.
     response = client.post(
         url("marriage_create", world["father"].pk),
-        {"kind": "marriage", "other_id_number": world["father"].id_number, "date": "2011-10-01"},
+        {"kind": "marriage", **father, "date": "2011-10-01"},
     )
     assert response.context["form"].errors == {"other_id_number": ["女方的性别登记为男"]}
 
@@ -473,11 +473,12 @@ def test_moves(client, world):
     mother = world["mother"]
     client.force_login(world["village_clerk"])
     path = url("move_create", mother.pk)
-    assert client.get(path).context["form"]["origin_code"].value() == VILLAGE_A
-    post = {"kind": "float_out", "date": "2020-03-01", "origin_code": VILLAGE_A, "destination_code": "1101"}
+    assert client.get(path).context["form"]["origin"].value() == VILLAGE_A
+    post = {"kind": "float_out", "date": "2020-03-01", "origin": VILLAGE_A, "destination": "outside",
+            "destination_other_code": "1101"}  # fmt: skip
     response = client.post(path, post)
-    assert response.context["form"].errors == {"destination_code": ["区划代码应为12位数字"]}
-    post.update(destination_code="110101001001", certificate_number="婚育证明2020-17")
+    assert response.context["form"].errors == {"destination_other_code": ["请填写县外地区的12位区划代码"]}
+    post.update(destination_other_code="110101001001", certificate_number="婚育证明2020-17")
     response = client.post(path, post, follow=True)
     assert "已登记流出" in response.content.decode()
     move = Move.objects.get(person=mother)
