@@ -26,5 +26,6 @@ class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
 @admin.register(ExportLog)
 class ExportLogAdmin(ReadOnlyAdmin):
     list_display = ("at", "user", "export", "area_code", "rows", "full_ids", "purpose")
+    list_select_related = ("user",)
     list_filter = ("export", "full_ids")
     date_hierarchy = "at"
