@@ -225,6 +225,11 @@ PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
 PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_index=True)
 PGHISTORY_CONTEXT_FIELD = pghistory.ContextForeignKey(db_index=True)
 
+# The admin's exports (django-import-export) go through the one safe writer: no cell runs as a formula.
+from apps.core.export_formats import SafeCSV, SafeXLSX  # noqa: E402
+
+EXPORT_FORMATS = [SafeXLSX, SafeCSV]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

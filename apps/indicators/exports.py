@@ -1,16 +1,13 @@
 """The quarterly report as a formatted Excel workbook (openpyxl): one sheet per level (县, 乡镇, 村), Chinese
 headers with units, each rate beside its numerator and denominator, the header row frozen. Read from the
-stored snapshot only."""
+stored snapshot only. Written by the one safe writer (``apps.core.exports``): no cell can run as a formula."""
 
 from __future__ import annotations
 
-from io import BytesIO
-
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from apps.areas.models import AreaLevel
+from apps.core.exports import Styled, XlsxWriter
 from apps.indicators.catalogue import INDICATORS, Indicator
 from apps.indicators.formatting import display_value
 from apps.indicators.periods import period_parse
@@ -30,20 +27,23 @@ def _headers(indicator: Indicator) -> list[str]:
     ]
 
 
+def _header_row(values: list[str], *, wrap: bool = False) -> list[Styled]:
+    alignment = Alignment(wrap_text=True, vertical="center") if wrap else None
+    return [Styled(v, font=_HEADER_FONT, fill=_HEADER_FILL, alignment=alignment) for v in values]
+
+
 def report_workbook(report) -> bytes:
     """``report``: a ``selectors.AreaReport``."""
-    wb = Workbook()
-    wb.remove(wb.active)
+    writer = XlsxWriter()
     headers = ["区划代码", "区划名称"] + [h for i in INDICATORS for h in _headers(i)]
+    widths = {0: 15, 1: 22, **dict.fromkeys(range(2, len(headers)), 14)}
     for level, title in _LEVEL_SHEETS:
         areas = [a for a in report.areas if a.level == level]
         if not areas:
             continue
-        ws = wb.create_sheet(title)
-        ws.append(headers)
-        for cell in ws[1]:
-            cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
+        # The header row and the area columns stay in view.
+        ws = writer.sheet(title, widths=widths, freeze="C2", formats=dict.fromkeys(range(2, len(headers)), "0.00"))
+        ws.append(_header_row(headers, wrap=True))
         for area in areas:
             row: list = [area.code, area.name]
             for indicator in INDICATORS:
@@ -55,31 +55,16 @@ def report_workbook(report) -> bytes:
                 else:
                     row.extend([display_value(reading.value), reading.numerator, reading.denominator])
             ws.append(row)
-        for col in range(3, len(headers) + 1):
-            ws.column_dimensions[get_column_letter(col)].width = 14
-            for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
-                cell.number_format = "0.00"
-        ws.column_dimensions["A"].width = 15
-        ws.column_dimensions["B"].width = 22
-        ws.row_dimensions[1].height = 48
-        ws.freeze_panes = "C2"  # the header row and the area columns stay in view
-    _notes_sheet(wb, report)
-    out = BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    _notes_sheet(writer, report)
+    return writer.save()
 
 
-def _notes_sheet(wb: Workbook, report) -> None:
-    ws = wb.create_sheet("指标说明")
+def _notes_sheet(writer: XlsxWriter, report) -> None:
     period = period_parse(report.period)
+    ws = writer.sheet("指标说明", widths=[28, 20, 10, 70, 20, 16], freeze="A5")
     ws.append(["报表期", period.label, "区划", report.root.name])
     ws.append(["数据截至", report.data_as_of.strftime("%Y-%m-%d %H:%M") if report.data_as_of else "无数据"])
     ws.append([])
-    ws.append(["指标代码", "指标名称", "单位", "计算公式", "分子", "分母"])
-    for cell in ws[4]:
-        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+    ws.append(_header_row(["指标代码", "指标名称", "单位", "计算公式", "分子", "分母"]))
     for i in INDICATORS:
         ws.append([i.code, i.name, i.unit_label, i.formula, i.numerator_label, i.denominator_label])
-    for col, width in zip("ABCDEF", (28, 20, 10, 70, 20, 16), strict=True):
-        ws.column_dimensions[col].width = width
-    ws.freeze_panes = "A5"

@@ -6,6 +6,7 @@ app_name = "registry"
 urlpatterns = [
     path("persons/", views.person_search, name="person_search"),
     path("persons/export/", views.person_export, name="person_export"),
+    path("persons/export/full/", views.person_export_full, name="person_export_full"),
     path("persons/new/", views.person_create_view, name="person_create"),
     path("persons/<int:pk>/", views.person_detail, name="person_detail"),
     path("persons/<int:pk>/edit/", views.person_edit, name="person_edit"),

@@ -426,23 +426,56 @@ def birth_policy_override_view(request, pk: int):
 # --- household -------------------------------------------------------------------------------------
 
 
+def _export_area(request, value: str) -> str:
+    from apps.core.areacodes import is_valid_code
+
+    if value and not is_valid_code(value):
+        raise Http404
+    return value
+
+
+def _xlsx_download(content: bytes, filename: str) -> HttpResponse:
+    from apps.core.exports import XLSX_CONTENT_TYPE
+
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 @login_required
 @require_http_methods(["GET"])
 def person_export(request):
-    """人口花名册 (Excel) of the user's area, or of one village or township under it (``?area=CODE``)."""
-    from apps.core.areacodes import is_valid_code
-    from apps.registry.exports import persons_export_xlsx
+    """人口花名册 (Excel) of the user's area, or of one village or township under it (``?area=CODE``), with ID
+    numbers and phones masked for every role."""
+    from apps.registry.exports import persons_export
 
-    area = request.GET.get("area", "")
-    persons = selectors.persons_visible_to(user=request.user).filter(is_external=False)  # the county's roster
-    if area:
-        if not is_valid_code(area):
-            raise Http404
-        persons = persons.within(area)
-    content = persons_export_xlsx(persons=persons, full_ids=request.user.may_see_full_ids)
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="persons-{area or request.user.area_id or "all"}.xlsx"'
-    return response
+    area = _export_area(request, request.GET.get("area", ""))
+    content, _ = persons_export(user=request.user, area_code=area)
+    return _xlsx_download(content, f"persons-{area or request.user.area_id or 'all'}.xlsx")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_export_full(request):
+    """人口花名册 with full ID numbers and phones: only for a role that works with them, only with a stated
+    purpose (用途), and logged. The form is POSTed, so the purpose never sits in a URL."""
+    from apps.core.forms import FullIdsExportForm
+    from apps.registry.exports import persons_export
+
+    if not request.user.may_see_full_ids:
+        raise Http404
+    form = FullIdsExportForm(
+        request.POST if request.method == "POST" else None, initial={"area": request.GET.get("area", "")}
+    )
+    if form.is_valid():
+        area = _export_area(request, form.cleaned_data["area"])
+        try:
+            content, _ = persons_export(user=request.user, area_code=area, purpose=form.cleaned_data["purpose"])
+        except RuleViolation as exc:
+            form.add_error("purpose", exc.message)
+        else:
+            return _xlsx_download(content, f"persons-{area or request.user.area_id or 'all'}-full.xlsx")
+    return _form_page(request, form, title="导出花名册（含完整身份证号）", submit="导出")
 
 
 @login_required

@@ -26,9 +26,16 @@ def test_export_is_scoped_and_masked_by_role(client, make_person, make_user):
     rows = _rows(response)
     assert rows[0][:4] == ["身份证号", "姓名", "性别", "出生日期"]
     assert [r[1] for r in rows[1:]] == ["甲芳"]
-    assert rows[1][0] == a.id_number and rows[1][11] == "13812345678"  # a clerk works with full numbers
+    # Masked by default, even for a clerk who works with full numbers.
+    assert rows[1][0] == a.id_number[:6] + "********" + a.id_number[-4:] and rows[1][11] == "138****5678"
+    # Full numbers only with a stated purpose.
+    response = client.post("/registry/persons/export/full/", {"purpose": "报送县公安局核对户籍信息"})
+    assert response.status_code == 200
+    rows = _rows(response)
+    assert rows[1][0] == a.id_number and rows[1][11] == "13812345678"
 
     client.force_login(viewer)
+    assert client.get("/registry/persons/export/full/").status_code == 404  # no role with need
     rows = _rows(client.get("/registry/persons/export/"))
     assert sorted(r[1] for r in rows[1:]) == ["乙芳", "甲芳"]
     first = next(r for r in rows[1:] if r[1] == "甲芳")

