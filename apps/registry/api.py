@@ -401,6 +401,9 @@ class HouseholdInputSerializer(serializers.Serializer):
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
+CONFIRMED_HELP = "合理性提示经核实后确认录入（需确认时接口返回400，code为needs_confirmation）"
+
+
 class BirthInputSerializer(serializers.Serializer):
     mother = _person_field("母亲")
     father = _person_field("父亲", required=False, allow_null=True, default=None)
@@ -417,6 +420,7 @@ class BirthInputSerializer(serializers.Serializer):
     policy_status = serializers.ChoiceField(choices=PolicyStatus.choices, required=False, allow_blank=True, default="")
     override_reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     entered_on = serializers.DateField(required=False, allow_null=True, default=None)
+    confirmed = serializers.BooleanField(required=False, default=False, help_text=CONFIRMED_HELP)
 
     def validate(self, attrs):
         if attrs["child"] is None and not attrs["child_sex"]:
@@ -432,6 +436,7 @@ class PolicyOverrideInputSerializer(serializers.Serializer):
 class DeathInputSerializer(serializers.Serializer):
     person = _person_field()
     date = serializers.DateField()
+    confirmed = serializers.BooleanField(required=False, default=False, help_text=CONFIRMED_HELP)
 
 
 class MarriageInputSerializer(serializers.Serializer):
@@ -439,6 +444,7 @@ class MarriageInputSerializer(serializers.Serializer):
     husband = _person_field("男方")
     kind = serializers.ChoiceField(choices=MarriageKind.choices)
     date = serializers.DateField()
+    confirmed = serializers.BooleanField(required=False, default=False, help_text=CONFIRMED_HELP)
 
 
 class ContraceptionInputSerializer(serializers.Serializer):
@@ -446,6 +452,7 @@ class ContraceptionInputSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=ContraceptiveMethod.choices)
     start_date = serializers.DateField()
     end_date = serializers.DateField(required=False, allow_null=True, default=None)
+    confirmed = serializers.BooleanField(required=False, default=False, help_text=CONFIRMED_HELP)
 
 
 class ContraceptionEndInputSerializer(serializers.Serializer):
@@ -459,6 +466,7 @@ class MoveInputSerializer(serializers.Serializer):
     origin_code = serializers.RegexField(CODE_RE, error_messages={"invalid": AREA_CODE_MESSAGE})
     destination_code = serializers.RegexField(CODE_RE, error_messages={"invalid": AREA_CODE_MESSAGE})
     certificate_number = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    confirmed = serializers.BooleanField(required=False, default=False, help_text=CONFIRMED_HELP)
 
 
 class PermitInputSerializer(serializers.Serializer):
@@ -471,6 +479,7 @@ class PermitInputSerializer(serializers.Serializer):
     issued_on = serializers.DateField()
     valid_until = serializers.DateField(required=False, allow_null=True, default=None)
     issued_by = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    confirmed = serializers.BooleanField(required=False, default=False, help_text=CONFIRMED_HELP)
 
 
 # --- filters ----------------------------------------------------------------------------------------
@@ -767,6 +776,7 @@ class BirthViewSet(RegistryViewSet):
                 policy_status_given=data["policy_status"] or None,
                 override_reason=data["override_reason"],
                 entered_on=data["entered_on"],
+                confirmed=data["confirmed"],
             )
         except RuleViolation as exc:
             raise _rename_fields(exc, self.CHILD_FIELDS) from exc
@@ -797,7 +807,7 @@ class DeathViewSet(RegistryViewSet):
         return super().create(request, *args, **kwargs)
 
     def perform_write(self, data: dict) -> Death:
-        return death_record(person=data["person"], on=data["date"], by=self.request.user)
+        return death_record(person=data["person"], on=data["date"], by=self.request.user, confirmed=data["confirmed"])
 
 
 class MarriageViewSet(RegistryViewSet):
@@ -817,7 +827,12 @@ class MarriageViewSet(RegistryViewSet):
 
     def perform_write(self, data: dict) -> Marriage:
         return marriage_record(
-            wife=data["wife"], husband=data["husband"], kind=data["kind"], on=data["date"], by=self.request.user
+            wife=data["wife"],
+            husband=data["husband"],
+            kind=data["kind"],
+            on=data["date"],
+            by=self.request.user,
+            confirmed=data["confirmed"],
         )
 
 
@@ -843,6 +858,7 @@ class ContraceptionViewSet(RegistryViewSet):
             start=data["start_date"],
             end=data["end_date"],
             by=self.request.user,
+            confirmed=data["confirmed"],
         )
 
     @_write_schema(ContraceptionEndInputSerializer, ContraceptiveUseSerializer, code=200)
@@ -877,6 +893,7 @@ class MoveViewSet(RegistryViewSet):
             destination_code=data["destination_code"],
             certificate_number=data["certificate_number"],
             by=self.request.user,
+            confirmed=data["confirmed"],
         )
 
 
