@@ -582,7 +582,8 @@ class PlausibilityRule(TimestampedModel):
     well-formed code of another county (province digits ``province_min``–``province_max``).
 
     One row per code and action in force on a day (an exclusion constraint), so a refusal bound and a
-    softer warning bound (mother's age below 14 refused, 14–17 held) live side by side.
+    softer warning bound live side by side (mother's age below 14 refused, 14–17 held; a marriage below 18
+    refused, below the legal age 女20/男22 held).
     """
 
     code = models.CharField("规则", max_length=40, choices=PlausibilityCode.choices)

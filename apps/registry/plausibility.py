@@ -228,10 +228,12 @@ DEPARTURE = {"move_out": "迁出", "float_out": "流出", "move_in": "迁入", "
 CODE_LABEL = {"origin_code": "原区划代码", "destination_code": "现区划代码"}
 
 
-def _message(code: str, field: str, n1, n2, d: date | None, t: str | None) -> str:
+def _message(code: str, action: str, field: str, n1, n2, d: date | None, t: str | None) -> str:
     who = ROLE.get(field, "该人员")
     if code == PlausibilityCode.MOTHER_AGE_AT_BIRTH:
         return f"母亲生育时年龄为{n1}岁，{'低于' if t == 'low' else '高于'}合理范围（{n2}岁）"
+    if code == PlausibilityCode.MARRIAGE_AGE and action == PlausibilityAction.REFUSE:
+        return f"{who}登记结婚时年龄为{n1}岁，未满{n2}周岁，不能登记结婚"
     if code == PlausibilityCode.MARRIAGE_AGE:
         return f"{who}登记结婚时年龄为{n1}岁，未达到法定婚龄（{n2}周岁）"
     if code == PlausibilityCode.BIRTH_SPACING:
@@ -256,7 +258,7 @@ def _run(sql: str, candidates: str, params: dict | None, fields: dict[str, str],
         rows = cursor.fetchall()
     findings = [
         Finding(row=key, rule_code=code, action=action, field=fields.get(field, field),
-                message=_message(code, field, n1, n2, d, t))
+                message=_message(code, action, field, n1, n2, d, t))
         for key, code, action, field, n1, n2, d, t in rows
     ]  # fmt: skip
     # Refusals first, then by row, so that a single entry reports what stops it.

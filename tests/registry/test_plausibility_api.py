@@ -57,7 +57,7 @@ def test_a_marriage_at_16_and_a_repeated_marriage_are_refused(client, make_perso
         format="json",
     )  # fmt: skip
     assert response.status_code == 400
-    assert response.json() == {"wife": ["女方登记结婚时年龄为16岁，未达到法定婚龄（20周岁）"]}
+    assert response.json() == {"wife": ["女方登记结婚时年龄为16岁，未满18周岁，不能登记结婚"]}
 
     wife, husband = couple
     marriage_record(wife=wife, husband=husband, kind="marriage", on=date(2010, 1, 1), by=None)

@@ -1,8 +1,11 @@
 """Seeded plausibility rules (合理性规则): editable data, not code (DESIGN §5).
 
 - Mother's age at a birth: below 14 or above 60 refused; 14–17 or 51–60 held for confirmation.
-- Legal marriage age (法定婚龄): refused below it, since a marriage under age cannot be lawfully registered
-  (《婚姻法》1980 art. 6 and 《民法典》art. 1047: 女20、男22, from 1981-01-01; the 1950 law: 女18、男20).
+- Legal marriage age (法定婚龄, 《婚姻法》1980 art. 6 and 《民法典》art. 1047: 女20、男22, from 1981-01-01; the
+  1950 law: 女18、男20): a minor (under 18) is refused; from 18 up to the legal age the entry is held until the
+  clerk confirms it. Not refused outright: the county's registers carry marriages recorded below the legal age
+  (customary marriages registered later, ages off by the birthday), and the team's clean marriages sample
+  has husbands of 18-21 that an import must not reject.
 - Two births of one mother less than 270 days apart: held (twins share one date and are fine).
 - A marriage while married to someone else (重婚) and a second marriage of the same couple with no divorce
   between: refused.
@@ -18,8 +21,9 @@ from django.db import migrations
 RULES = [
     ("mother_age_at_birth", "refuse", date(1900, 1, 1), {"min_age": 14, "max_age": 60}, "生育年龄明显不合理"),
     ("mother_age_at_birth", "hold", date(1900, 1, 1), {"min_age": 18, "max_age": 50}, "未成年或高龄生育，请核实"),
-    ("marriage_age", "refuse", date(1950, 5, 1), {"min_age_female": 18, "min_age_male": 20}, "《婚姻法》（1950）第四条"),
-    ("marriage_age", "refuse", date(1981, 1, 1), {"min_age_female": 20, "min_age_male": 22},
+    ("marriage_age", "refuse", date(1950, 5, 1), {"min_age_female": 18, "min_age_male": 18}, "未成年人不能登记结婚"),
+    ("marriage_age", "hold", date(1950, 5, 1), {"min_age_female": 18, "min_age_male": 20}, "《婚姻法》（1950）第四条"),
+    ("marriage_age", "hold", date(1981, 1, 1), {"min_age_female": 20, "min_age_male": 22},
      "《婚姻法》（1980）第六条、《民法典》第一千零四十七条"),
     ("birth_spacing", "hold", date(1900, 1, 1), {"min_days": 270}, "同一母亲两次生育间隔不足九个月，请核实"),
     ("marriage_while_married", "refuse", date(1900, 1, 1), {}, "《民法典》第一千零四十二条：禁止重婚"),
@@ -37,7 +41,7 @@ BEFORE_1981 = date(1980, 12, 31)
 def load(apps, schema_editor):
     Rule = apps.get_model("registry", "PlausibilityRule")
     for code, action, valid_from, parameters, basis in RULES:
-        valid_to = BEFORE_1981 if (code, valid_from) == ("marriage_age", date(1950, 5, 1)) else None
+        valid_to = BEFORE_1981 if (code, action, valid_from) == ("marriage_age", "hold", date(1950, 5, 1)) else None
         Rule.objects.get_or_create(
             code=code,
             action=action,
