@@ -558,7 +558,10 @@ class PlausibilityAction(models.TextChoices):
 PLAUSIBILITY_PARAMETERS: dict[str, dict[str, str]] = {
     PlausibilityCode.MOTHER_AGE_AT_BIRTH: {"min_age": "最低年龄（周岁）", "max_age": "最高年龄（周岁）"},
     PlausibilityCode.MARRIAGE_AGE: {"min_age_female": "女方最低婚龄（周岁）", "min_age_male": "男方最低婚龄（周岁）"},
-    PlausibilityCode.BIRTH_SPACING: {"min_days": "同一母亲两次生育的最短间隔（天）"},
+    PlausibilityCode.BIRTH_SPACING: {
+        "min_days": "同一母亲两次生育的最短间隔（天）",
+        "same_delivery_days": "相隔不超过此天数视为同一次分娩（多胞胎）",
+    },
     PlausibilityCode.MARRIAGE_WHILE_MARRIED: {},
     PlausibilityCode.REPEATED_MARRIAGE_SAME_COUPLE: {},
     PlausibilityCode.EVENT_AFTER_DEPARTURE: {"move_kinds": "视为离开本县的迁移类型（列表）"},
@@ -574,9 +577,10 @@ class PlausibilityRule(TimestampedModel):
     until the clerk confirms it; forms, the API and imports apply the same rows (``registry.plausibility``).
 
     Parameters by ``code`` (``PLAUSIBILITY_PARAMETERS``): mother's age at a birth ``min_age``/``max_age``;
-    legal marriage age ``min_age_female``/``min_age_male``; birth spacing ``min_days`` (twins born the same
-    day are fine); a marriage while married to someone else and a repeated marriage of the same couple with no
-    divorce between (no parameters); an event after the person left the county, i.e. the latest earlier move
+    legal marriage age ``min_age_female``/``min_age_male``; birth spacing ``min_days``, births up to
+    ``same_delivery_days`` apart being one delivery (twins either side of midnight); a marriage while
+    married to someone else and a repeated marriage of the same couple with no divorce between (no
+    parameters); an event after the person left the county, i.e. the latest earlier move
     is one of ``move_kinds`` to a place outside the county's villages; an event after death, with
     ``father_grace_days`` for a father; a move code that is neither a village of this county nor a
     well-formed code of another county (province digits ``province_min``–``province_max``).

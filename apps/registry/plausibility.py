@@ -86,8 +86,9 @@ WHERE pe.departure_applies
   AND NOT EXISTS (SELECT 1 FROM areas_area a WHERE a.code = last.destination_code AND a.level = 'village')
 """
 
-# Mother's age at the birth outside [min_age, max_age]; two births of one mother 1 to min_days-1 days apart
-# (the mother's live births, and the other candidates: two rows of one sheet).
+# Mother's age at the birth outside [min_age, max_age]; two births of one mother more than same_delivery_days
+# (twins born either side of midnight) and less than min_days apart (her live births, and the other candidates:
+# two rows of one sheet).
 _BIRTHS = f"""
 WITH c AS ({{candidates}}),
 pe AS (
@@ -116,7 +117,8 @@ SELECT c.key, r.code, r.action, 'date', min(abs(o.date - c.date)), min((r.parame
        NULL, NULL
 FROM c JOIN registry_plausibilityrule r ON {_in_force("birth_spacing", "c.date")}
 JOIN others o ON o.mother_id = c.mother_id AND o.key IS DISTINCT FROM c.key
-WHERE abs(o.date - c.date) BETWEEN 1 AND (r.parameters->>'min_days')::int - 1
+WHERE abs(o.date - c.date) BETWEEN coalesce((r.parameters->>'same_delivery_days')::int, 0) + 1
+                                AND (r.parameters->>'min_days')::int - 1
 GROUP BY c.key, r.id
 UNION ALL
 {_PERSON_EVENTS}
@@ -155,18 +157,20 @@ JOIN registry_person p ON p.id = v.person_id
 CROSS JOIN LATERAL (SELECT {_age("p.birth_date", "c.date")} AS years) a
 WHERE c.kind = 'marriage' AND a.years < v.min_age
 UNION ALL
-SELECT c.key, r.code, r.action, v.role, NULL, NULL, l.date, NULL
-FROM c JOIN registry_plausibilityrule r ON {_in_force("marriage_while_married", "c.date")}
-CROSS JOIN LATERAL (VALUES ('wife', c.wife_id, c.husband_id), ('husband', c.husband_id, c.wife_id))
-    v(role, person_id, other_id)
-CROSS JOIN LATERAL (
-    SELECT e.spouse_id, e.kind, e.date FROM pev e
-    WHERE e.person_id = v.person_id AND e.date <= c.date AND (e.key IS NULL OR e.key < c.key)
-    ORDER BY e.date DESC, e.key DESC NULLS LAST, e.ord DESC LIMIT 1
+SELECT l.key, r.code, r.action, l.role, NULL, NULL, l.date, NULL
+FROM (
+    -- each party's latest marriage event on or before the candidate's date (a join, not a per-row lookup)
+    SELECT DISTINCT ON (c.key, v.role) c.key, c.date AS on_date, v.role, v.other_id, e.spouse_id, e.kind, e.date
+    FROM c CROSS JOIN LATERAL (VALUES ('wife', c.wife_id, c.husband_id), ('husband', c.husband_id, c.wife_id))
+        v(role, person_id, other_id)
+    JOIN pev e ON e.person_id = v.person_id AND e.date <= c.date AND (e.key IS NULL OR e.key < c.key)
+    WHERE c.kind = 'marriage'
+    ORDER BY c.key, v.role, e.date DESC, e.key DESC NULLS LAST, e.ord DESC
 ) l
+JOIN registry_plausibilityrule r ON {_in_force("marriage_while_married", "l.on_date")}
 JOIN registry_person s ON s.id = l.spouse_id
-WHERE c.kind = 'marriage' AND l.kind = 'marriage' AND l.spouse_id <> v.other_id
-  AND (s.death_date IS NULL OR s.death_date >= c.date)
+WHERE l.kind = 'marriage' AND l.spouse_id <> l.other_id
+  AND (s.death_date IS NULL OR s.death_date >= l.on_date)
 UNION ALL
 SELECT c.key, r.code, r.action, 'kind', NULL, NULL, min(e.date), NULL
 FROM c JOIN registry_plausibilityrule r ON {_in_force("repeated_marriage_same_couple", "c.date")}
@@ -237,7 +241,7 @@ def _message(code: str, action: str, field: str, n1, n2, d: date | None, t: str 
     if code == PlausibilityCode.MARRIAGE_AGE:
         return f"{who}登记结婚时年龄为{n1}岁，未达到法定婚龄（{n2}周岁）"
     if code == PlausibilityCode.BIRTH_SPACING:
-        return f"与该母亲的另一次生育仅相隔{n1}天，少于{n2}天（双胞胎请登记同一出生日期）"
+        return f"与该母亲的另一次生育仅相隔{n1}天，少于{n2}天（同一次分娩的多胞胎不受此限）"
     if code == PlausibilityCode.MARRIAGE_WHILE_MARRIED:
         return f"{who}已于{d:%Y-%m-%d}与他人登记结婚，此后未登记离婚或丧偶，不能再登记结婚"
     if code == PlausibilityCode.REPEATED_MARRIAGE_SAME_COUPLE:

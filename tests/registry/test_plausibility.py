@@ -120,10 +120,14 @@ def test_a_rule_applies_only_to_events_within_its_dates(make_person):
 def test_births_less_than_270_days_apart_are_held_twins_are_not(make_person):
     mother = make_person("甲", "F", date(1990, 1, 1))
     _birth(mother, date(2015, 1, 1))
-    _birth(mother, date(2015, 1, 1), name="小红")  # twins: one date
+    _birth(mother, date(2015, 1, 2), name="小红")  # twins either side of midnight
     message, _ = _held(lambda **kw: _birth(mother, date(2015, 6, 1), name="小刚", **kw))
-    assert "与该母亲的另一次生育仅相隔151天，少于270天" in message
+    assert "与该母亲的另一次生育仅相隔150天，少于270天" in message
     assert _birth(mother, date(2016, 9, 1), name="小强").birth_order == 4  # 458 days after the last: fine
+    # Births 3 days apart are not one delivery once the rule says so.
+    PlausibilityRule.objects.filter(code="birth_spacing").update(parameters={"min_days": 270, "same_delivery_days": 0})
+    message, _ = _held(lambda **kw: _birth(mother, date(2016, 9, 2), name="小丽", **kw))
+    assert "与该母亲的另一次生育仅相隔1天，少于270天" in message
 
 
 # --- marriages ---------------------------------------------------------------------------------------

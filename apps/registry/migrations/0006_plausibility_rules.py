@@ -6,7 +6,7 @@
   clerk confirms it. Not refused outright: the county's registers carry marriages recorded below the legal age
   (customary marriages registered later, ages off by the birthday), and the team's clean marriages sample
   has husbands of 18-21 that an import must not reject.
-- Two births of one mother less than 270 days apart: held (twins share one date and are fine).
+- Two births of one mother less than 270 days apart: held (twins, up to 2 days apart across midnight, are fine).
 - A marriage while married to someone else (重婚) and a second marriage of the same couple with no divorce
   between: refused.
 - An event after the person left the county (latest earlier move 迁出/流出 to outside its villages): held.
@@ -25,7 +25,8 @@ RULES = [
     ("marriage_age", "hold", date(1950, 5, 1), {"min_age_female": 18, "min_age_male": 20}, "《婚姻法》（1950）第四条"),
     ("marriage_age", "hold", date(1981, 1, 1), {"min_age_female": 20, "min_age_male": 22},
      "《婚姻法》（1980）第六条、《民法典》第一千零四十七条"),
-    ("birth_spacing", "hold", date(1900, 1, 1), {"min_days": 270}, "同一母亲两次生育间隔不足九个月，请核实"),
+    ("birth_spacing", "hold", date(1900, 1, 1), {"min_days": 270, "same_delivery_days": 2},
+     "同一母亲两次生育间隔不足九个月，请核实（相隔两天以内视为同一次分娩）"),
     ("marriage_while_married", "refuse", date(1900, 1, 1), {}, "《民法典》第一千零四十二条：禁止重婚"),
     ("repeated_marriage_same_couple", "refuse", date(1900, 1, 1), {}, "未离婚前不能重复登记结婚"),
     ("event_after_departure", "hold", date(1900, 1, 1), {"move_kinds": ["move_out", "float_out"]},
