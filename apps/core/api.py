@@ -19,7 +19,9 @@ class Pagination(PageNumberPagination):
 def exception_handler(exc, context):
     """Rule violations and model validation errors are the client's fault: 400 with the message."""
     if isinstance(exc, RuleViolation):
-        exc = exceptions.ValidationError(exc.as_dict())
+        # A held entry (registry plausibility warnings) also says so by code, for clients to offer confirmation.
+        extra = {"code": exc.code} if exc.code == "needs_confirmation" else {}
+        exc = exceptions.ValidationError({**exc.as_dict(), **extra})
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, (ValueError, OverflowError)) and not isinstance(exc, Http404):

@@ -63,6 +63,8 @@ class ImportContext:
     villages: dict[str, str]  # village code -> name, all villages of the database
     today: date
     job_id: int | None = None
+    # Row warnings a kind's ``check`` finds (plausibility rules that hold a row): reported, not rejected.
+    warnings: list[RowError] = field(default_factory=list)
 
     def in_scope(self, code: str) -> bool:
         return self.scope is None or self.scope[0] <= code < self.scope[1]
@@ -274,7 +276,7 @@ def run_import(
                 result.unchanged = valid - result.created - result.updated
             else:  # all or nothing, with errors: the chunks written so far are rolled back
                 result.created = result.updated = 0
-            result.warnings = spec.warnings(cursor, ctx)
+            result.warnings = sorted(ctx.warnings + spec.warnings(cursor, ctx), key=lambda w: w.row)
             cursor.execute("DROP TABLE import_stage")
             phases["write_or_preview"] = time.monotonic() - mark
             mark = time.monotonic()

@@ -10,6 +10,7 @@ from import_export.admin import ImportExportModelAdmin
 
 from apps.core.admin import ReadOnlyAdmin
 from apps.registry.models import (
+    PLAUSIBILITY_PARAMETERS,
     Birth,
     BirthPermit,
     BirthPolicyRule,
@@ -19,6 +20,8 @@ from apps.registry.models import (
     Marriage,
     Move,
     Person,
+    PlausibilityCode,
+    PlausibilityRule,
 )
 from apps.registry.services import policy_rule_save
 
@@ -45,6 +48,25 @@ class BirthPolicyRuleAdmin(ImportExportModelAdmin):
     def delete_model(self, request, obj):
         obj.delete()
         policy_rule_save(rule=None, by=request.user)
+
+
+@admin.register(PlausibilityRule)
+class PlausibilityRuleAdmin(admin.ModelAdmin):
+    """合理性规则: the numbers forms, the API and imports check entries against (``registry.plausibility``).
+    A change applies to entries made from then on; nothing already registered is re-judged."""
+
+    list_display = ("code", "action", "valid_from", "valid_to", "parameters", "basis")
+    list_filter = ("code", "action")
+    ordering = ("code", "action", "valid_from")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        lines = [
+            f"{PlausibilityCode(code).label}：" + ("，".join(f"{k}（{v}）" for k, v in params.items()) or "无参数")
+            for code, params in PLAUSIBILITY_PARAMETERS.items()
+        ]
+        form.base_fields["parameters"].help_text = "各规则的参数：" + "；".join(lines)
+        return form
 
 
 @admin.register(Person)

@@ -440,6 +440,9 @@ def _resolve_party(data: dict, key: str, *, sex: str, village, user):
         raise RuleViolation(exc.message, field=field, code=exc.code) from exc
 
 
+CONFIRMED_HELP = "合理性提示经核实后确认录入（需确认时接口返回400，code为needs_confirmation）"
+
+
 class BirthInputSerializer(serializers.Serializer):
     mother = _person_field("母亲")
     father = _person_field("父亲", required=False, allow_null=True, default=None)
@@ -459,6 +462,7 @@ class BirthInputSerializer(serializers.Serializer):
     policy_status = serializers.ChoiceField(choices=PolicyStatus.choices, required=False, allow_blank=True, default="")
     override_reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     entered_on = serializers.DateField(required=False, allow_null=True, default=None)
+    confirmed = serializers.BooleanField(required=False, default=False, help_text=CONFIRMED_HELP)
 
     def validate(self, attrs):
         if attrs["father"] is not None and attrs["father_identity"]:
@@ -476,6 +480,7 @@ class PolicyOverrideInputSerializer(serializers.Serializer):
 class DeathInputSerializer(serializers.Serializer):
     person = _person_field()
     date = serializers.DateField()
+    confirmed = serializers.BooleanField(required=False, default=False, help_text=CONFIRMED_HELP)
 
 
 class MarriageInputSerializer(serializers.Serializer):
@@ -488,6 +493,7 @@ class MarriageInputSerializer(serializers.Serializer):
     husband_identity = PartyIdentitySerializer(required=False, allow_null=True, default=None)
     kind = serializers.ChoiceField(choices=MarriageKind.choices)
     date = serializers.DateField()
+    confirmed = serializers.BooleanField(required=False, default=False, help_text=CONFIRMED_HELP)
 
     def validate(self, attrs):
         errors = {}
@@ -515,6 +521,7 @@ class ContraceptionInputSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=ContraceptiveMethod.choices)
     start_date = serializers.DateField()
     end_date = serializers.DateField(required=False, allow_null=True, default=None)
+    confirmed = serializers.BooleanField(required=False, default=False, help_text=CONFIRMED_HELP)
 
 
 class ContraceptionEndInputSerializer(serializers.Serializer):
@@ -528,6 +535,7 @@ class MoveInputSerializer(serializers.Serializer):
     origin_code = serializers.RegexField(CODE_RE, error_messages={"invalid": AREA_CODE_MESSAGE})
     destination_code = serializers.RegexField(CODE_RE, error_messages={"invalid": AREA_CODE_MESSAGE})
     certificate_number = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    confirmed = serializers.BooleanField(required=False, default=False, help_text=CONFIRMED_HELP)
 
 
 class PermitInputSerializer(serializers.Serializer):
@@ -540,6 +548,7 @@ class PermitInputSerializer(serializers.Serializer):
     issued_on = serializers.DateField()
     valid_until = serializers.DateField(required=False, allow_null=True, default=None)
     issued_by = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    confirmed = serializers.BooleanField(required=False, default=False, help_text=CONFIRMED_HELP)
 
 
 # --- filters ----------------------------------------------------------------------------------------
@@ -857,6 +866,7 @@ class BirthViewSet(RegistryViewSet):
                     policy_status_given=data["policy_status"] or None,
                     override_reason=data["override_reason"],
                     entered_on=data["entered_on"],
+                    confirmed=data["confirmed"],
                 )
         except RuleViolation as exc:
             raise _rename_fields(exc, self.CHILD_FIELDS) from exc
@@ -887,7 +897,7 @@ class DeathViewSet(RegistryViewSet):
         return super().create(request, *args, **kwargs)
 
     def perform_write(self, data: dict) -> Death:
-        return death_record(person=data["person"], on=data["date"], by=self.request.user)
+        return death_record(person=data["person"], on=data["date"], by=self.request.user, confirmed=data["confirmed"])
 
 
 class MarriageViewSet(RegistryViewSet):
@@ -911,7 +921,9 @@ class MarriageViewSet(RegistryViewSet):
         village = (data["wife"] or data["husband"]).village  # the party of the user's area records it
         wife = _resolve_party(data, "wife", sex=Sex.FEMALE, village=village, user=user)
         husband = _resolve_party(data, "husband", sex=Sex.MALE, village=village, user=user)
-        return marriage_record(wife=wife, husband=husband, kind=data["kind"], on=data["date"], by=user)
+        return marriage_record(
+            wife=wife, husband=husband, kind=data["kind"], on=data["date"], by=user, confirmed=data["confirmed"]
+        )
 
 
 class ContraceptionViewSet(RegistryViewSet):
@@ -936,6 +948,7 @@ class ContraceptionViewSet(RegistryViewSet):
             start=data["start_date"],
             end=data["end_date"],
             by=self.request.user,
+            confirmed=data["confirmed"],
         )
 
     @_write_schema(ContraceptionEndInputSerializer, ContraceptiveUseSerializer, code=200)
@@ -970,6 +983,7 @@ class MoveViewSet(RegistryViewSet):
             destination_code=data["destination_code"],
             certificate_number=data["certificate_number"],
             by=self.request.user,
+            confirmed=data["confirmed"],
         )
 
 

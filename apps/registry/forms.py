@@ -29,6 +29,7 @@ from apps.registry.models import (
     PolicyStatus,
     Sex,
 )
+from apps.registry.plausibility import CONFIRM_LABEL, NEEDS_CONFIRMATION
 from apps.registry.selectors import households_visible_to, permits_visible_to, persons_visible_to
 from apps.registry.services import PartyIdentity
 
@@ -43,7 +44,33 @@ def _blank(label: str, choices) -> list[tuple[str, str]]:
 
 
 class ServiceForm(CoreServiceForm):
-    """A registry form: also resolves ID numbers typed by the clerk through the area-scoped selector."""
+    """A registry form: also resolves ID numbers typed by the clerk through the area-scoped selector, and
+    offers the confirmation checkbox (``confirmed``) once the service held the entry with plausibility
+    warnings (``registry.plausibility``): the page shows the warnings, the clerk ticks and saves again."""
+
+    held_warnings: str = ""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.is_bound and self.data.get("confirmed"):
+            self._offer_confirmation()
+
+    def _offer_confirmation(self) -> None:
+        if "confirmed" not in self.fields:
+            self.fields["confirmed"] = forms.BooleanField(
+                label=CONFIRM_LABEL, required=False, widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
+            )
+
+    @property
+    def confirmed(self) -> bool:
+        return bool(getattr(self, "cleaned_data", {}).get("confirmed"))
+
+    def add_violation(self, exc: RuleViolation) -> None:
+        if exc.code == NEEDS_CONFIRMATION:
+            self._offer_confirmation()
+            self.held_warnings = exc.message
+            return
+        super().add_violation(exc)
 
     def _visible_person(self, field: str) -> Person | None:
         """The person in the user's area with the ID number typed into ``field`` (none if left empty)."""

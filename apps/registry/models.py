@@ -6,8 +6,10 @@ contraception) are kept by ``services.py``; invariants of one row are database c
 """
 
 from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateRangeField, RangeOperators
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q, Value
 
 from apps.core.audit import tracked
 from apps.core.privacy import mask_id_number, mask_phone
@@ -114,6 +116,13 @@ class EventModel(LocatedModel):
 
 
 LIVE = Q(voided_at__isnull=True)
+
+
+class DateRange(Func):
+    """``daterange(valid_from, valid_to, '[]')``: an open end (NULL) runs forever."""
+
+    function = "DATERANGE"
+    output_field = DateRangeField()
 
 
 @tracked()
@@ -527,3 +536,105 @@ class Move(EventModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.date}"
+
+
+class PlausibilityCode(models.TextChoices):
+    MOTHER_AGE_AT_BIRTH = "mother_age_at_birth", "母亲生育年龄"
+    MARRIAGE_AGE = "marriage_age", "法定婚龄"
+    BIRTH_SPACING = "birth_spacing", "生育间隔"
+    MARRIAGE_WHILE_MARRIED = "marriage_while_married", "已婚者再登记结婚"
+    REPEATED_MARRIAGE_SAME_COUPLE = "repeated_marriage_same_couple", "同一对夫妻重复登记结婚"
+    EVENT_AFTER_DEPARTURE = "event_after_departure", "迁出（流出）本县后的登记"
+    EVENT_AFTER_DEATH = "event_after_death", "死亡后的登记"
+    DESTINATION_CODE = "destination_code", "迁移区划代码"
+
+
+class PlausibilityAction(models.TextChoices):
+    REFUSE = "refuse", "拒绝录入"
+    HOLD = "hold", "提示，经核实确认后录入"
+
+
+# The numbers each rule reads from ``parameters`` (all optional: a missing bound does not apply).
+PLAUSIBILITY_PARAMETERS: dict[str, dict[str, str]] = {
+    PlausibilityCode.MOTHER_AGE_AT_BIRTH: {"min_age": "最低年龄（周岁）", "max_age": "最高年龄（周岁）"},
+    PlausibilityCode.MARRIAGE_AGE: {"min_age_female": "女方最低婚龄（周岁）", "min_age_male": "男方最低婚龄（周岁）"},
+    PlausibilityCode.BIRTH_SPACING: {
+        "min_days": "同一母亲两次生育的最短间隔（天）",
+        "same_delivery_days": "相隔不超过此天数视为同一次分娩（多胞胎）",
+    },
+    PlausibilityCode.MARRIAGE_WHILE_MARRIED: {},
+    PlausibilityCode.REPEATED_MARRIAGE_SAME_COUPLE: {},
+    PlausibilityCode.EVENT_AFTER_DEPARTURE: {"move_kinds": "视为离开本县的迁移类型（列表）"},
+    PlausibilityCode.EVENT_AFTER_DEATH: {"father_grace_days": "父亲死亡后仍可登记出生的天数"},
+    PlausibilityCode.DESTINATION_CODE: {"province_min": "外县代码省级前两位最小值", "province_max": "最大值"},
+}
+
+
+@tracked()
+class PlausibilityRule(TimestampedModel):
+    """Plausibility rule (合理性规则): a check of an entry against the registry, dated and editable data
+    (DESIGN §5), never a constant in code. ``action`` says whether a finding refuses the entry or holds it
+    until the clerk confirms it; forms, the API and imports apply the same rows (``registry.plausibility``).
+
+    Parameters by ``code`` (``PLAUSIBILITY_PARAMETERS``): mother's age at a birth ``min_age``/``max_age``;
+    legal marriage age ``min_age_female``/``min_age_male``; birth spacing ``min_days``, births up to
+    ``same_delivery_days`` apart being one delivery (twins either side of midnight); a marriage while
+    married to someone else and a repeated marriage of the same couple with no divorce between (no
+    parameters); an event after the person left the county, i.e. the latest earlier move
+    is one of ``move_kinds`` to a place outside the county's villages; an event after death, with
+    ``father_grace_days`` for a father; a move code that is neither a village of this county nor a
+    well-formed code of another county (province digits ``province_min``–``province_max``).
+
+    One row per code and action in force on a day (an exclusion constraint), so a refusal bound and a
+    softer warning bound live side by side (mother's age below 14 refused, 14–17 held; a marriage below 18
+    refused, below the legal age 女20/男22 held).
+    """
+
+    code = models.CharField("规则", max_length=40, choices=PlausibilityCode.choices)
+    action = models.CharField("处理方式", max_length=10, choices=PlausibilityAction.choices)
+    valid_from = models.DateField("生效日期", help_text="按事件日期适用")
+    valid_to = models.DateField("失效日期", null=True, blank=True)
+    parameters = models.JSONField("参数", default=dict, blank=True, help_text='例：{"min_age": 14, "max_age": 60}')
+    basis = models.CharField("依据或说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "合理性规则"
+        verbose_name_plural = "合理性规则"
+        ordering = ["code", "action", "valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                name="plausibility_rule_dates",
+            ),
+            models.CheckConstraint(condition=Q(code__in=PlausibilityCode.values), name="plausibility_rule_code"),
+            models.CheckConstraint(condition=Q(action__in=PlausibilityAction.values), name="plausibility_rule_action"),
+            ExclusionConstraint(
+                name="plausibility_rule_no_overlap",
+                expressions=[
+                    ("code", RangeOperators.EQUAL),
+                    ("action", RangeOperators.EQUAL),
+                    (DateRange("valid_from", "valid_to", Value("[]")), RangeOperators.OVERLAPS),
+                ],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_code_display()}（{self.get_action_display()}，{self.valid_from}起）"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        known = PLAUSIBILITY_PARAMETERS.get(self.code, {})
+        if not isinstance(self.parameters, dict):
+            raise ValidationError({"parameters": "参数应为JSON对象"})
+        unknown = sorted(set(self.parameters) - set(known))
+        if unknown:
+            raise ValidationError(
+                {"parameters": f"该规则没有参数{'、'.join(unknown)}；可用参数：{'、'.join(known) or '无'}"}
+            )
+        for key, value in self.parameters.items():
+            if key == "move_kinds":
+                if not isinstance(value, list) or not set(value) <= set(MoveKind.values):
+                    raise ValidationError({"parameters": f"move_kinds应为迁移类型列表：{'、'.join(MoveKind.values)}"})
+            elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValidationError({"parameters": f"参数{key}应为非负整数"})

@@ -30,6 +30,7 @@ from apps.core.audit import audit_context
 from apps.core.errors import RuleViolation
 from apps.core.idnumbers import check_agreement, parse_id_number
 from apps.core.scoping import ensure_area_in_scope, in_scope
+from apps.registry import plausibility
 from apps.registry.models import (
     INWARD_MOVES,
     Birth,
@@ -229,7 +230,9 @@ def household_create(*, number: str, village: Area, address: str = "", by: User 
 
 
 @transaction.atomic
-def marriage_record(*, wife: Person, husband: Person, kind: str, on: date, by: User | None) -> Marriage:
+def marriage_record(
+    *, wife: Person, husband: Person, kind: str, on: date, by: User | None, confirmed: bool = False
+) -> Marriage:
     if kind not in MarriageKind.values:
         raise RuleViolation("类型应为结婚或离婚", field="kind", code="invalid")
     if wife.sex != Sex.FEMALE:
@@ -242,11 +245,12 @@ def marriage_record(*, wife: Person, husband: Person, kind: str, on: date, by: U
     couple = Marriage.objects.filter(wife=wife, husband=husband, date__lte=on).order_by("-date", "-id").first()
     if kind == MarriageKind.DIVORCE and (couple is None or couple.kind != MarriageKind.MARRIAGE):
         raise RuleViolation("这两人在该日期前没有结婚登记，不能登记离婚", field="kind", code="no_marriage")
-    if kind == MarriageKind.MARRIAGE and couple is not None and couple.kind == MarriageKind.MARRIAGE:
-        raise RuleViolation("这两人已登记结婚，未离婚前不能重复登记", field="kind", code="already_married")
     if Marriage.objects.filter(wife=wife, husband=husband, kind=kind, date=on).exists():
         raise RuleViolation("该婚姻登记已存在", code="duplicate")
-    with audit_context(by, areas=_party_areas(wife, husband)):
+    checked = plausibility.confirm(
+        plausibility.check_marriage(wife=wife, husband=husband, kind=kind, on=on), confirmed=confirmed
+    )
+    with audit_context(by, reason=checked, areas=_party_areas(wife, husband)):
         marriage = Marriage.objects.create(
             wife=wife, husband=husband, kind=kind, date=on, village_id=village_id, created_by=by
         )
@@ -279,6 +283,7 @@ def birth_record(
     policy_status_given: str | None = None,
     override_reason: str = "",
     entered_on: date | None = None,
+    confirmed: bool = False,
 ) -> Birth:
     """出生登记: records a birth, creating the child unless an existing person is given, and recomputes
     the order and policy status of all the mother's births."""
@@ -301,8 +306,13 @@ def birth_record(
         raise RuleViolation("政策属性应为政策内或政策外", field="policy_status", code="invalid")
     if birth_order_given is not None and birth_order_given < 1:
         raise RuleViolation("孩次应为正整数", field="birth_order", code="invalid")
+    checked = plausibility.confirm(plausibility.check_birth(mother=mother, on=on, father=father), confirmed=confirmed)
 
-    with audit_context(by, reason=override_reason or None, areas=_party_areas(mother, father) if father else None):
+    with audit_context(
+        by,
+        reason="；".join(filter(None, (override_reason, checked))) or None,
+        areas=_party_areas(mother, father) if father else None,
+    ):
         if child is None:
             if child_data is None:
                 raise RuleViolation("请填写婴儿信息", field="child", code="required")
@@ -397,6 +407,7 @@ def permit_issue(
     valid_until: date | None,
     issued_by: str,
     by: User | None,
+    confirmed: bool = False,
 ) -> BirthPermit:
     number = (number or "").strip()
     if not number:
@@ -411,7 +422,10 @@ def permit_issue(
     if valid_until and valid_until < issued_on:
         raise RuleViolation("有效期不能早于发证日期", field="valid_until", code="invalid")
     _check_event_date(wife, issued_on, field="issued_on", what="发证")
-    with audit_context(by):
+    checked = plausibility.confirm(
+        plausibility.check_permit(wife=wife, husband=husband, issued_on=issued_on), confirmed=confirmed
+    )
+    with audit_context(by, reason=checked):
         permit = BirthPermit.objects.create(
             number=number,
             kind=kind,
@@ -433,7 +447,7 @@ def permit_issue(
 
 
 @transaction.atomic
-def death_record(*, person: Person, on: date, by: User | None) -> Death:
+def death_record(*, person: Person, on: date, by: User | None, confirmed: bool = False) -> Death:
     """死亡登记: sets the death date and closes the person's open contraceptive use on that date."""
     ensure_area_in_scope(user=by, code=person.village_id, field="person")
     if person.death_date is not None:
@@ -448,7 +462,8 @@ def death_record(*, person: Person, on: date, by: User | None) -> Death:
     for label, qs in later.items():
         if qs.exists():
             raise RuleViolation(f"该人员在{on:%Y-%m-%d}之后还有{label}记录，请核对死亡日期", field="date")
-    with audit_context(by):
+    checked = plausibility.confirm(plausibility.check_death(person=person, on=on), confirmed=confirmed)
+    with audit_context(by, reason=checked):
         death = Death.objects.create(person=person, date=on, village_id=person.village_id, created_by=by)
         death_sync(person_ids=[person.pk])
     person.refresh_from_db()
@@ -457,7 +472,7 @@ def death_record(*, person: Person, on: date, by: User | None) -> Death:
 
 @transaction.atomic
 def contraception_record(
-    *, person: Person, method: str, start: date, end: date | None = None, by: User | None
+    *, person: Person, method: str, start: date, end: date | None = None, by: User | None, confirmed: bool = False
 ) -> ContraceptiveUse:
     """避孕措施: a new method in use; an open earlier method ends the day the new one starts."""
     if method not in ContraceptiveMethod.values:
@@ -474,7 +489,8 @@ def contraception_record(
         _check_event_date(person, end, field="end_date", what="结束")
     if ContraceptiveUse.objects.filter(person=person, method=method, start_date=start).exists():
         raise RuleViolation("该避孕措施记录已存在", code="duplicate")
-    with audit_context(by):
+    checked = plausibility.confirm(plausibility.check_contraception(person=person, start=start), confirmed=confirmed)
+    with audit_context(by, reason=checked):
         ContraceptiveUse.objects.filter(person=person, end_date__isnull=True, start_date__lt=start).update(
             end_date=start
         )
@@ -510,6 +526,7 @@ def move_record(
     destination_code: str,
     certificate_number: str = "",
     by: User | None,
+    confirmed: bool = False,
 ) -> Move:
     """迁入/迁出/流入/流出. Either end may lie outside the county, but the county-side end must be one of
     its villages and within the acting user's area."""
@@ -530,7 +547,13 @@ def move_record(
     _check_event_date(person, on, what="迁移")
     if Move.objects.filter(person=person, kind=kind, date=on).exists():
         raise RuleViolation("该迁移记录已存在", code="duplicate")
-    with audit_context(by):
+    checked = plausibility.confirm(
+        plausibility.check_move(
+            person=person, kind=kind, on=on, origin_code=origin_code, destination_code=destination_code
+        ),
+        confirmed=confirmed,
+    )
+    with audit_context(by, reason=checked):
         move = Move.objects.create(
             person=person,
             kind=kind,

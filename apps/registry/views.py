@@ -255,6 +255,7 @@ def birth_create(request, pk: int):
                     birth_order_given=data["birth_order_given"],
                     policy_status_given=data["policy_status"] or None,
                     override_reason=data["override_reason"],
+                    confirmed=form.confirmed,
                 )
         except RuleViolation as exc:
             form.add_violation(exc)
@@ -280,7 +281,7 @@ def death_create(request, pk: int):
     form = DeathForm(request.POST if request.method == "POST" else None, user=request.user)
     if form.is_valid():
         try:
-            death_record(person=person, on=form.cleaned_data["date"], by=request.user)
+            death_record(person=person, on=form.cleaned_data["date"], by=request.user, confirmed=form.confirmed)
         except RuleViolation as exc:
             form.add_violation(exc)
         else:
@@ -312,6 +313,7 @@ def marriage_create(request, pk: int):
                     kind=form.cleaned_data["kind"],
                     on=form.cleaned_data["date"],
                     by=request.user,
+                    confirmed=form.confirmed,
                 )
         except RuleViolation as exc:
             form.add_violation(exc)
@@ -331,7 +333,12 @@ def contraception_create(request, pk: int):
         data = form.cleaned_data
         try:
             use = contraception_record(
-                person=person, method=data["method"], start=data["start_date"], end=data["end_date"], by=request.user
+                person=person,
+                method=data["method"],
+                start=data["start_date"],
+                end=data["end_date"],
+                by=request.user,
+                confirmed=form.confirmed,
             )
         except RuleViolation as exc:
             form.add_violation(exc)
@@ -384,6 +391,7 @@ def move_create(request, pk: int):
                 destination_code=data["destination_code"],
                 certificate_number=data["certificate_number"],
                 by=request.user,
+                confirmed=form.confirmed,
             )
         except RuleViolation as exc:
             form.add_violation(exc)

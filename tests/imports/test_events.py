@@ -284,12 +284,14 @@ def _out_of_scope_village() -> str:
 def test_births_bad_rows(county, db, tmp_path):
     from django.db.models import Count
 
+    # A mother whose birth of 2024-03-01 meets no plausibility rule (registry.plausibility): of an age to give
+    # birth, never moved away, no birth in the 270 days before.
     mother = (
         _in(B)
-        .filter(sex="F", birth_date__lt=date(1995, 1, 1))
+        .filter(sex="F", birth_date__range=(date(1980, 1, 1), date(1995, 1, 1)), moves__isnull=True)
         .annotate(n=Count("births_given"))
         .filter(n__in=[1, 2])
-        .exclude(births_given__date__gte=date(2024, 3, 1))
+        .exclude(births_given__date__gte=date(2023, 6, 1))
         .first()
     )
     husband = Marriage.objects.get(wife=mother).husband

@@ -93,10 +93,10 @@ def test_quality_lists(make_person, township_clerk):
                 destination_code=VILLAGE_B, by=None)  # fmt: skip
     assert list(quality_married_out_never_moved(user=township_clerk)) == []
 
-    # A mother aged 14 at the birth.
+    # A mother aged 14 at the birth (a plausibility rule holds it; the clerk confirmed it).
     young = make_person("少女", "F", date(2000, 1, 1))
     birth = birth_record(mother=young, on=date(2014, 6, 1), village=Area.objects.get(code=VILLAGE_A),
-                         child_data=ChildData("婴", "F"), by=None)  # fmt: skip
+                         child_data=ChildData("婴", "F"), by=None, confirmed=True)  # fmt: skip
     assert list(quality_mother_age_outliers(user=township_clerk)) == [birth]
 
     # A child recorded as born before its mother (only a bad import can do that): written directly.

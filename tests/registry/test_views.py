@@ -512,10 +512,11 @@ def test_household_page_lists_its_members_in_the_area(client, world):
 
 
 def test_quality_lists_for_the_users_area(client, world, areas):
-    young = new_person("陈小芳", "F", date(2006, 1, 1))
-    birth_record(
-        mother=young, on=date(2019, 1, 1), village=areas[VILLAGE_A], child_data=ChildData("陈一", "F"), by=None
-    )
+    young = new_person("陈小芳", "F", date(2005, 1, 1))
+    birth_record(  # held by a plausibility rule (mother under 18) and confirmed by the clerk
+        mother=young, on=date(2019, 1, 1), village=areas[VILLAGE_A], child_data=ChildData("陈一", "F"), by=None,
+        confirmed=True,
+    )  # fmt: skip
     new_person("周同名", "M", date(1970, 5, 5))
     new_person("周同名", "M", date(1970, 5, 5), with_id=False)
     old_float = timezone.localdate() - timedelta(days=500)
@@ -537,7 +538,7 @@ def test_quality_lists_for_the_users_area(client, world, areas):
         "child_before_parent": 0,
         "stale_floating": 1,
     }
-    assert '<td data-testid="mother-age">13岁</td>' in page
+    assert '<td data-testid="mother-age">14岁</td>' in page
     assert "流动人口信息超过365天未更新" in page
 
     response = client.get(url("quality"), {"older_than_days": "600"})

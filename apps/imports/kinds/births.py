@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from apps.imports.engine import Column, ImportContext, KindSpec, RowError, RowInvalid
-from apps.imports.kinds import cells
+from apps.imports.kinds import cells, plausible
+from apps.registry import plausibility
 from apps.registry.models import MaritalStatus, PolicyStatus, Sex
 from apps.registry.rules import births_recompute
 
@@ -143,6 +144,15 @@ class BirthsSpec(KindSpec):
         )
         errors += self._check_child(cursor, ctx)
         errors += self._check_permit(cursor)
+        errors += plausible.stage_findings(
+            cursor,
+            ctx,
+            plausibility.births_findings(
+                candidates="SELECT row_no AS key, mother_id, father_id, date, birth_id AS self_id "
+                "FROM import_stage WHERE NOT rejected"
+            ),
+            {"mother": "母亲身份证号", "father": "父亲身份证号", "date": "出生日期"},
+        )
         return errors
 
     @staticmethod

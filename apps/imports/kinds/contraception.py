@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from apps.imports.engine import Column, ImportContext, KindSpec, RowError, RowInvalid
-from apps.imports.kinds import cells
+from apps.imports.kinds import cells, plausible
+from apps.registry import plausibility
 from apps.registry.models import ContraceptiveMethod
 from apps.registry.rules import death_sync
 from apps.registry.services import FEMALE_ONLY_METHODS
@@ -84,6 +85,15 @@ class ContraceptionSpec(KindSpec):
             )
             for row, method in cursor.fetchall()
         ]
+        errors += plausible.stage_findings(
+            cursor,
+            ctx,
+            plausibility.contraception_findings(
+                candidates="SELECT row_no AS key, person_id, start_date AS date, NULL::bigint AS self_id "
+                "FROM import_stage WHERE NOT rejected"
+            ),
+            {"start_date": "开始日期"},
+        )
         return errors
 
     # An empty 结束日期 never reopens a use the registry has ended (by a later method or a death).

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from apps.imports.engine import Column, ImportContext, KindSpec, RowError
-from apps.imports.kinds import cells
+from apps.imports.kinds import cells, plausible
+from apps.registry import plausibility
 from apps.registry.rules import death_sync
 
 # What may not follow a death (services.death_record): label, and the condition on staged row ``s``.
@@ -76,6 +77,15 @@ class DeathsSpec(KindSpec):
                 RowError(row, "死亡日期", f"该人员在{on:%Y-%m-%d}之后还有{label}记录，请核对死亡日期")
                 for row, on in cursor.fetchall()
             ]
+        errors += plausible.stage_findings(
+            cursor,
+            ctx,
+            plausibility.deaths_findings(
+                candidates="SELECT row_no AS key, person_id, date, NULL::bigint AS self_id "
+                "FROM import_stage WHERE NOT rejected"
+            ),
+            {"date": "死亡日期"},
+        )
         return errors
 
     def preview(self, cursor, ctx: ImportContext) -> tuple[int, int]:

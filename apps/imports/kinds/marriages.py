@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from apps.imports.engine import Column, ImportContext, KindSpec, RowError, RowInvalid
-from apps.imports.kinds import cells
+from apps.imports.kinds import cells, plausible
+from apps.registry import plausibility
 from apps.registry.models import MarriageKind
 from apps.registry.rules import marital_status_sync
 
@@ -56,12 +57,24 @@ class MarriagesSpec(KindSpec):
                 dates=(("date", "登记日期"),),
             )
         errors += self._check_sequence(cursor)
+        errors += plausible.stage_findings(
+            cursor,
+            ctx,
+            plausibility.marriages_findings(
+                candidates="SELECT s.row_no AS key, s.wife_id, s.husband_id, s.kind, s.date, m.id AS self_id "
+                "FROM import_stage s LEFT JOIN registry_marriage m ON m.voided_at IS NULL "
+                "AND (m.wife_id, m.husband_id, m.kind, m.date) = (s.wife_id, s.husband_id, s.kind, s.date) "
+                "WHERE NOT s.rejected"
+            ),
+            {"wife": "女方身份证号", "husband": "男方身份证号", "kind": "类型"},
+        )
         return errors
 
     @staticmethod
     def _check_sequence(cursor) -> list[RowError]:
-        """A divorce needs the couple's marriage before it; a marriage, that they are not married to each other
-        already (services.marriage_record), judged against the registry and the earlier rows of the file."""
+        """A divorce needs the couple's marriage before it (services.marriage_record), judged against the
+        registry and the earlier rows of the file. A marriage of a couple married already is the plausibility
+        rule ``repeated_marriage_same_couple`` (registry.plausibility)."""
         cursor.execute(
             """
             WITH couples AS (SELECT DISTINCT wife_id, husband_id FROM import_stage WHERE NOT rejected),
@@ -85,21 +98,11 @@ class MarriagesSpec(KindSpec):
             )
             UPDATE import_stage s SET rejected = true FROM ordered o
             WHERE o.row_no = s.row_no
-              AND ((o.kind = 'divorce' AND o.previous IS DISTINCT FROM 'marriage')
-                   OR (o.kind = 'marriage' AND o.previous = 'marriage'))
-            RETURNING s.row_no, s.kind
+              AND o.kind = 'divorce' AND o.previous IS DISTINCT FROM 'marriage'
+            RETURNING s.row_no
             """
         )
-        return [
-            RowError(
-                row,
-                "类型",
-                "这两人在该日期前没有结婚登记，不能登记离婚"
-                if kind == MarriageKind.DIVORCE
-                else "这两人已登记结婚，未离婚前不能重复登记",
-            )
-            for row, kind in cursor.fetchall()
-        ]
+        return [RowError(row, "类型", "这两人在该日期前没有结婚登记，不能登记离婚") for (row,) in cursor.fetchall()]
 
     def preview(self, cursor, ctx: ImportContext) -> tuple[int, int]:
         cursor.execute(

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from apps.imports.engine import Column, ImportContext, KindSpec, RowError, RowInvalid
-from apps.imports.kinds import cells
+from apps.imports.kinds import cells, plausible
+from apps.registry import plausibility
 from apps.registry.models import INWARD_MOVES, MoveKind
 from apps.registry.rules import residence_sync
 
@@ -77,6 +78,16 @@ class MovesSpec(KindSpec):
                 f"AND NOT {in_scope}",
                 params=params,
             )
+        errors += plausible.stage_findings(
+            cursor,
+            ctx,
+            plausibility.moves_findings(
+                candidates="SELECT s.row_no AS key, s.person_id, s.kind, s.date, s.origin_code, s.destination_code, "
+                "m.id AS self_id FROM import_stage s LEFT JOIN registry_move m ON m.voided_at IS NULL "
+                "AND (m.person_id, m.kind, m.date) = (s.person_id, s.kind, s.date) WHERE NOT s.rejected"
+            ),
+            {"date": "日期", "origin_code": "原区划代码", "destination_code": "现区划代码"},
+        )
         return errors
 
     _DIFFERS = f"({', '.join(f'm.{f}' for f in FIELDS)}) IS DISTINCT FROM ({', '.join(f's.{f}' for f in FIELDS)})"
