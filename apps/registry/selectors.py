@@ -67,28 +67,39 @@ def household_members(*, household: Household) -> QuerySet[Person]:
     return household.members.order_by(head_first, "birth_date", "id")
 
 
-def births_visible_to(*, user: User) -> QuerySet[Birth]:
-    return Birth.objects.visible_to(user).select_related("mother", "father", "child", "village", "permit")
+def _events(model, include_voided: bool):
+    """Events in force; with ``include_voided`` also the voided ones (shown struck through, with the reason)."""
+    return model.all_objects if include_voided else model.objects
 
 
-def deaths_visible_to(*, user: User) -> QuerySet[Death]:
-    return Death.objects.visible_to(user).select_related("person", "village")
+def births_visible_to(*, user: User, include_voided: bool = False) -> QuerySet[Birth]:
+    return (
+        _events(Birth, include_voided).visible_to(user).select_related("mother", "father", "child", "village", "permit")
+    )
 
 
-def marriages_visible_to(*, user: User) -> QuerySet[Marriage]:
-    return Marriage.objects.visible_to(user).select_related("wife", "husband", "village")
+def deaths_visible_to(*, user: User, include_voided: bool = False) -> QuerySet[Death]:
+    return _events(Death, include_voided).visible_to(user).select_related("person", "village")
 
 
-def contraception_visible_to(*, user: User) -> QuerySet[ContraceptiveUse]:
-    return ContraceptiveUse.objects.visible_to(user).select_related("person", "village")
+def marriages_visible_to(*, user: User, include_voided: bool = False) -> QuerySet[Marriage]:
+    return _events(Marriage, include_voided).visible_to(user).select_related("wife", "husband", "village")
 
 
-def moves_visible_to(*, user: User) -> QuerySet[Move]:
-    return Move.objects.visible_to(user).select_related("person", "village")
+def contraception_visible_to(*, user: User, include_voided: bool = False) -> QuerySet[ContraceptiveUse]:
+    return _events(ContraceptiveUse, include_voided).visible_to(user).select_related("person", "village")
 
 
-def permits_visible_to(*, user: User) -> QuerySet[BirthPermit]:
-    return BirthPermit.objects.visible_to(user).select_related("wife", "husband", "issuing_township", "village")
+def moves_visible_to(*, user: User, include_voided: bool = False) -> QuerySet[Move]:
+    return _events(Move, include_voided).visible_to(user).select_related("person", "village")
+
+
+def permits_visible_to(*, user: User, include_voided: bool = False) -> QuerySet[BirthPermit]:
+    return (
+        _events(BirthPermit, include_voided)
+        .visible_to(user)
+        .select_related("wife", "husband", "issuing_township", "village")
+    )
 
 
 # --- timeline ---------------------------------------------------------------------------------------
