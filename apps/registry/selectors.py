@@ -111,33 +111,41 @@ class TimelineEvent:
     kind: str
     text: str
     obj: object
+    slug: str = ""  # the event's kind in URLs (births, marriages, …); empty for the person's own birth
+
+    @property
+    def is_voided(self) -> bool:
+        return bool(getattr(self.obj, "is_voided", False))
 
 
 def person_timeline(*, person: Person) -> list[TimelineEvent]:
-    """The person's life events in date order: birth, marriages, births given, contraception, moves, death."""
+    """The person's life events in date order: birth, marriages, births given, permits, contraception, moves,
+    death. Voided events are included (``is_voided``), so the page can show them struck through with the
+    reason; the person was fetched through the area scope."""
     events = [TimelineEvent(person.birth_date, "出生", f"出生于{person.birth_date:%Y年%m月%d日}", person)]
-    for m in Marriage.objects.filter(Q(wife=person) | Q(husband=person)).select_related("wife", "husband"):
+    marriages = Marriage.all_objects.filter(Q(wife=person) | Q(husband=person)).select_related("wife", "husband")
+    for m in marriages:
         spouse = m.husband if m.wife_id == person.pk else m.wife
-        events.append(TimelineEvent(m.date, m.get_kind_display(), f"{m.get_kind_display()}（对方：{spouse.name}）", m))
-    for b in Birth.objects.filter(Q(mother=person) | Q(father=person)).select_related("child"):
-        events.append(
-            TimelineEvent(
-                b.date,
-                "生育",
-                f"生育第{b.birth_order}孩 {b.child.name}（{b.get_sex_display()}），{b.get_policy_status_display()}",
-                b,
-            )
-        )
-    for c in person.contraceptive_uses.all():
+        text = f"{m.get_kind_display()}（对方：{spouse.name}）"
+        events.append(TimelineEvent(m.date, m.get_kind_display(), text, m, "marriages"))
+    for b in Birth.all_objects.filter(Q(mother=person) | Q(father=person)).select_related("child"):
+        text = f"生育第{b.birth_order}孩 {b.child.name}（{b.get_sex_display()}），{b.get_policy_status_display()}"
+        if b.is_voided:
+            text = f"生育 {b.child.name}（{b.get_sex_display()}）"  # order and status count live births only
+        events.append(TimelineEvent(b.date, "生育", text, b, "births"))
+    for p in BirthPermit.all_objects.filter(wife=person):
+        text = f"{p.get_kind_display()} {p.number}（准生第{p.child_order}孩）"
+        events.append(TimelineEvent(p.issued_on, "生育证件", text, p, "permits"))
+    for c in ContraceptiveUse.all_objects.filter(person=person):
         end = f"至{c.end_date:%Y-%m-%d}" if c.end_date else "至今"
-        events.append(TimelineEvent(c.start_date, "避孕", f"{c.get_method_display()}（{end}）", c))
-    for mv in person.moves.all():
+        events.append(TimelineEvent(c.start_date, "避孕", f"{c.get_method_display()}（{end}）", c, "contraception"))
+    for mv in Move.all_objects.filter(person=person):
         text = f"{mv.get_kind_display()}：{mv.origin_code} → {mv.destination_code}"
-        events.append(TimelineEvent(mv.date, mv.get_kind_display(), text, mv))
-    if person.death_date:
-        events.append(TimelineEvent(person.death_date, "死亡", f"死亡于{person.death_date:%Y年%m月%d日}", person))
+        events.append(TimelineEvent(mv.date, mv.get_kind_display(), text, mv, "moves"))
+    for d in Death.all_objects.filter(person=person):
+        events.append(TimelineEvent(d.date, "死亡", f"死亡于{d.date:%Y年%m月%d日}", d, "deaths"))
     order = {"出生": 0, "死亡": 9}
-    return sorted(events, key=lambda e: (e.on, order.get(e.kind, 5)))
+    return sorted(events, key=lambda e: (e.on, order.get(e.kind, 5), e.is_voided))
 
 
 # --- residence and women of childbearing age ------------------------------------------------------
