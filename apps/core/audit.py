@@ -42,6 +42,7 @@ class AuditEntry:
     import_job: str | None
     reason: str | None
     changes: list[tuple[str, object, object]]  # (field label, before, after)
+    subject: str = ""  # which record, when one list shows the history of several
 
 
 def _field_label(model: type[models.Model], name: str) -> str:
@@ -53,9 +54,18 @@ def _field_label(model: type[models.Model], name: str) -> str:
 
 def history_for(*, obj: models.Model, user) -> list[AuditEntry]:
     """Every tracked change of ``obj``, newest first. The caller has already checked ``obj`` is visible."""
-    model = type(obj)
+    return history_for_objects(objs=[obj], user=user)
+
+
+def history_for_objects(*, objs: list[models.Model], user, subject=None) -> list[AuditEntry]:
+    """Every tracked change of several records of one model (one query), newest first; ``subject(obj)``
+    names the record on each entry. The caller has already checked the records are visible."""
+    if not objs:
+        return []
+    model = type(objs[0])
+    by_pk = {str(o.pk): o for o in objs}
     masked = getattr(model, "masked_fields", {}) if not getattr(user, "may_see_full_ids", False) else {}
-    events = list(Events.objects.tracks(obj).order_by("-pgh_created_at", "-pgh_id"))
+    events = list(Events.objects.tracks(objs).order_by("-pgh_created_at", "-pgh_id"))
     user_ids = {e.pgh_context.get("user") for e in events if e.pgh_context and e.pgh_context.get("user")}
     names = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=user_ids)}
 
@@ -88,6 +98,7 @@ def history_for(*, obj: models.Model, user) -> list[AuditEntry]:
                 import_job=context.get("import_job"),
                 reason=context.get("reason"),
                 changes=changes,
+                subject=subject(by_pk[str(event.pgh_obj_id)]) if subject and str(event.pgh_obj_id) in by_pk else "",
             )
         )
     return entries

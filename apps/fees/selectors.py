@@ -132,6 +132,30 @@ def births_awaiting_case(*, user: User) -> QuerySet[Birth]:
     )
 
 
+def fee_cases_needing_review(*, user: User) -> QuerySet[FeeCase]:
+    """需复核: cases not withdrawn whose birth the registry has since voided or now counts as in policy (a
+    correction, a void, a permit). The registry never writes to fees (apps depend downward); this read is how
+    a change there reaches the fee officer. Money collected stays on the ledger until refunded."""
+    return (
+        fee_cases_visible_to(user=user)
+        .exclude(state=FeeCaseState.WITHDRAWN)
+        .filter(Q(birth__voided_at__isnull=False) | Q(birth__policy_status=PolicyStatus.IN_POLICY))
+        .select_related("birth")
+    )
+
+
+def fee_case_review_reason(*, case: FeeCase) -> str:
+    """Why a case needs review (empty when it does not): what the fee case page says in its banner."""
+    birth = case.birth
+    if case.state == FeeCaseState.WITHDRAWN:
+        return ""
+    if birth.voided_at is not None:
+        return f"该案件的出生登记已于{birth.voided_at:%Y-%m-%d}作废（原因：{birth.void_reason}）"
+    if birth.policy_status == PolicyStatus.IN_POLICY:
+        return "该出生经更正后按政策规则为政策内"
+    return ""
+
+
 def payments_visible_to(*, user: User) -> QuerySet[Payment]:
     return Payment.objects.visible_to(user).select_related("case", "case__mother", "case__home_township")
 

@@ -76,10 +76,13 @@ def case_list(request):
     filters = form.cleaned_data if form.is_valid() else {}
     cases = selectors.fee_cases_visible_to(user=request.user, state=filters.get("state", ""), q=filters.get("q", ""))
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    awaiting = None
+    awaiting = review = None
     if request.user.has_role(*services.OFFICER_ROLES):
         awaiting = selectors.births_awaiting_case(user=request.user)[:PAGE_SIZE]
-    return render(request, "fees/case_list.html", {"form": form, "page": page, "awaiting": awaiting})
+        review = selectors.fee_cases_needing_review(user=request.user)
+        review = {"count": review.count(), "cases": review[:PAGE_SIZE]}
+    context = {"form": form, "page": page, "awaiting": awaiting, "review": review}
+    return render(request, "fees/case_list.html", context)
 
 
 @login_required
@@ -140,6 +143,7 @@ def case_detail(request, pk: int):
         "dues": list(plan.dues.all()) if plan else [],
         "transfers": list(case.transfers.select_related("from_township", "to_township")),
         "history": history_for(obj=case, user=request.user),
+        "review_reason": selectors.fee_case_review_reason(case=case),
         "can_act": _acts_on(request.user, case),
         "can_county": _acts_on(request.user, case, roles=(Role.COUNTY_ADMIN,)),
         "S": FeeCaseState,

@@ -68,16 +68,28 @@ from apps.registry.services import (
     ChildData,
     PartyIdentity,
     PersonData,
+    birth_correct,
     birth_policy_override,
     birth_record,
+    birth_void,
+    contraception_correct,
     contraception_end,
     contraception_record,
+    contraception_void,
+    death_correct,
     death_record,
+    death_void,
     household_create,
+    marriage_correct,
     marriage_record,
+    marriage_void,
+    move_correct,
     move_record,
+    move_void,
     party_resolve,
+    permit_correct,
     permit_issue,
+    permit_void,
     person_create,
     person_update,
     persons_merge,
@@ -212,6 +224,11 @@ class HouseholdDetailSerializer(HouseholdSerializer):
         return PersonRefSerializer(selectors.household_members(household=household), many=True).data
 
 
+# Every event shows whether it was voided (作废), by whom and why, and ``updated_at``: the version a PATCH sends
+# back so that a correction based on a stale read is refused.
+EVENT_FIELDS = ["voided_at", "voided_by", "void_reason", "updated_at"]
+
+
 class PermitRefSerializer(serializers.ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
 
@@ -255,6 +272,7 @@ class BirthSerializer(serializers.ModelSerializer):
             "village_name",
             "entered_on",
             "created_at",
+            *EVENT_FIELDS,
         ]
         read_only_fields = fields
 
@@ -265,7 +283,7 @@ class DeathSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Death
-        fields = ["id", "person", "date", "village", "village_name", "created_at"]
+        fields = ["id", "person", "date", "village", "village_name", "created_at", *EVENT_FIELDS]
         read_only_fields = fields
 
 
@@ -277,7 +295,10 @@ class MarriageSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Marriage
-        fields = ["id", "wife", "husband", "kind", "kind_display", "date", "village", "village_name", "created_at"]
+        fields = [
+            "id", "wife", "husband", "kind", "kind_display", "date", "village", "village_name", "created_at",
+            *EVENT_FIELDS,
+        ]  # fmt: skip
         read_only_fields = fields
 
 
@@ -299,9 +320,11 @@ class ContraceptiveUseSerializer(serializers.ModelSerializer):
             "start_date",
             "end_date",
             "in_use",
+            "closed_by_death",
             "village",
             "village_name",
             "created_at",
+            *EVENT_FIELDS,
         ]
         read_only_fields = fields
 
@@ -331,6 +354,7 @@ class MoveSerializer(serializers.ModelSerializer):
             "village",
             "village_name",
             "created_at",
+            *EVENT_FIELDS,
         ]
         read_only_fields = fields
 
@@ -360,6 +384,7 @@ class BirthPermitSerializer(serializers.ModelSerializer):
             "village",
             "village_name",
             "created_at",
+            *EVENT_FIELDS,
         ]
         read_only_fields = fields
 
@@ -551,6 +576,67 @@ class PermitInputSerializer(serializers.Serializer):
     confirmed = serializers.BooleanField(required=False, default=False, help_text=CONFIRMED_HELP)
 
 
+class CorrectionSerializer(serializers.Serializer):
+    """PATCH of an event: any subset of its fields, the ``reason`` (required) and the ``version`` read with it
+    (its ``updated_at``); a correction based on a stale read is refused."""
+
+    reason = serializers.CharField(max_length=200, help_text="更正原因（必填）")
+    version = serializers.DateTimeField(help_text="读取记录时的 updated_at")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name not in ("reason", "version"):
+                field.required = False
+                field.default = serializers.empty
+
+
+class VoidInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, help_text="作废原因（必填）")
+
+
+class BirthCorrectionSerializer(CorrectionSerializer):
+    mother = _person_field("母亲")
+    father = _person_field("父亲", allow_null=True)
+    date = serializers.DateField()
+    sex = serializers.ChoiceField(choices=Sex.choices)
+    village = VisibleAreaField(what="该出生地")
+    permit = VisibleObjectField(selector=selectors.permits_visible_to, what="该生育证件", allow_null=True)
+    entered_on = serializers.DateField()
+
+
+class DeathCorrectionSerializer(CorrectionSerializer):
+    date = serializers.DateField()
+
+
+class MarriageCorrectionSerializer(CorrectionSerializer):
+    kind = serializers.ChoiceField(choices=MarriageKind.choices)
+    date = serializers.DateField()
+
+
+class ContraceptionCorrectionSerializer(CorrectionSerializer):
+    method = serializers.ChoiceField(choices=ContraceptiveMethod.choices)
+    start_date = serializers.DateField()
+    end_date = serializers.DateField(allow_null=True)
+
+
+class MoveCorrectionSerializer(CorrectionSerializer):
+    kind = serializers.ChoiceField(choices=MoveKind.choices)
+    date = serializers.DateField()
+    origin_code = serializers.RegexField(CODE_RE, error_messages={"invalid": AREA_CODE_MESSAGE})
+    destination_code = serializers.RegexField(CODE_RE, error_messages={"invalid": AREA_CODE_MESSAGE})
+    certificate_number = serializers.CharField(max_length=40, allow_blank=True)
+
+
+class PermitCorrectionSerializer(CorrectionSerializer):
+    number = serializers.CharField(max_length=40)
+    kind = serializers.ChoiceField(choices=PermitKind.choices)
+    child_order = serializers.IntegerField(min_value=1, max_value=99)
+    issued_on = serializers.DateField()
+    valid_until = serializers.DateField(allow_null=True)
+    issued_by = serializers.CharField(max_length=50, allow_blank=True)
+
+
 # --- filters ----------------------------------------------------------------------------------------
 
 
@@ -599,7 +685,16 @@ class HouseholdFilter(LocatedFilterSet):
         fields = []
 
 
-class BirthFilter(LocatedFilterSet):
+class EventFilterSet(LocatedFilterSet):
+    """``?include_voided=true`` lists voided events too (the viewset reads it when building the scoped list)."""
+
+    include_voided = YesNoFilter(method="keep", label="包括已作废的记录")
+
+    def keep(self, queryset, name, value):
+        return queryset
+
+
+class BirthFilter(EventFilterSet):
     date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", label="不早于")
     date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", label="不晚于")
     entered_after = django_filters.DateFilter(field_name="entered_on", lookup_expr="gte")
@@ -622,7 +717,7 @@ class BirthFilter(LocatedFilterSet):
         return queryset.exclude(policy_override_reason="") if value else queryset.filter(policy_override_reason="")
 
 
-class DeathFilter(LocatedFilterSet):
+class DeathFilter(EventFilterSet):
     date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", label="不早于")
     date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", label="不晚于")
     person = IdFilter(field_name="person_id")
@@ -632,7 +727,7 @@ class DeathFilter(LocatedFilterSet):
         fields = []
 
 
-class MarriageFilter(LocatedFilterSet):
+class MarriageFilter(EventFilterSet):
     date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", label="不早于")
     date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", label="不晚于")
     kind = django_filters.ChoiceFilter(choices=MarriageKind.choices)
@@ -646,7 +741,7 @@ class MarriageFilter(LocatedFilterSet):
         return queryset.filter(Q(wife_id=value) | Q(husband_id=value))
 
 
-class ContraceptionFilter(LocatedFilterSet):
+class ContraceptionFilter(EventFilterSet):
     started_after = django_filters.DateFilter(field_name="start_date", lookup_expr="gte", label="不早于")
     started_before = django_filters.DateFilter(field_name="start_date", lookup_expr="lte", label="不晚于")
     method = django_filters.ChoiceFilter(choices=ContraceptiveMethod.choices)
@@ -661,7 +756,7 @@ class ContraceptionFilter(LocatedFilterSet):
         return queryset.filter(end_date__isnull=value)
 
 
-class MoveFilter(LocatedFilterSet):
+class MoveFilter(EventFilterSet):
     date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", label="不早于")
     date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", label="不晚于")
     kind = django_filters.ChoiceFilter(choices=MoveKind.choices)
@@ -672,7 +767,7 @@ class MoveFilter(LocatedFilterSet):
         fields = []
 
 
-class PermitFilter(LocatedFilterSet):
+class PermitFilter(EventFilterSet):
     issued_after = django_filters.DateFilter(field_name="issued_on", lookup_expr="gte", label="不早于")
     issued_before = django_filters.DateFilter(field_name="issued_on", lookup_expr="lte", label="不晚于")
     kind = django_filters.ChoiceFilter(choices=PermitKind.choices)
@@ -727,6 +822,42 @@ class RegistryViewSet(
 
 def _write_schema(input_serializer, output_serializer, code: int = 201):
     return extend_schema(request=input_serializer, responses={code: output_serializer})
+
+
+class EventViewSet(RegistryViewSet):
+    """A life event: PATCH corrects it (with ``reason`` and ``version``), ``POST <pk>/void/`` voids it with a
+    ``reason``; nothing is ever deleted. Voided events are out of the list unless ``?include_voided=true``;
+    a correction or a void of a voided event is a 404 (it is not among the events in force)."""
+
+    correction_serializer_class: type[CorrectionSerializer]
+    selector = None  # the app's area-scoped selector of this event
+
+    def include_voided(self) -> bool:
+        return self.action in ("list", "retrieve") and self.request.query_params.get("include_voided") == "true"
+
+    def scoped_queryset(self, *, user):
+        return type(self).selector(user=user, include_voided=self.include_voided())
+
+    def perform_correct(self, obj, changes: dict, *, version, reason: str):
+        raise NotImplementedError
+
+    def perform_void(self, obj, *, reason: str):
+        raise NotImplementedError
+
+    def partial_update(self, request, *args, **kwargs):
+        obj = self.get_object()
+        changes = dict(self.validated(self.correction_serializer_class))
+        version, reason = changes.pop("version"), changes.pop("reason")
+        return self.answer(self.perform_correct(obj, changes, version=version, reason=reason))
+
+    @extend_schema(request=VoidInputSerializer)
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        """作废: the event stays with who, when and why, out of every count and rule."""
+        obj = self.get_object()
+        voided = self.perform_void(obj, reason=self.validated(VoidInputSerializer)["reason"])
+        fresh = type(self).selector(user=request.user, include_voided=True).get(pk=voided.pk)
+        return Response(self.get_serializer(fresh).data)
 
 
 def _rename_fields(exc: RuleViolation, mapping: dict[str, str]) -> RuleViolation:
@@ -824,7 +955,7 @@ class HouseholdViewSet(RegistryViewSet):
         return household_create(**data, by=self.request.user)
 
 
-class BirthViewSet(RegistryViewSet):
+class BirthViewSet(EventViewSet):
     """出生登记. Birth order (孩次) and policy status (政策属性) are computed by the service (DESIGN §5)."""
 
     serializer_class = BirthSerializer
@@ -835,8 +966,30 @@ class BirthViewSet(RegistryViewSet):
     # The child created with the birth reports its problems as a person's fields; the payload calls them child_*.
     CHILD_FIELDS = {"name": "child_name", "sex": "child_sex", "id_number": "child_id_number", "birth_date": "date"}
 
-    def scoped_queryset(self, *, user):
-        return selectors.births_visible_to(user=user)
+    selector = staticmethod(selectors.births_visible_to)
+    correction_serializer_class = BirthCorrectionSerializer
+
+    @_write_schema(BirthCorrectionSerializer, BirthSerializer, code=200)
+    def partial_update(self, request, *args, **kwargs):
+        return super().partial_update(request, *args, **kwargs)
+
+    def perform_correct(self, obj, changes: dict, *, version, reason: str):
+        return birth_correct(
+            birth=obj,
+            version=version,
+            mother=changes.get("mother", obj.mother),
+            on=changes.get("date", obj.date),
+            sex=changes.get("sex", obj.sex),
+            village=changes.get("village", obj.village),
+            father=changes.get("father", obj.father),
+            permit=changes.get("permit", obj.permit),
+            entered_on=changes.get("entered_on", obj.entered_on),
+            reason=reason,
+            by=self.request.user,
+        )
+
+    def perform_void(self, obj, *, reason: str):
+        return birth_void(birth=obj, reason=reason, by=self.request.user)
 
     @_write_schema(BirthInputSerializer, BirthSerializer)
     def create(self, request, *args, **kwargs):
@@ -881,7 +1034,7 @@ class BirthViewSet(RegistryViewSet):
         return self.answer(birth)
 
 
-class DeathViewSet(RegistryViewSet):
+class DeathViewSet(EventViewSet):
     """死亡登记."""
 
     serializer_class = DeathSerializer
@@ -889,8 +1042,19 @@ class DeathViewSet(RegistryViewSet):
     filterset_class = DeathFilter
     ordering_fields = ["date", "village", "id"]
 
-    def scoped_queryset(self, *, user):
-        return selectors.deaths_visible_to(user=user)
+    selector = staticmethod(selectors.deaths_visible_to)
+    correction_serializer_class = DeathCorrectionSerializer
+
+    @_write_schema(DeathCorrectionSerializer, DeathSerializer, code=200)
+    def partial_update(self, request, *args, **kwargs):
+        return super().partial_update(request, *args, **kwargs)
+
+    def perform_correct(self, obj, changes: dict, *, version, reason: str):
+        on = changes.get("date", obj.date)
+        return death_correct(death=obj, version=version, on=on, reason=reason, by=self.request.user)
+
+    def perform_void(self, obj, *, reason: str):
+        return death_void(death=obj, reason=reason, by=self.request.user)
 
     @_write_schema(DeathInputSerializer, DeathSerializer)
     def create(self, request, *args, **kwargs):
@@ -900,7 +1064,7 @@ class DeathViewSet(RegistryViewSet):
         return death_record(person=data["person"], on=data["date"], by=self.request.user, confirmed=data["confirmed"])
 
 
-class MarriageViewSet(RegistryViewSet):
+class MarriageViewSet(EventViewSet):
     """婚姻登记 (结婚/离婚)."""
 
     serializer_class = MarriageSerializer
@@ -908,8 +1072,25 @@ class MarriageViewSet(RegistryViewSet):
     filterset_class = MarriageFilter
     ordering_fields = ["date", "village", "id"]
 
-    def scoped_queryset(self, *, user):
-        return selectors.marriages_visible_to(user=user)
+    selector = staticmethod(selectors.marriages_visible_to)
+    correction_serializer_class = MarriageCorrectionSerializer
+
+    @_write_schema(MarriageCorrectionSerializer, MarriageSerializer, code=200)
+    def partial_update(self, request, *args, **kwargs):
+        return super().partial_update(request, *args, **kwargs)
+
+    def perform_correct(self, obj, changes: dict, *, version, reason: str):
+        return marriage_correct(
+            marriage=obj,
+            version=version,
+            kind=changes.get("kind", obj.kind),
+            on=changes.get("date", obj.date),
+            reason=reason,
+            by=self.request.user,
+        )
+
+    def perform_void(self, obj, *, reason: str):
+        return marriage_void(marriage=obj, reason=reason, by=self.request.user)
 
     @_write_schema(MarriageInputSerializer, MarriageSerializer)
     def create(self, request, *args, **kwargs):
@@ -926,7 +1107,7 @@ class MarriageViewSet(RegistryViewSet):
         )
 
 
-class ContraceptionViewSet(RegistryViewSet):
+class ContraceptionViewSet(EventViewSet):
     """避孕措施; ``POST contraception/<pk>/end/`` records the end of a method in use."""
 
     serializer_class = ContraceptiveUseSerializer
@@ -934,8 +1115,26 @@ class ContraceptionViewSet(RegistryViewSet):
     filterset_class = ContraceptionFilter
     ordering_fields = ["start_date", "end_date", "village", "id"]
 
-    def scoped_queryset(self, *, user):
-        return selectors.contraception_visible_to(user=user)
+    selector = staticmethod(selectors.contraception_visible_to)
+    correction_serializer_class = ContraceptionCorrectionSerializer
+
+    @_write_schema(ContraceptionCorrectionSerializer, ContraceptiveUseSerializer, code=200)
+    def partial_update(self, request, *args, **kwargs):
+        return super().partial_update(request, *args, **kwargs)
+
+    def perform_correct(self, obj, changes: dict, *, version, reason: str):
+        return contraception_correct(
+            use=obj,
+            version=version,
+            method=changes.get("method", obj.method),
+            start=changes.get("start_date", obj.start_date),
+            end=changes.get("end_date", obj.end_date),
+            reason=reason,
+            by=self.request.user,
+        )
+
+    def perform_void(self, obj, *, reason: str):
+        return contraception_void(use=obj, reason=reason, by=self.request.user)
 
     @_write_schema(ContraceptionInputSerializer, ContraceptiveUseSerializer)
     def create(self, request, *args, **kwargs):
@@ -959,7 +1158,7 @@ class ContraceptionViewSet(RegistryViewSet):
         return self.answer(contraception_end(use=use, end=data["end_date"], by=request.user))
 
 
-class MoveViewSet(RegistryViewSet):
+class MoveViewSet(EventViewSet):
     """迁移流动 (迁入/迁出/流入/流出); the person's current village follows the latest move."""
 
     serializer_class = MoveSerializer
@@ -967,8 +1166,28 @@ class MoveViewSet(RegistryViewSet):
     filterset_class = MoveFilter
     ordering_fields = ["date", "village", "id"]
 
-    def scoped_queryset(self, *, user):
-        return selectors.moves_visible_to(user=user)
+    selector = staticmethod(selectors.moves_visible_to)
+    correction_serializer_class = MoveCorrectionSerializer
+
+    @_write_schema(MoveCorrectionSerializer, MoveSerializer, code=200)
+    def partial_update(self, request, *args, **kwargs):
+        return super().partial_update(request, *args, **kwargs)
+
+    def perform_correct(self, obj, changes: dict, *, version, reason: str):
+        return move_correct(
+            move=obj,
+            version=version,
+            kind=changes.get("kind", obj.kind),
+            on=changes.get("date", obj.date),
+            origin_code=changes.get("origin_code", obj.origin_code),
+            destination_code=changes.get("destination_code", obj.destination_code),
+            certificate_number=changes.get("certificate_number", obj.certificate_number),
+            reason=reason,
+            by=self.request.user,
+        )
+
+    def perform_void(self, obj, *, reason: str):
+        return move_void(move=obj, reason=reason, by=self.request.user)
 
     @_write_schema(MoveInputSerializer, MoveSerializer)
     def create(self, request, *args, **kwargs):
@@ -987,7 +1206,7 @@ class MoveViewSet(RegistryViewSet):
         )
 
 
-class BirthPermitViewSet(RegistryViewSet):
+class BirthPermitViewSet(EventViewSet):
     """生育服务证 / 再生育审批. Issuing one recomputes the policy status of the wife's births."""
 
     serializer_class = BirthPermitSerializer
@@ -995,8 +1214,29 @@ class BirthPermitViewSet(RegistryViewSet):
     filterset_class = PermitFilter
     ordering_fields = ["issued_on", "number", "village", "id"]
 
-    def scoped_queryset(self, *, user):
-        return selectors.permits_visible_to(user=user)
+    selector = staticmethod(selectors.permits_visible_to)
+    correction_serializer_class = PermitCorrectionSerializer
+
+    @_write_schema(PermitCorrectionSerializer, BirthPermitSerializer, code=200)
+    def partial_update(self, request, *args, **kwargs):
+        return super().partial_update(request, *args, **kwargs)
+
+    def perform_correct(self, obj, changes: dict, *, version, reason: str):
+        return permit_correct(
+            permit=obj,
+            version=version,
+            number=changes.get("number", obj.number),
+            kind=changes.get("kind", obj.kind),
+            child_order=changes.get("child_order", obj.child_order),
+            issued_on=changes.get("issued_on", obj.issued_on),
+            valid_until=changes.get("valid_until", obj.valid_until),
+            issued_by=changes.get("issued_by", obj.issued_by),
+            reason=reason,
+            by=self.request.user,
+        )
+
+    def perform_void(self, obj, *, reason: str):
+        return permit_void(permit=obj, reason=reason, by=self.request.user)
 
     @_write_schema(PermitInputSerializer, BirthPermitSerializer)
     def create(self, request, *args, **kwargs):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.dateparse import parse_datetime
 
 from apps.accounts.models import User
 from apps.areas.models import Area, AreaLevel
@@ -25,6 +26,7 @@ from apps.registry.models import (
     MaritalStatus,
     MarriageKind,
     MoveKind,
+    PermitKind,
     Person,
     PolicyStatus,
     Sex,
@@ -377,3 +379,149 @@ class QualityForm(forms.Form):
     older_than_days = forms.IntegerField(
         label="流动人口信息超过多少天未更新", min_value=1, max_value=36500, required=False
     )
+
+
+# --- corrections and voids -------------------------------------------------------------------------
+
+
+class VersionField(forms.CharField):
+    """The ``updated_at`` read with the record, carried through the form: a stale correction is refused."""
+
+    widget = forms.HiddenInput
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        parsed = parse_datetime(value) if value else None
+        if parsed is None:
+            raise ValidationError("页面已过期，请刷新后重新更正")
+        return parsed
+
+
+class VoidForm(ServiceForm):
+    reason = forms.CharField(
+        label="作废原因", max_length=200, widget=forms.Textarea(attrs={"rows": 2}), help_text="必填，记入变更历史"
+    )
+
+
+class CorrectionForm(ServiceForm):
+    """A correction: the event's fields as they are now, the reason, and the version read with them."""
+
+    version = VersionField()
+    reason = forms.CharField(
+        label="更正原因", max_length=200, widget=forms.Textarea(attrs={"rows": 2}), help_text="必填，记入变更历史"
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The reason last, after the event's own fields.
+        self.order_fields([name for name in self.fields if name not in ("reason", "version")] + ["reason", "version"])
+
+    @staticmethod
+    def initial_for(obj) -> dict:
+        return {"version": obj.updated_at.isoformat()}
+
+
+class BirthCorrectionForm(CorrectionForm):
+    date = forms.DateField(label="出生日期", widget=DATE_WIDGET)
+    sex = forms.ChoiceField(label="婴儿性别", choices=Sex.choices)
+    village = forms.ModelChoiceField(label="出生地", queryset=Area.objects.none())
+    father_id_number = forms.CharField(label="父亲身份证号", max_length=30, required=False, help_text="无则留空")
+    permit = forms.ModelChoiceField(label="生育证件", queryset=BirthPermit.objects.none(), required=False)
+    entered_on = forms.DateField(label="登记日期", widget=DATE_WIDGET)
+
+    violation_fields = {"father": "father_id_number", "birth_date": "date", "id_number": "date", "mother": "date"}
+
+    def __init__(self, *args, birth, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["village"] = VillageField(user=self.user, label="出生地（村/居）")
+        self.fields["village"].widget.attrs["class"] = "form-select"
+        self.fields["permit"].queryset = permits_visible_to(user=self.user).filter(wife_id=birth.mother_id)
+        self.fields["permit"].empty_label = "（无）"
+        self.order_fields(["date", "sex", "village", "father_id_number", "permit", "entered_on", "reason", "version"])
+
+    @staticmethod
+    def initial_for(birth) -> dict:
+        return {
+            **CorrectionForm.initial_for(birth),
+            "date": birth.date,
+            "sex": birth.sex,
+            "village": birth.village_id,
+            "father_id_number": (birth.father.id_number or "") if birth.father else "",
+            "permit": birth.permit_id,
+            "entered_on": birth.entered_on,
+        }
+
+    def clean_father_id_number(self):
+        return self._visible_person("father_id_number")
+
+
+class MarriageCorrectionForm(CorrectionForm):
+    kind = forms.ChoiceField(label="类型", choices=MarriageKind.choices)
+    date = forms.DateField(label="登记日期", widget=DATE_WIDGET)
+
+    @staticmethod
+    def initial_for(marriage) -> dict:
+        return {**CorrectionForm.initial_for(marriage), "kind": marriage.kind, "date": marriage.date}
+
+
+class MoveCorrectionForm(CorrectionForm):
+    kind = forms.ChoiceField(label="类型", choices=MoveKind.choices)
+    date = forms.DateField(label="日期", widget=DATE_WIDGET)
+    origin_code = forms.CharField(label="原区划代码", max_length=12, help_text="12位统计用区划代码")
+    destination_code = forms.CharField(label="现区划代码", max_length=12, help_text="12位统计用区划代码")
+    certificate_number = forms.CharField(label="婚育证明号", max_length=40, required=False)
+
+    @staticmethod
+    def initial_for(move) -> dict:
+        return {
+            **CorrectionForm.initial_for(move),
+            "kind": move.kind,
+            "date": move.date,
+            "origin_code": move.origin_code,
+            "destination_code": move.destination_code,
+            "certificate_number": move.certificate_number,
+        }
+
+
+class DeathCorrectionForm(CorrectionForm):
+    date = forms.DateField(label="死亡日期", widget=DATE_WIDGET)
+
+    @staticmethod
+    def initial_for(death) -> dict:
+        return {**CorrectionForm.initial_for(death), "date": death.date}
+
+
+class ContraceptionCorrectionForm(CorrectionForm):
+    method = forms.ChoiceField(label="避孕措施", choices=ContraceptiveMethod.choices)
+    start_date = forms.DateField(label="开始日期", widget=DATE_WIDGET)
+    end_date = forms.DateField(label="结束日期", widget=DATE_WIDGET, required=False, help_text="仍在使用则留空")
+
+    @staticmethod
+    def initial_for(use) -> dict:
+        return {
+            **CorrectionForm.initial_for(use),
+            "method": use.method,
+            "start_date": use.start_date,
+            "end_date": use.end_date,
+        }
+
+
+class PermitCorrectionForm(CorrectionForm):
+    number = forms.CharField(label="证号", max_length=40)
+    kind = forms.ChoiceField(label="类型", choices=PermitKind.choices)
+    child_order = forms.IntegerField(label="准生孩次", min_value=1, max_value=99)
+    issued_on = forms.DateField(label="发证日期", widget=DATE_WIDGET)
+    valid_until = forms.DateField(label="有效期至", widget=DATE_WIDGET, required=False)
+    issued_by = forms.CharField(label="经办人", max_length=50, required=False)
+
+    @staticmethod
+    def initial_for(permit) -> dict:
+        return {
+            **CorrectionForm.initial_for(permit),
+            "number": permit.number,
+            "kind": permit.kind,
+            "child_order": permit.child_order,
+            "issued_on": permit.issued_on,
+            "valid_until": permit.valid_until,
+            "issued_by": permit.issued_by,
+        }

@@ -95,28 +95,39 @@ def household_members(*, household: Household) -> QuerySet[Person]:
     return household.members.filter(merged_into__isnull=True).order_by(head_first, "birth_date", "id")
 
 
-def births_visible_to(*, user: User) -> QuerySet[Birth]:
-    return Birth.objects.visible_to(user).select_related("mother", "father", "child", "village", "permit")
+def _events(model, include_voided: bool):
+    """Events in force; with ``include_voided`` also the voided ones (shown struck through, with the reason)."""
+    return model.all_objects if include_voided else model.objects
 
 
-def deaths_visible_to(*, user: User) -> QuerySet[Death]:
-    return Death.objects.visible_to(user).select_related("person", "village")
+def births_visible_to(*, user: User, include_voided: bool = False) -> QuerySet[Birth]:
+    return (
+        _events(Birth, include_voided).visible_to(user).select_related("mother", "father", "child", "village", "permit")
+    )
 
 
-def marriages_visible_to(*, user: User) -> QuerySet[Marriage]:
-    return Marriage.objects.visible_to(user).select_related("wife", "husband", "village")
+def deaths_visible_to(*, user: User, include_voided: bool = False) -> QuerySet[Death]:
+    return _events(Death, include_voided).visible_to(user).select_related("person", "village")
 
 
-def contraception_visible_to(*, user: User) -> QuerySet[ContraceptiveUse]:
-    return ContraceptiveUse.objects.visible_to(user).select_related("person", "village")
+def marriages_visible_to(*, user: User, include_voided: bool = False) -> QuerySet[Marriage]:
+    return _events(Marriage, include_voided).visible_to(user).select_related("wife", "husband", "village")
 
 
-def moves_visible_to(*, user: User) -> QuerySet[Move]:
-    return Move.objects.visible_to(user).select_related("person", "village")
+def contraception_visible_to(*, user: User, include_voided: bool = False) -> QuerySet[ContraceptiveUse]:
+    return _events(ContraceptiveUse, include_voided).visible_to(user).select_related("person", "village")
 
 
-def permits_visible_to(*, user: User) -> QuerySet[BirthPermit]:
-    return BirthPermit.objects.visible_to(user).select_related("wife", "husband", "issuing_township", "village")
+def moves_visible_to(*, user: User, include_voided: bool = False) -> QuerySet[Move]:
+    return _events(Move, include_voided).visible_to(user).select_related("person", "village")
+
+
+def permits_visible_to(*, user: User, include_voided: bool = False) -> QuerySet[BirthPermit]:
+    return (
+        _events(BirthPermit, include_voided)
+        .visible_to(user)
+        .select_related("wife", "husband", "issuing_township", "village")
+    )
 
 
 def person_event_counts(*, person: Person) -> dict[str, int]:
@@ -141,6 +152,11 @@ class TimelineEvent:
     kind: str
     text: str
     obj: object
+    slug: str = ""  # the event's kind in URLs (births, marriages, …); empty for the person's own birth
+
+    @property
+    def is_voided(self) -> bool:
+        return bool(getattr(self.obj, "is_voided", False))
 
 
 def party_shown(*, person: Person, user: User | None) -> str:
@@ -154,34 +170,37 @@ def party_shown(*, person: Person, user: User | None) -> str:
 
 
 def person_timeline(*, person: Person, user: User | None = None) -> list[TimelineEvent]:
-    """The person's life events in date order: birth, marriages, births given, contraception, moves, death.
-    A spouse outside ``user``'s area is shown masked; area codes are shown with their names."""
+    """The person's life events in date order: birth, marriages, births given, permits, contraception, moves,
+    death. Voided events are included (``is_voided``), so the page can show them struck through with the
+    reason; the person was fetched through the area scope. Another party outside ``user``'s area is shown
+    masked; area codes are shown with their names."""
     events = [TimelineEvent(person.birth_date, "出生", f"出生于{person.birth_date:%Y年%m月%d日}", person)]
-    for m in Marriage.objects.filter(Q(wife=person) | Q(husband=person)).select_related("wife", "husband"):
+    marriages = Marriage.all_objects.filter(Q(wife=person) | Q(husband=person)).select_related("wife", "husband")
+    for m in marriages:
         spouse = party_shown(person=m.husband if m.wife_id == person.pk else m.wife, user=user)
-        events.append(TimelineEvent(m.date, m.get_kind_display(), f"{m.get_kind_display()}（对方：{spouse}）", m))
-    for b in Birth.objects.filter(Q(mother=person) | Q(father=person)).select_related("child"):
-        events.append(
-            TimelineEvent(
-                b.date,
-                "生育",
-                f"生育第{b.birth_order}孩 {party_shown(person=b.child, user=user)}（{b.get_sex_display()}），"
-                f"{b.get_policy_status_display()}",
-                b,
-            )
-        )
-    for c in person.contraceptive_uses.all():
+        text = f"{m.get_kind_display()}（对方：{spouse}）"
+        events.append(TimelineEvent(m.date, m.get_kind_display(), text, m, "marriages"))
+    for b in Birth.all_objects.filter(Q(mother=person) | Q(father=person)).select_related("child"):
+        child = party_shown(person=b.child, user=user)
+        text = f"生育第{b.birth_order}孩 {child}（{b.get_sex_display()}），{b.get_policy_status_display()}"
+        if b.is_voided:
+            text = f"生育 {child}（{b.get_sex_display()}）"  # order and status count live births only
+        events.append(TimelineEvent(b.date, "生育", text, b, "births"))
+    for p in BirthPermit.all_objects.filter(wife=person):
+        text = f"{p.get_kind_display()} {p.number}（准生第{p.child_order}孩）"
+        events.append(TimelineEvent(p.issued_on, "生育证件", text, p, "permits"))
+    for c in ContraceptiveUse.all_objects.filter(person=person):
         end = f"至{c.end_date:%Y-%m-%d}" if c.end_date else "至今"
-        events.append(TimelineEvent(c.start_date, "避孕", f"{c.get_method_display()}（{end}）", c))
-    moves = list(person.moves.all())
+        events.append(TimelineEvent(c.start_date, "避孕", f"{c.get_method_display()}（{end}）", c, "contraception"))
+    moves = list(Move.all_objects.filter(person=person))
     labels = area_labels([code for mv in moves for code in (mv.origin_code, mv.destination_code)])
     for mv in moves:
         text = f"{mv.get_kind_display()}：{labels[mv.origin_code]} → {labels[mv.destination_code]}"
-        events.append(TimelineEvent(mv.date, mv.get_kind_display(), text, mv))
-    if person.death_date:
-        events.append(TimelineEvent(person.death_date, "死亡", f"死亡于{person.death_date:%Y年%m月%d日}", person))
+        events.append(TimelineEvent(mv.date, mv.get_kind_display(), text, mv, "moves"))
+    for d in Death.all_objects.filter(person=person):
+        events.append(TimelineEvent(d.date, "死亡", f"死亡于{d.date:%Y年%m月%d日}", d, "deaths"))
     order = {"出生": 0, "死亡": 9}
-    return sorted(events, key=lambda e: (e.on, order.get(e.kind, 5)))
+    return sorted(events, key=lambda e: (e.on, order.get(e.kind, 5), e.is_voided))
 
 
 # --- residence and women of childbearing age ------------------------------------------------------

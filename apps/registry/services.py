@@ -383,18 +383,6 @@ def birth_policy_override(*, birth: Birth, status: str, reason: str, by: User | 
 
 
 @transaction.atomic
-def birth_delete(*, birth: Birth, by: User | None, reason: str) -> None:
-    """Removes a birth entered in error (the child's person record stays) and re-ranks the mother's births."""
-    if not (reason or "").strip():
-        raise RuleViolation("删除出生登记必须填写原因", field="reason", code="required")
-    ensure_area_in_scope(user=by, code=birth.village_id)
-    mother_id = birth.mother_id
-    with audit_context(by, reason=reason):
-        birth.delete()
-        births_recompute(mother_ids=[mother_id])
-
-
-@transaction.atomic
 def permit_issue(
     *,
     number: str,
@@ -793,3 +781,425 @@ def persons_merge(*, keep: Person, retire: Person, id_number_from: str, reason: 
         births_recompute(mother_ids=[keep.pk])
     keep.refresh_from_db()
     return keep
+
+
+# --- corrections and voids ---------------------------------------------------------------------------
+#
+# Every event can be corrected or voided, with a reason, by the clerks of its area (DESIGN §5). A void keeps
+# the row (``voided_at``/``voided_by``/``void_reason``) and its history; every rule of ``rules.py`` ignores
+# it. A correction re-checks the rules of recording and refuses a stale form (``version`` is the
+# ``updated_at`` read with the record). Consequences recompute through the one function of each rule.
+
+CORRECTOR_ROLES = ("village_clerk", "township_clerk", "county_admin")
+STALE_EVENT = "该记录已被其他人修改，您的更正未保存。请刷新页面查看最新信息后重新更正。"
+
+
+def _reason(reason: str, *, what: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleViolation(f"{what}必须填写原因", field="reason", code="required")
+    if len(reason) > 200:
+        raise RuleViolation("原因不能超过200个字", field="reason", code="too_long")
+    return reason
+
+
+def _may_correct(by: User | None, code: str) -> None:
+    """Clerks and county admins of the event's area; anyone else is refused (the views and the API answer
+    403 for the role and 404 for the area before it comes to this)."""
+    from django.core.exceptions import PermissionDenied
+
+    if by is not None and not by.has_role(*CORRECTOR_ROLES):
+        raise PermissionDenied("您的角色只能查询，不能更正或作废人口信息")
+    ensure_area_in_scope(user=by, code=code, field=None, message="该记录不在您的管辖范围内")
+
+
+def _lock_live(model, obj, *, version=None):
+    """The event row, locked, still live and unchanged since ``version`` (its ``updated_at``) was read."""
+    current = model.all_objects.select_for_update().filter(pk=obj.pk).first()
+    if current is None:
+        raise RuleViolation("未找到该记录", code="not_found")
+    if current.voided_at is not None:
+        raise RuleViolation("该记录已作废，不能再更正或作废", code="voided")
+    if version is not None and current.updated_at != version:
+        raise RuleViolation(STALE_EVENT, code="stale_version")
+    return current
+
+
+def _void(model, obj, *, reason: str, by: User | None, what: str, cascade=None):
+    """Marks the event void (who, when, why) and runs its cascade, all under the reason's audit context."""
+    reason = _reason(reason, what=f"作废{what}")
+    _may_correct(by, obj.village_id)
+    current = _lock_live(model, obj)
+    now = timezone.now()
+    with audit_context(by, reason=reason):
+        model.all_objects.filter(pk=current.pk).update(voided_at=now, voided_by=by, void_reason=reason, updated_at=now)
+        current.refresh_from_db()
+        if cascade is not None:
+            cascade(current)
+    return current
+
+
+# births
+
+
+@transaction.atomic
+def birth_correct(
+    *,
+    birth: Birth,
+    version=None,
+    on: date,
+    sex: str,
+    village: Area,
+    father: Person | None,
+    permit: BirthPermit | None,
+    entered_on: date,
+    reason: str,
+    by: User | None,
+    mother: Person | None = None,
+) -> Birth:
+    """更正出生登记: date, sex, father, birthplace, permit, entry date (and the mother, if entered wrong).
+    The child's own birth date and sex follow the birth; the order and policy status of every birth of the
+    old and the new mother are recomputed (a fee case whose birth turns in policy is flagged on the fee side)."""
+    reason = _reason(reason, what="更正出生登记")
+    _may_correct(by, birth.village_id)
+    current = _lock_live(Birth, birth, version=version)
+    mother = mother or current.mother
+    ensure_area_in_scope(user=by, code=village.code)
+    if village.level != AreaLevel.VILLAGE:
+        raise RuleViolation("出生地应选择到村（居）", field="village", code="not_village")
+    if sex not in Sex.values:
+        raise RuleViolation("性别应为“男”或“女”", field="sex", code="invalid")
+    if mother.sex != Sex.FEMALE:
+        raise RuleViolation("母亲的性别登记为男", field="mother", code="sex")
+    if mother.pk == current.child_id:
+        raise RuleViolation("母亲与婴儿不能是同一人", field="mother", code="invalid")
+    if father is not None and father.sex != Sex.MALE:
+        raise RuleViolation("父亲的性别登记为女", field="father", code="sex")
+    _check_event_date(mother, on, field="date", what="出生")
+    if father is not None and on <= father.birth_date:
+        raise RuleViolation("出生日期早于父亲的出生日期", field="date", code="before_birth")
+    if entered_on < on:
+        raise RuleViolation("登记日期不能早于出生日期", field="entered_on", code="before_birth")
+    if entered_on > _today():
+        raise RuleViolation("登记日期不能晚于今天", field="entered_on", code="future")
+    if permit is not None and (permit.wife_id != mother.pk or permit.is_voided):
+        raise RuleViolation("该生育证件不属于这位母亲", field="permit", code="permit_mismatch")
+
+    child = Person.objects.select_for_update().get(pk=current.child_id)
+    if child.id_number and (child.birth_date != on or child.sex != sex):
+        check_agreement(parse_id_number(child.id_number), birth_date=on, sex=sex)  # the ID number says otherwise
+    if child.death_date and child.death_date < on:
+        raise RuleViolation("更正后的出生日期晚于婴儿的死亡日期", field="date", code="after_death")
+    later_than_birth = {
+        "出生登记": Birth.objects.filter(Q(mother=child) | Q(father=child), date__lt=on),
+        "婚姻登记": Marriage.objects.filter(Q(wife=child) | Q(husband=child), date__lt=on),
+        "迁移流动": Move.objects.filter(person=child, date__lt=on),
+        "避孕措施": ContraceptiveUse.objects.filter(person=child, start_date__lt=on),
+    }
+    for label, qs in later_than_birth.items():
+        if qs.exists():
+            raise RuleViolation(f"婴儿在{on:%Y-%m-%d}之前已有{label}记录，请核对出生日期", field="date")
+
+    old_mother_id = current.mother_id
+    with audit_context(by, reason=reason):
+        now = timezone.now()
+        if child.birth_date != on or child.sex != sex:
+            Person.objects.filter(pk=child.pk).update(birth_date=on, sex=sex, version=F("version") + 1, updated_at=now)
+        Birth.all_objects.filter(pk=current.pk).update(
+            mother=mother,
+            date=on,
+            sex=sex,
+            village=village,
+            father=father,
+            permit=permit,
+            entered_on=entered_on,
+            updated_at=now,
+        )
+        births_recompute(mother_ids=[old_mother_id, mother.pk])
+    current.refresh_from_db()
+    return current
+
+
+@transaction.atomic
+def birth_void(*, birth: Birth, reason: str, by: User | None) -> Birth:
+    """作废出生登记 (a wrong or duplicate entry): the row and its history stay, the child's person record
+    stays; the mother's later births move up in order and their policy status is recomputed."""
+    return _void(
+        Birth,
+        birth,
+        reason=reason,
+        by=by,
+        what="出生登记",
+        cascade=lambda b: births_recompute(mother_ids=[b.mother_id]),
+    )
+
+
+# marriages
+
+
+def _check_couple_sequence(wife_id: int, husband_id: int, *, field: str = "kind") -> None:
+    """A couple's live events, by date, alternate 结婚 → 离婚 → 结婚 …: no divorce without a marriage before
+    it, no second marriage without a divorce between (one couple has only a handful of events)."""
+    events = Marriage.objects.filter(wife_id=wife_id, husband_id=husband_id).order_by("date", "id")
+    married = False
+    for event in events.values_list("kind", flat=True):
+        if event == MarriageKind.DIVORCE and not married:
+            raise RuleViolation(
+                "这两人在离婚登记之前没有结婚登记，请先更正或作废离婚登记", field=field, code="no_marriage"
+            )
+        if event == MarriageKind.MARRIAGE and married:
+            raise RuleViolation("这两人已登记结婚，未离婚前不能重复登记", field=field, code="already_married")
+        married = event == MarriageKind.MARRIAGE
+
+
+@transaction.atomic
+def marriage_correct(
+    *, marriage: Marriage, version=None, kind: str, on: date, reason: str, by: User | None
+) -> Marriage:
+    """更正婚姻登记 (type or date); both spouses' marital status follows."""
+    reason = _reason(reason, what="更正婚姻登记")
+    _may_correct(by, marriage.village_id)
+    current = _lock_live(Marriage, marriage, version=version)
+    if kind not in MarriageKind.values:
+        raise RuleViolation("类型应为结婚或离婚", field="kind", code="invalid")
+    _check_event_date(current.wife, on, what="登记")
+    _check_event_date(current.husband, on, what="登记")
+    same = Marriage.objects.filter(wife_id=current.wife_id, husband_id=current.husband_id, kind=kind, date=on)
+    if same.exclude(pk=current.pk).exists():
+        raise RuleViolation("该婚姻登记已存在", code="duplicate")
+    with audit_context(by, reason=reason):
+        Marriage.all_objects.filter(pk=current.pk).update(kind=kind, date=on, updated_at=timezone.now())
+        _check_couple_sequence(current.wife_id, current.husband_id)  # rolled back with the update if broken
+        marital_status_sync(person_ids=[current.wife_id, current.husband_id])
+    current.refresh_from_db()
+    return current
+
+
+@transaction.atomic
+def marriage_void(*, marriage: Marriage, reason: str, by: User | None) -> Marriage:
+    """作废婚姻登记 (e.g. a duplicate, or the wrong spouse): both spouses' marital status is recomputed from
+    their remaining events (no event left: 未婚)."""
+
+    def cascade(m: Marriage) -> None:
+        _check_couple_sequence(m.wife_id, m.husband_id, field=None)  # rolled back with the void if broken
+        marital_status_sync(person_ids=[m.wife_id, m.husband_id])
+
+    return _void(Marriage, marriage, reason=reason, by=by, what="婚姻登记", cascade=cascade)
+
+
+# moves
+
+
+@transaction.atomic
+def move_correct(
+    *,
+    move: Move,
+    version=None,
+    kind: str,
+    on: date,
+    origin_code: str,
+    destination_code: str,
+    certificate_number: str = "",
+    reason: str,
+    by: User | None,
+) -> Move:
+    """更正迁移流动: the same rules as recording it; the person's current village follows (residence_sync),
+    and so does the residence at every date."""
+    from apps.registry.models import MoveKind
+
+    reason = _reason(reason, what="更正迁移流动")
+    _may_correct(by, move.village_id)
+    current = _lock_live(Move, move, version=version)
+    if kind not in MoveKind.values:
+        raise RuleViolation("类型应为迁入、迁出、流入或流出", field="kind", code="invalid")
+    for field, code in (("origin_code", origin_code), ("destination_code", destination_code)):
+        if not (code or "").isdigit() or len(code) != 12:
+            raise RuleViolation("区划代码应为12位数字", field=field, code="invalid")
+    if origin_code == destination_code:
+        raise RuleViolation("原区划与现区划相同", field="destination_code", code="invalid")
+    local_field, local_code = (
+        ("destination_code", destination_code) if kind in INWARD_MOVES else ("origin_code", origin_code)
+    )
+    village = _village(local_code, field=local_field)
+    ensure_area_in_scope(user=by, code=village.code, field=local_field)
+    _check_event_date(current.person, on, what="迁移")
+    if Move.objects.filter(person_id=current.person_id, kind=kind, date=on).exclude(pk=current.pk).exists():
+        raise RuleViolation("该迁移记录已存在", code="duplicate")
+    with audit_context(by, reason=reason):
+        Move.all_objects.filter(pk=current.pk).update(
+            kind=kind,
+            date=on,
+            origin_code=origin_code,
+            destination_code=destination_code,
+            certificate_number=(certificate_number or "").strip(),
+            village=village,
+            updated_at=timezone.now(),
+        )
+        residence_sync(person_ids=[current.person_id])
+    current.refresh_from_db()
+    return current
+
+
+@transaction.atomic
+def move_void(*, move: Move, reason: str, by: User | None) -> Move:
+    """作废迁移流动: the person's current village goes back to what the remaining moves say, and the right
+    move can then be entered (uniqueness holds among live moves only)."""
+    return _void(
+        Move, move, reason=reason, by=by, what="迁移流动", cascade=lambda m: residence_sync(person_ids=[m.person_id])
+    )
+
+
+# deaths
+
+
+@transaction.atomic
+def death_correct(*, death: Death, version=None, on: date, reason: str, by: User | None) -> Death:
+    """更正死亡日期: the person's death date, the contraception the death closed and the spouses' marital
+    status follow (death_sync)."""
+    reason = _reason(reason, what="更正死亡登记")
+    _may_correct(by, death.village_id)
+    current = _lock_live(Death, death, version=version)
+    person = current.person
+    if on > _today():
+        raise RuleViolation("死亡日期不能晚于今天", field="date", code="future")
+    if on < person.birth_date:
+        raise RuleViolation(
+            f"死亡日期{on:%Y-%m-%d}早于{person.name}的出生日期{person.birth_date:%Y-%m-%d}",
+            field="date",
+            code="before_birth",
+        )
+    later = {
+        "出生登记": Birth.objects.filter(mother=person, date__gt=on),
+        "婚姻登记": Marriage.objects.filter(Q(wife=person) | Q(husband=person), date__gt=on),
+        "迁移流动": Move.objects.filter(person=person, date__gt=on),
+        "避孕措施": ContraceptiveUse.objects.filter(person=person, start_date__gt=on),
+    }
+    for label, qs in later.items():
+        if qs.exists():
+            raise RuleViolation(f"该人员在{on:%Y-%m-%d}之后还有{label}记录，请核对死亡日期", field="date")
+    with audit_context(by, reason=reason):
+        Death.all_objects.filter(pk=current.pk).update(date=on, updated_at=timezone.now())
+        death_sync(person_ids=[person.pk])
+    current.refresh_from_db()
+    return current
+
+
+@transaction.atomic
+def death_void(*, death: Death, reason: str, by: User | None) -> Death:
+    """作废死亡登记 (the person is alive): the death date is cleared, the contraception that this death closed
+    (and only that) is in use again, and the spouses are married again rather than widowed."""
+    return _void(
+        Death, death, reason=reason, by=by, what="死亡登记", cascade=lambda d: death_sync(person_ids=[d.person_id])
+    )
+
+
+# contraception
+
+
+@transaction.atomic
+def contraception_correct(
+    *,
+    use: ContraceptiveUse,
+    version=None,
+    method: str,
+    start: date,
+    end: date | None,
+    reason: str,
+    by: User | None,
+) -> ContraceptiveUse:
+    """更正避孕措施 (method, start, end) under the rules of recording; a method left open for a person who
+    died is closed on the death date again by the one death rule."""
+    reason = _reason(reason, what="更正避孕措施")
+    _may_correct(by, use.village_id)
+    current = _lock_live(ContraceptiveUse, use, version=version)
+    person = current.person
+    if method not in ContraceptiveMethod.values:
+        raise RuleViolation("避孕措施不在规定的类别中", field="method", code="invalid")
+    if method in FEMALE_ONLY_METHODS and person.sex != Sex.FEMALE:
+        raise RuleViolation(f"“{ContraceptiveMethod(method).label}”只适用于女性", field="method", code="sex")
+    if method == ContraceptiveMethod.MALE_STERILISATION and person.sex != Sex.MALE:
+        raise RuleViolation("“男性绝育”只适用于男性", field="method", code="sex")
+    _check_event_date(person, start, field="start_date", what="开始")
+    if end is not None:
+        if end < start:
+            raise RuleViolation("结束日期不能早于开始日期", field="end_date", code="invalid")
+        _check_event_date(person, end, field="end_date", what="结束")
+    same = ContraceptiveUse.objects.filter(person=person, method=method, start_date=start).exclude(pk=current.pk)
+    if same.exists():
+        raise RuleViolation("该避孕措施记录已存在", code="duplicate")
+    with audit_context(by, reason=reason):
+        ContraceptiveUse.all_objects.filter(pk=current.pk).update(
+            method=method, start_date=start, end_date=end, closed_by_death=False, updated_at=timezone.now()
+        )
+        death_sync(person_ids=[person.pk])
+    current.refresh_from_db()
+    return current
+
+
+@transaction.atomic
+def contraception_void(*, use: ContraceptiveUse, reason: str, by: User | None) -> ContraceptiveUse:
+    """作废避孕措施: out of every count; nothing else depends on it."""
+    return _void(ContraceptiveUse, use, reason=reason, by=by, what="避孕措施")
+
+
+# permits
+
+
+@transaction.atomic
+def permit_correct(
+    *,
+    permit: BirthPermit,
+    version=None,
+    number: str,
+    kind: str,
+    child_order: int,
+    issued_on: date,
+    valid_until: date | None,
+    issued_by: str = "",
+    reason: str,
+    by: User | None,
+) -> BirthPermit:
+    """更正生育证件: the policy status of the wife's births is recomputed under the corrected permit."""
+    from apps.registry.models import PermitKind
+
+    reason = _reason(reason, what="更正生育证件")
+    _may_correct(by, permit.village_id)
+    current = _lock_live(BirthPermit, permit, version=version)
+    number = (number or "").strip()
+    if not number:
+        raise RuleViolation("证号不能为空", field="number", code="required")
+    if kind not in PermitKind.values:
+        raise RuleViolation("证件类型不正确", field="kind", code="invalid")
+    if child_order is None or child_order < 1:
+        raise RuleViolation("准生孩次应为正整数", field="child_order", code="invalid")
+    if BirthPermit.objects.filter(number=number).exclude(pk=current.pk).exists():
+        raise RuleViolation(f"证号{number}已存在", field="number", code="duplicate")
+    if valid_until and valid_until < issued_on:
+        raise RuleViolation("有效期不能早于发证日期", field="valid_until", code="invalid")
+    _check_event_date(current.wife, issued_on, field="issued_on", what="发证")
+    with audit_context(by, reason=reason):
+        BirthPermit.all_objects.filter(pk=current.pk).update(
+            number=number,
+            kind=kind,
+            child_order=child_order,
+            issued_on=issued_on,
+            valid_until=valid_until,
+            issued_by=(issued_by or "").strip(),
+            updated_at=timezone.now(),
+        )
+        births_recompute(mother_ids=[current.wife_id])
+    current.refresh_from_db()
+    return current
+
+
+@transaction.atomic
+def permit_void(*, permit: BirthPermit, reason: str, by: User | None) -> BirthPermit:
+    """作废生育证件: it covers no birth any more; the wife's births' policy status is recomputed."""
+    return _void(
+        BirthPermit,
+        permit,
+        reason=reason,
+        by=by,
+        what="生育证件",
+        cascade=lambda p: births_recompute(mother_ids=[p.wife_id]),
+    )

@@ -18,6 +18,8 @@ urlpatterns = [
     path("persons/<int:pk>/moves/new/", views.move_create, name="move_create"),
     path("contraception/<int:pk>/end/", views.contraception_end_view, name="contraception_end"),
     path("births/<int:pk>/policy/", views.birth_policy_override_view, name="birth_policy_override"),
+    path("<slug:kind>/<int:pk>/correct/", views.event_correct, name="event_correct"),
+    path("<slug:kind>/<int:pk>/void/", views.event_void, name="event_void"),
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
     path("quality/", views.quality, name="quality"),
 ]

@@ -6,6 +6,8 @@ write through one ``services`` function whose ``RuleViolation`` is shown beside 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from functools import wraps
 
@@ -22,23 +24,30 @@ from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.models import Role
 from apps.areas.selectors import area_labels
-from apps.core.audit import history_for
+from apps.core.audit import history_for, history_for_objects
 from apps.core.errors import RuleViolation
 from apps.core.privacy import mask_phone
 from apps.core.scoping import in_scope
-from apps.registry import selectors
+from apps.registry import selectors, services
 from apps.registry.forms import (
+    BirthCorrectionForm,
     BirthForm,
+    ContraceptionCorrectionForm,
     ContraceptionEndForm,
     ContraceptionForm,
+    DeathCorrectionForm,
     DeathForm,
+    MarriageCorrectionForm,
     MarriageForm,
+    MoveCorrectionForm,
     MoveForm,
+    PermitCorrectionForm,
     PersonEditForm,
     PersonForm,
     PersonMergeForm,
     PolicyOverrideForm,
     QualityForm,
+    VoidForm,
 )
 from apps.registry.models import Birth, ContraceptiveUse, Household, Person, Sex
 from apps.registry.services import (
@@ -125,7 +134,11 @@ def person_detail(request, pk: int):
         return redirect("registry:person_detail", pk=kept)
     person = _person_or_404(request, pk)
     full = request.user.may_see_full_ids
+    can_write = may_write(request.user)
     timeline = selectors.person_timeline(person=person, user=request.user)
+    for e in timeline:
+        # 更正/作废 are offered on the events of the clerk's own area that are still in force.
+        e.can_correct = can_write and bool(e.slug) and not e.is_voided and in_scope(request.user, e.obj.village_id)
     births = list(
         (person.births_given if person.sex == Sex.FEMALE else person.births_fathered)
         .select_related("child", "mother", "father", "permit", "village__parent")
@@ -136,6 +149,7 @@ def person_detail(request, pk: int):
         b.other_parent_shown = selectors.party_shown(person=other, user=request.user) if other else ""
         b.child_in_area = in_scope(request.user, b.child.village_id)
         b.child_shown = selectors.party_shown(person=b.child, user=request.user)
+        b.can_correct = can_write and in_scope(request.user, b.village_id)
     context = {
         "person": person,
         "id_number_shown": (person.id_number if full else person.masked_id_number) or "",
@@ -144,11 +158,29 @@ def person_detail(request, pk: int):
         "births": births,
         "area_names": _area_names(person.hukou_place_code),
         "own_birth": person.births_as_child.select_related("village__parent").first(),
-        "open_uses": [e.obj for e in timeline if isinstance(e.obj, ContraceptiveUse) and e.obj.end_date is None],
-        "entries": history_for(obj=person, user=request.user),
-        "can_write": may_write(request.user),
+        "open_uses": [
+            e.obj
+            for e in timeline
+            if isinstance(e.obj, ContraceptiveUse) and e.obj.end_date is None and not e.is_voided
+        ],
+        "entries": _person_history(person, timeline, request.user),
+        "can_write": can_write,
     }
     return render(request, "registry/person_detail.html", context)
+
+
+def _person_history(person: Person, timeline, user) -> list:
+    """The person's own changes and those of the events on the page (corrections and voids with their
+    reasons), newest first: one query per kind of record."""
+    entries = history_for(obj=person, user=user)
+    by_model: dict[type, list] = {}
+    for e in timeline:
+        if e.slug:
+            by_model.setdefault(type(e.obj), []).append(e.obj)
+    for objs in by_model.values():
+        label = objs[0]._meta.verbose_name
+        entries += history_for_objects(objs=objs, user=user, subject=lambda o, label=label: f"{label}：{o}")
+    return sorted(entries, key=lambda entry: entry.at, reverse=True)
 
 
 def _person_data(cleaned: dict, household: Household | None) -> PersonData:
@@ -564,6 +596,166 @@ def _merge_side(person: Person, *, full: bool) -> dict:
     }
 
 
+# --- corrections and voids -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """How the pages correct and void one kind of event: its selector, form, services and whose page it is on."""
+
+    label: str
+    selector: Callable
+    form: type
+    correct: Callable  # (request, obj, cleaned) -> obj
+    void: Callable
+    person: Callable  # obj -> the person whose page shows it
+    describe: Callable  # obj -> a short description for titles and messages
+
+
+def _birth_correct(request, birth, d):
+    return services.birth_correct(
+        birth=birth,
+        version=d["version"],
+        on=d["date"],
+        sex=d["sex"],
+        village=d["village"],
+        father=d["father_id_number"],
+        permit=d["permit"],
+        entered_on=d["entered_on"],
+        reason=d["reason"],
+        by=request.user,
+    )
+
+
+def _marriage_correct(request, marriage, d):
+    return services.marriage_correct(
+        marriage=marriage, version=d["version"], kind=d["kind"], on=d["date"], reason=d["reason"], by=request.user
+    )
+
+
+def _move_correct(request, move, d):
+    return services.move_correct(
+        move=move,
+        version=d["version"],
+        kind=d["kind"],
+        on=d["date"],
+        origin_code=d["origin_code"],
+        destination_code=d["destination_code"],
+        certificate_number=d["certificate_number"],
+        reason=d["reason"],
+        by=request.user,
+    )
+
+
+def _death_correct(request, death, d):
+    return services.death_correct(death=death, version=d["version"], on=d["date"], reason=d["reason"], by=request.user)
+
+
+def _contraception_correct(request, use, d):
+    return services.contraception_correct(
+        use=use,
+        version=d["version"],
+        method=d["method"],
+        start=d["start_date"],
+        end=d["end_date"],
+        reason=d["reason"],
+        by=request.user,
+    )
+
+
+def _permit_correct(request, permit, d):
+    return services.permit_correct(
+        permit=permit,
+        version=d["version"],
+        number=d["number"],
+        kind=d["kind"],
+        child_order=d["child_order"],
+        issued_on=d["issued_on"],
+        valid_until=d["valid_until"],
+        issued_by=d["issued_by"],
+        reason=d["reason"],
+        by=request.user,
+    )
+
+
+EVENT_KINDS = {
+    "births": EventKind(
+        "出生登记",
+        selectors.births_visible_to,
+        BirthCorrectionForm,
+        _birth_correct,
+        lambda by, obj, reason: services.birth_void(birth=obj, reason=reason, by=by),
+        lambda b: b.mother,
+        lambda b: f"{b.child.name}（{b.date:%Y-%m-%d}出生）",
+    ),
+    "marriages": EventKind(
+        "婚姻登记",
+        selectors.marriages_visible_to,
+        MarriageCorrectionForm,
+        _marriage_correct,
+        lambda by, obj, reason: services.marriage_void(marriage=obj, reason=reason, by=by),
+        lambda m: m.wife,
+        lambda m: f"{m.wife.name}与{m.husband.name}{m.get_kind_display()}（{m.date:%Y-%m-%d}）",
+    ),
+    "moves": EventKind(
+        "迁移流动",
+        selectors.moves_visible_to,
+        MoveCorrectionForm,
+        _move_correct,
+        lambda by, obj, reason: services.move_void(move=obj, reason=reason, by=by),
+        lambda m: m.person,
+        lambda m: f"{m.person.name}{m.get_kind_display()}（{m.date:%Y-%m-%d}）",
+    ),
+    "deaths": EventKind(
+        "死亡登记",
+        selectors.deaths_visible_to,
+        DeathCorrectionForm,
+        _death_correct,
+        lambda by, obj, reason: services.death_void(death=obj, reason=reason, by=by),
+        lambda d: d.person,
+        lambda d: f"{d.person.name}死亡（{d.date:%Y-%m-%d}）",
+    ),
+    "contraception": EventKind(
+        "避孕措施",
+        selectors.contraception_visible_to,
+        ContraceptionCorrectionForm,
+        _contraception_correct,
+        lambda by, obj, reason: services.contraception_void(use=obj, reason=reason, by=by),
+        lambda c: c.person,
+        lambda c: f"{c.person.name} {c.get_method_display()}（{c.start_date:%Y-%m-%d}起）",
+    ),
+    "permits": EventKind(
+        "生育证件",
+        selectors.permits_visible_to,
+        PermitCorrectionForm,
+        _permit_correct,
+        lambda by, obj, reason: services.permit_void(permit=obj, reason=reason, by=by),
+        lambda p: p.wife,
+        lambda p: f"{p.wife.name} {p.get_kind_display()} {p.number}",
+    ),
+}
+
+
+def _event_or_404(request, kind: str, pk: int):
+    """An event in force in the user's area (a voided one, or one outside the area, is a 404)."""
+    spec = EVENT_KINDS.get(kind)
+    if spec is None:
+        raise Http404
+    obj = spec.selector(user=request.user).filter(pk=pk).first()
+    if obj is None:
+        raise Http404("未找到该记录，或不在您的管辖范围内")
+    return spec, obj
+
+
+def _back_to_person(request, person: Person):
+    """After a correction the clerk lands where the record is visible: the person's page, or, when the person
+    is no longer in the clerk's area (moved out), the search page with a message saying so."""
+    if selectors.persons_visible_to(user=request.user).filter(pk=person.pk).exists():
+        return redirect("registry:person_detail", pk=person.pk)
+    messages.info(request, f"{person.name}现已不在您的管辖范围内，其页面不再显示；如有误可请迁入地核对")
+    return redirect("registry:person_search")
+
+
 @writer_required
 @require_http_methods(["GET", "POST"])
 def person_merge(request, pk: int, other: int):
@@ -602,3 +794,46 @@ def person_merge(request, pk: int, other: int):
         "registry/person_merge.html",
         {"form": form, "sides": sides, "area_names": area_names, "title": "合并重复人员"},
     )
+
+
+def event_correct(request, kind: str, pk: int):
+    """更正 an event: its fields, a reason and the version read with it (a stale page is refused)."""
+    spec, obj = _event_or_404(request, kind, pk)
+    extra = {"birth": obj} if kind == "births" else {}
+    if request.method == "POST":
+        form = spec.form(request.POST, user=request.user, **extra)
+    else:
+        form = spec.form(user=request.user, initial=spec.form.initial_for(obj), **extra)
+    person = spec.person(obj)
+    if form.is_valid():
+        try:
+            fixed = spec.correct(request, obj, form.cleaned_data)
+        except RuleViolation as exc:
+            form.add_violation(exc)
+        else:
+            message = f"已更正{spec.label}：{spec.describe(fixed)}"
+            if kind == "births":
+                message += f"，第{fixed.birth_order}孩，{fixed.get_policy_status_display()}"
+            messages.success(request, message)
+            return _back_to_person(request, Person.objects.get(pk=spec.person(fixed).pk))
+    title = f"更正{spec.label}：{spec.describe(obj)}"
+    return _form_page(request, form, title=title, person=person, submit="保存更正")
+
+
+@writer_required
+@require_http_methods(["GET", "POST"])
+def event_void(request, kind: str, pk: int):
+    """作废 an event entered in error: it stays, struck through, with who, when and why."""
+    spec, obj = _event_or_404(request, kind, pk)
+    form = VoidForm(request.POST if request.method == "POST" else None, user=request.user)
+    person = spec.person(obj)
+    if form.is_valid():
+        try:
+            spec.void(request.user, obj, form.cleaned_data["reason"])
+        except RuleViolation as exc:
+            form.add_violation(exc)
+        else:
+            messages.success(request, f"已作废{spec.label}：{spec.describe(obj)}")
+            return _back_to_person(request, Person.objects.get(pk=person.pk))
+    title = f"作废{spec.label}：{spec.describe(obj)}"
+    return _form_page(request, form, title=title, person=person, submit="确认作废", danger=True)

@@ -11,9 +11,9 @@ from apps.registry.models import Birth, BirthPolicyRule, ContraceptiveUse, Perso
 from apps.registry.services import (
     ChildData,
     PersonData,
-    birth_delete,
     birth_policy_override,
     birth_record,
+    birth_void,
     contraception_record,
     death_record,
     marriage_record,
@@ -112,7 +112,7 @@ def test_birth_order_follows_the_mothers_births_and_is_recomputed(make_person):
     late.refresh_from_db()
     assert (late.birth_order, late.policy_status) == (3, "out_of_policy")
 
-    birth_delete(birth=early, by=None, reason="重复录入")
+    birth_void(birth=early, by=None, reason="重复录入")
     assert _orders(mother) == [(1, "in_policy"), (2, "in_policy")]
 
 
