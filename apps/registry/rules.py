@@ -63,18 +63,23 @@ WITH latest AS (
     SELECT DISTINCT ON (person_id) person_id, destination_code
     FROM registry_move WHERE person_id = ANY(%(persons)s) AND voided_at IS NULL
     ORDER BY person_id, date DESC, id DESC
+), first_voided AS (  -- persons left with no live move: their earliest voided (wrong) move
+    SELECT DISTINCT ON (v.person_id) v.person_id, v.origin_code, v.created_at
+    FROM registry_move v LEFT JOIN latest l ON l.person_id = v.person_id
+    WHERE v.person_id = ANY(%(persons)s) AND l.person_id IS NULL
+    ORDER BY v.person_id, v.created_at, v.id
 ), target AS (
-    -- the latest move's destination when it is a village of this county; after a void that leaves no move,
-    -- the origin of the earliest voided one (where the person lived before the wrong entry)
-    SELECT p.id, coalesce(
-        (SELECT a.code FROM areas_area a WHERE a.code = l.destination_code AND a.level = 'village'),
-        CASE WHEN l.person_id IS NULL THEN (
-            SELECT a.code FROM registry_move v JOIN areas_area a ON a.code = v.origin_code AND a.level = 'village'
-            WHERE v.person_id = p.id ORDER BY v.date, v.id LIMIT 1) END
-    ) AS code
-    FROM registry_person p LEFT JOIN latest l ON l.person_id = p.id
-    WHERE p.id = ANY(%(persons)s)
-      AND (l.person_id IS NOT NULL OR EXISTS (SELECT 1 FROM registry_move v WHERE v.person_id = p.id))
+    SELECT l.person_id AS id, a.code
+    FROM latest l JOIN areas_area a ON a.code = l.destination_code AND a.level = 'village'
+    UNION ALL
+    -- after a void that leaves no move: the village the person had before the wrong move was entered (the
+    -- audit trail's last state of the person before it), else that move's origin when it is a county village
+    SELECT f.person_id, coalesce(
+        (SELECT e.village_id FROM registry_personevent e
+         WHERE e.pgh_obj_id = f.person_id AND e.pgh_created_at < f.created_at
+         ORDER BY e.pgh_created_at DESC, e.pgh_id DESC LIMIT 1),
+        (SELECT a.code FROM areas_area a WHERE a.code = f.origin_code AND a.level = 'village'))
+    FROM first_voided f
 )
 UPDATE registry_person p SET village_id = t.code, version = p.version + 1, updated_at = now()
 FROM target t WHERE p.id = t.id AND t.code IS NOT NULL AND p.village_id <> t.code
@@ -85,7 +90,8 @@ RETURNING p.id
 def residence_sync(*, person_ids: Iterable[int]) -> list[int]:
     """现住址 follows the latest live move whose destination is a village of this county (a move out of the
     county leaves the last county village). Persons with no move at all keep the village they were entered
-    with. Returns the ids of the persons whose village changed."""
+    with; a person whose every move was voided goes back to where the audit trail had them before the first
+    wrong move. Returns the ids of the persons whose village changed."""
     return _run(_RESIDENCE_SYNC_SQL, person_ids)
 
 
