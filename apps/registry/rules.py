@@ -63,11 +63,15 @@ WITH latest AS (
     SELECT DISTINCT ON (person_id) person_id, destination_code
     FROM registry_move WHERE person_id = ANY(%(persons)s) AND voided_at IS NULL
     ORDER BY person_id, date DESC, id DESC
-), first_voided AS (  -- persons left with no live move: their earliest voided (wrong) move
-    SELECT DISTINCT ON (v.person_id) v.person_id, v.origin_code, v.created_at
-    FROM registry_move v LEFT JOIN latest l ON l.person_id = v.person_id
+), first_voided AS (  -- persons left with no live move: their earliest voided (wrong) move, with the audit
+    -- event of its entry (time and context: every row written by that action shares them)
+    SELECT DISTINCT ON (v.person_id) v.person_id, v.origin_code,
+        coalesce(me.pgh_created_at, v.created_at) AS entered_at, me.pgh_context_id AS entered_ctx
+    FROM registry_move v
+    LEFT JOIN latest l ON l.person_id = v.person_id
+    LEFT JOIN registry_moveevent me ON me.pgh_obj_id = v.id AND me.pgh_label = 'insert'
     WHERE v.person_id = ANY(%(persons)s) AND l.person_id IS NULL
-    ORDER BY v.person_id, v.created_at, v.id
+    ORDER BY v.person_id, v.created_at, v.id, me.pgh_id
 ), target AS (
     SELECT l.person_id AS id, a.code
     FROM latest l JOIN areas_area a ON a.code = l.destination_code AND a.level = 'village'
@@ -76,8 +80,9 @@ WITH latest AS (
     -- audit trail's last state of the person before it), else that move's origin when it is a county village
     SELECT f.person_id, coalesce(
         (SELECT e.village_id FROM registry_personevent e
-         WHERE e.pgh_obj_id = f.person_id AND e.pgh_created_at < f.created_at
-         ORDER BY e.pgh_created_at DESC, e.pgh_id DESC LIMIT 1),
+         WHERE e.pgh_obj_id = f.person_id AND e.pgh_created_at <= f.entered_at
+           AND e.pgh_context_id IS DISTINCT FROM f.entered_ctx
+         ORDER BY e.pgh_id DESC LIMIT 1),
         (SELECT a.code FROM areas_area a WHERE a.code = f.origin_code AND a.level = 'village'))
     FROM first_voided f
 )

@@ -266,6 +266,17 @@ def test_void_a_wrong_move_then_enter_the_right_one(make_person):
     assert Move.all_objects.filter(person=person).count() == 2
 
 
+def test_void_the_only_move_from_outside_returns_the_person_to_where_they_were(make_person):
+    person = make_person("陈紫", "F", date(1990, 1, 1))
+    assert person.village_id == VILLAGE_A
+    wrong = move_record(
+        person=person, kind="move_in", on=date(2021, 3, 1), origin_code=OUTSIDE, destination_code=VILLAGE_A2, by=None
+    )
+    assert Person.objects.get(pk=person.pk).village_id == VILLAGE_A2
+    move_void(move=wrong, reason="并无此次迁入", by=None)
+    assert Person.objects.get(pk=person.pk).village_id == VILLAGE_A  # as before the wrong entry
+
+
 def test_void_a_move_between_county_villages_returns_the_person(make_person):
     person = make_person("陈蓝", "F", date(1990, 1, 1))
     wrong = move_record(
