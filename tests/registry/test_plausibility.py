@@ -11,6 +11,7 @@ import pytest
 from apps.areas.models import Area
 from apps.core.audit import history_for
 from apps.core.errors import RuleViolation
+from apps.registry.forms import OUTSIDE_COUNTY
 from apps.registry.models import Birth, ContraceptiveUse, Death, Marriage, Move, PlausibilityRule
 from apps.registry.services import (
     ChildData,
@@ -341,18 +342,18 @@ def test_the_marriage_and_move_forms_show_refusals_beside_the_field(client, make
     client.force_login(township_clerk)
     response = client.post(
         _url("marriage_create", husband.pk),
-        {"kind": "marriage", "other_id_number": wife.id_number, "date": "2016-06-01"},
+        {"kind": "marriage", "other_id_number": wife.id_number, "other_name": wife.name, "date": "2016-06-01"},
     )
     assert response.context["form"].errors == {
         "other_id_number": ["女方登记结婚时年龄为16岁，未满18周岁，不能登记结婚"]
     }
     response = client.post(
         _url("move_create", wife.pk),
-        {"kind": "move_out", "date": "2020-01-01", "origin_code": VILLAGE_A, "destination_code": "131025100999",
-         "certificate_number": ""},
+        {"kind": "move_out", "date": "2020-01-01", "origin": VILLAGE_A, "destination": OUTSIDE_COUNTY,
+         "destination_other_code": "990000000000", "certificate_number": ""},
     )  # fmt: skip
     assert response.context["form"].errors == {
-        "destination_code": ["现区划代码131025100999既不是本县的村（居），也不是有效的外县区划代码"]
+        "destination": ["现区划代码990000000000既不是本县的村（居），也不是有效的外县区划代码"]
     }
     assert not Move.objects.exists() and not Marriage.objects.exists()
 
