@@ -18,6 +18,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from apps.accounts.models import Role, User
+from apps.core import spreadsheets
 from apps.core.errors import RuleViolation
 from apps.imports.engine import FIRST_ERRORS_KEPT, ImportResult, run_import
 from apps.imports.kinds import spec_for
@@ -28,7 +29,6 @@ from apps.imports.reports import write_error_report
 logger = logging.getLogger(__name__)
 
 IMPORT_ROLES = (Role.COUNTY_ADMIN, Role.TOWNSHIP_CLERK)
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
 
 def may_import(user: User) -> bool:
@@ -57,8 +57,10 @@ def import_job_create(*, kind: str, fileobj, file_name: str, user: User | None, 
     if suffix not in SPREADSHEET_SUFFIXES | {".csv"}:
         raise RuleViolation("只能导入 .xlsx、.xls 或 .csv 文件", field="file")
     size = getattr(fileobj, "size", None)
-    if size is not None and size > MAX_UPLOAD_BYTES:
-        raise RuleViolation("文件超过200MB，请分成几个文件导入", field="file")
+    if size is None:
+        size = fileobj.seek(0, 2)
+        fileobj.seek(0)
+    spreadsheets.check_size(size)  # the rest of the file's bounds are checked where it is read
     if user is not None and not may_import(user):
         raise RuleViolation("您的角色不能批量导入", field="kind")
     job = ImportJob(
@@ -262,6 +264,7 @@ def _estimate_data_rows(path: Path, file_name: str) -> int | None:
     cheaply (.xls, .ods) or the file is not what its name says (the import itself then reports that)."""
     suffix = Path(file_name).suffix.lower()
     try:
+        spreadsheets.check_file(path, filename=file_name)  # a zip bomb is refused, not streamed through
         if suffix == ".csv":
             with open(path, "rb") as raw:
                 rows = sum(chunk.count(b"\n") for chunk in iter(lambda: raw.read(1 << 20), b""))
@@ -280,6 +283,6 @@ def _estimate_data_rows(path: Path, file_name: str) -> int | None:
                         tail = data[-(len(_XLSX_ROW) - 1) :]  # too short to hold a whole match again
         else:
             return None
-    except (OSError, zipfile.BadZipFile, zlib.error, EOFError):
+    except (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuleViolation):
         return None
     return max(rows - 1, 0) or None  # less the header row
