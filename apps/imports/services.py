@@ -14,6 +14,7 @@ from pathlib import Path
 from django.core.cache import cache
 from django.core.files import File
 from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
@@ -78,9 +79,19 @@ def import_job_create(*, kind: str, fileobj, file_name: str, user: User | None, 
 
 
 def import_job_run(*, job_id: int) -> ImportJob:
-    """Runs (or re-runs) a job: idempotent, since every write is an upsert on the natural key."""
+    """Runs (or re-runs) a job: idempotent, since every write is an upsert on the natural key. Holds the job's
+    lock while it runs, so that ``import_jobs_recover`` can tell a live run from one whose process died."""
+    with _job_lock(job_id) as locked:
+        if not locked:
+            raise RuleViolation("该导入任务正在由另一进程处理")
+        return _run(job_id)
+
+
+def _run(job_id: int) -> ImportJob:
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, started_at=timezone.now())
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+    )
     spec = spec_for(job.kind)
 
     def progress(rows: int) -> None:
@@ -244,10 +255,55 @@ def import_job_run_queued(*, job_id: int) -> ImportJob | None:
         if job.is_finished or not locked:
             logger.info("import job %s is %s; not run again", job_id, "finished" if job.is_finished else "running")
             return job
+        if job.attempts >= max_attempts():
+            # Delivered again after its worker died this often: the file itself may kill workers. Stop here.
+            logger.warning("import job %s: %s runs interrupted; not run again", job_id, job.attempts)
+            import_job_fail(job_id=job_id, message=GAVE_UP_MESSAGE)
+            job.refresh_from_db()
+            return job
         total = _estimate_data_rows(Path(job.file.path), job.file_name)
         if total:
             cache.set(progress_total_key(job.pk), total, timeout=PROGRESS_TOTAL_KEY_TIMEOUT)
-        return import_job_run(job_id=job_id)
+        return _run(job_id)
+
+
+def import_jobs_recover() -> dict[str, list[int]]:
+    """What the beat task ``imports.recover`` runs every minute: a job that says "running" while nobody holds
+    its lock lost its process (a worker killed, a machine restarted; its transaction was rolled back, so
+    nothing of it was written). It is queued again, or marked failed once it has been interrupted
+    ``max_attempts()`` times, so a file that kills workers is never redelivered in a loop."""
+    requeued: list[int] = []
+    failed: list[int] = []
+    for job_id in ImportJob.objects.filter(status=ImportStatus.RUNNING).values_list("pk", flat=True):
+        with _job_lock(job_id) as locked:
+            if not locked:
+                continue  # a live process is running it
+            job = ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING).first()
+            if job is None:
+                continue  # finished meanwhile
+            if job.attempts >= max_attempts():
+                import_job_fail(job_id=job_id, message=GAVE_UP_MESSAGE)
+                failed.append(job_id)
+                continue
+            ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING).update(
+                status=ImportStatus.PENDING,
+                message=f"第{job.attempts}次处理中断（处理进程意外退出），未写入任何数据，已自动重新排队",
+            )
+            requeued.append(job_id)
+        _enqueue(job)
+    if requeued or failed:
+        logger.warning("import jobs whose process died: requeued %s, failed %s", requeued, failed)
+    return {"requeued": requeued, "failed": failed}
+
+
+GAVE_UP_MESSAGE = "导入任务多次中断，已停止，请检查文件后重新导入"
+
+
+def max_attempts() -> int:
+    """Runs of one job that may start before it is given up as a poison file (``IMPORT_MAX_ATTEMPTS``)."""
+    from django.conf import settings
+
+    return getattr(settings, "IMPORT_MAX_ATTEMPTS", 3)
 
 
 def import_job_fail(*, job_id: int, message: str) -> None:
