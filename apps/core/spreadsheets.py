@@ -108,7 +108,7 @@ def check_size(size: int, *, bounds: Limits | None = None) -> None:
     bounds = bounds or limits()
     if size > bounds.max_bytes:
         raise _refuse(
-            f"文件大小为{_mb(size)}MB，超过允许的上限（{_mb(bounds.max_bytes)}MB），已拒绝读取；请分成几个文件",
+            f"文件大小为{size / _MB:.1f}MB，超过允许的上限（{_mb(bounds.max_bytes)}MB），已拒绝读取；请分成几个文件",
             "too_big",
         )
 
@@ -210,8 +210,9 @@ def check_extent(rows: int, columns: int, *, bounds: Limits | None = None, decla
 
 
 def iter_rows(path: Path, *, filename: str | None = None, bounds: Limits | None = None) -> Iterator[list]:
-    """Rows of the first sheet as lists of Python values (str, float, int, date, datetime, bool), row 1 first
-    (rows above the first used cell come as empty lists, so row numbers are those Excel shows)."""
+    """Rows of the first sheet as lists of Python values (str, float, int, date, datetime, bool), row 1 first:
+    calamine's ``iter_rows`` yields the rows above the first used cell too, so row numbers are those Excel
+    shows (columns start at the first used one)."""
     bounds = bounds or limits()
     path = Path(path)
     check_file(path, filename=filename, bounds=bounds)
@@ -294,9 +295,6 @@ def _iter_workbook(path: Path, bounds: Limits) -> Iterator[list]:
                 kind = frame[0]
                 if kind == "rows":
                     yield from _decode_rows(frame[1], frame[2])
-                elif kind == "pad":
-                    for _ in range(frame[1]):
-                        yield []
                 elif kind == "error":
                     finished = True
                     raise _refuse(frame[1], frame[2])
@@ -397,17 +395,15 @@ def _child(path: str, bounds: Limits) -> int:
         except Exception as exc:  # noqa: BLE001 - calamine raises its own error types for damaged files
             send("error", f"无法读取该电子表格（{exc.__class__.__name__}），文件可能已损坏", "corrupt")
             return 0
-        start, end = sheet.start, sheet.end
+        end = sheet.end
         if end is not None:
             try:
                 check_extent(end[0] + 1, end[1] + 1, bounds=bounds)
             except RuleViolation as refused:
                 send("error", refused.message, refused.code)
                 return 0
-        if start and start[0]:
-            send("pad", start[0])  # calamine starts at the first used cell
         batch: list = []
-        for row in sheet.iter_rows():
+        for row in sheet.iter_rows():  # from row 1, empty rows above the first used cell included
             batch.append(row)
             if len(batch) == _BATCH_ROWS:
                 send("rows", *_encode_rows(batch))

@@ -105,7 +105,7 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_job_runs_again_by_its
         )  # fmt: skip
     log = ROOT / "test-artifacts" / "celery-kill-test.log"
     log.parent.mkdir(exist_ok=True)
-    doomed = _worker(worker_env, log, f"--queues={KILL_QUEUE}", "--hostname=doomed@%h")
+    doomed = _worker(worker_env, log, f"--queues={KILL_QUEUE}", "--hostname=doomed@h13read")
     try:
         import_run.apply_async(args=[job.pk], queue=KILL_QUEUE)
         # Killed once the first chunk of 10,000 rows is written (inside the import's transaction).
@@ -125,7 +125,7 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_job_runs_again_by_its
     # A worker with celery beat, as the compose file runs them; nobody touches the job.
     started = time.monotonic()
     healer = _worker(
-        worker_env, log, "--queues=celery", "--hostname=healer@%h", "--beat", f"--schedule={tmp_path / 'beat'}"
+        worker_env, log, "--queues=celery", "--hostname=healer@h13read", "--beat", f"--schedule={tmp_path / 'beat'}"
     )
     try:
         job = wait_finished(job.pk, timeout=180)

@@ -15,7 +15,7 @@ RETURN_REFUSALS = {
     **REFUSALS,
     "bomb.xlsx": "文件声明的工作表范围为1048576行×16384列，超过允许的上限（200000行×50列），已拒绝读取",
     "over_50mb.csv": "回盘文件不能超过20MB",
-    "million_empty_rows.xlsx": "回盘文件缺少表头",
+    "million_empty_rows.xlsx": "文件声明的工作表范围为1000000行×1列，超过允许的上限（200000行×50列），已拒绝读取",
 }
 
 
