@@ -89,9 +89,12 @@ def import_job_run(*, job_id: int) -> ImportJob:
 
 def _run(job_id: int) -> ImportJob:
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    started = timezone.now()
     ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportStatus.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+        status=ImportStatus.RUNNING, started_at=started, attempts=F("attempts") + 1
     )
+    # The same in memory: ``_store_result`` saves the whole row.
+    job.status, job.started_at, job.attempts = ImportStatus.RUNNING, started, job.attempts + 1
     spec = spec_for(job.kind)
 
     def progress(rows: int) -> None:

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import openpyxl
@@ -26,7 +27,7 @@ from apps.registry.models import Person
 from tests.conftest import AREAS_CSV, COUNTY, PASSWORD, ROOT
 from tests.imports.test_tasks import CLEAN, wait_finished
 
-KILL_QUEUE = "h13-kill-test"
+KILL_QUEUE = f"kill-test-{uuid.uuid4().hex[:8]}"  # its own queue: no message of an earlier run
 
 
 @pytest.fixture
@@ -78,6 +79,7 @@ def _worker(env: dict, log: Path, *extra: str) -> subprocess.Popen:
             return proc
         if proc.poll() is not None:
             raise RuntimeError(f"worker {hostname} exited; see {log}")
+    _stop(proc)
     raise RuntimeError(f"worker {hostname} did not answer; see {log}")
 
 
@@ -103,15 +105,18 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_job_runs_again_by_its
             kind="persons", fileobj=fileobj, file_name=sheet.name, user=importer, mode=ImportMode.VALID_ROWS,
             dry_run=False,
         )  # fmt: skip
+    cache.delete(services.progress_key(job.pk))  # job ids repeat across runs; the cache does not forget
     log = ROOT / "test-artifacts" / "celery-kill-test.log"
     log.parent.mkdir(exist_ok=True)
-    doomed = _worker(worker_env, log, f"--queues={KILL_QUEUE}", "--hostname=doomed@h13read")
+    doomed = _worker(worker_env, log, f"--queues={KILL_QUEUE}", f"--hostname=doomed-{KILL_QUEUE}@localhost")
     try:
         import_run.apply_async(args=[job.pk], queue=KILL_QUEUE)
         # Killed once the first chunk of 10,000 rows is written (inside the import's transaction).
         deadline = time.monotonic() + 120
         while (cache.get(services.progress_key(job.pk)) or 0) < 10_000:
             assert time.monotonic() < deadline, "the import never got going; see celery-kill-test.log"
+            job.refresh_from_db()
+            assert not job.is_finished, job.message
             assert doomed.poll() is None
             time.sleep(0.05)
         os.kill(doomed.pid, signal.SIGKILL)
@@ -119,13 +124,18 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_job_runs_again_by_its
     finally:
         _stop(doomed)
     job.refresh_from_db()
-    assert (job.status, job.attempts) == (ImportStatus.RUNNING, 1)
+    assert (job.status, job.attempts) == (ImportStatus.RUNNING, 1), job.message
     assert Person.objects.count() == 0  # nothing half-written
 
     # A worker with celery beat, as the compose file runs them; nobody touches the job.
     started = time.monotonic()
     healer = _worker(
-        worker_env, log, "--queues=celery", "--hostname=healer@h13read", "--beat", f"--schedule={tmp_path / 'beat'}"
+        worker_env,
+        log,
+        "--queues=celery",
+        f"--hostname=healer-{KILL_QUEUE}@localhost",
+        "--beat",
+        f"--schedule={tmp_path / 'beat'}",
     )
     try:
         job = wait_finished(job.pk, timeout=180)
