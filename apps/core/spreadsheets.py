@@ -15,7 +15,8 @@ and the workbook parse itself runs in a child process (``python -m apps.core.spr
 own address space (``RLIMIT_AS``) and CPU time, checks the real extent of the sheet calamine found, and
 streams the rows back in batches (marshal). Whatever the input does to calamine, the child dies alone and the
 caller gets a ``RuleViolation`` with a clear message. The child parses while the caller works on the rows
-before, so an import pays for loading the batches, about what calamine's own conversion to Python values costs.
+before, so an import pays little: the batches arrive as one string each, split in one call (measured on 100,000 rows:
+the same time as parsing in-process).
 """
 
 from __future__ import annotations
@@ -293,7 +294,9 @@ def _iter_workbook(path: Path, bounds: Limits) -> Iterator[list]:
                 if frame is None:
                     break
                 kind = frame[0]
-                if kind == "rows":
+                if kind == "text":
+                    yield from _decode_text(frame[1], frame[2], frame[3])
+                elif kind == "rows":
                     yield from _decode_rows(frame[1], frame[2])
                 elif kind == "error":
                     finished = True
@@ -330,8 +333,11 @@ def _read_frame(stream) -> tuple | None:
     return marshal.loads(body)  # noqa: S302 - written by our own child process
 
 
-# Rows travel as marshal data (several times faster to load than pickle): the few values marshal cannot
-# carry (dates, times) go beside the batch as (row, column, tag, plain value) and are put back here.
+# Rows travel as one string per batch, the cells joined by a separator, which the caller splits in one C call
+# (loading a million strings from pickle or marshal costs several times more); the cells that are not text go
+# beside it as (index, tag, plain value) and are put back here. A batch whose cells hold the separator, or
+# whose rows differ in width, travels as marshal lists instead.
+_SEP = "\x1f"
 _PLAIN = (str, float, int, bool, type(None))
 _RESTORE = {
     "d": date.fromordinal,
@@ -367,6 +373,43 @@ def _decode_rows(batch: list[list], fixes: list[tuple]) -> list[list]:
     for i, j, tag, value in fixes:
         batch[i][j] = value if tag == "s" else _RESTORE[tag](value)
     return batch
+
+
+def _plain(value) -> tuple[str, object]:
+    kind = type(value)
+    if kind in _PLAIN:
+        return "v", value
+    if kind is date:
+        return "d", value.toordinal()
+    if kind is datetime:
+        return "dt", value.isoformat()
+    if kind is time:
+        return "t", value.isoformat()
+    if kind is timedelta:
+        return "td", value.total_seconds()
+    return "v", str(value)
+
+
+def _encode_batch(batch: list[list]) -> tuple:
+    width = len(batch[0])
+    flat = [value for row in batch for value in row]
+    if width and len(flat) == width * len(batch):
+        fixes = []
+        for index, value in enumerate(flat):
+            if type(value) is not str:
+                fixes.append((index, *_plain(value)))
+                flat[index] = ""
+        text = _SEP.join(flat)
+        if text.count(_SEP) == len(flat) - 1:
+            return ("text", width, text, fixes)
+    return ("rows", *_encode_rows(batch))
+
+
+def _decode_text(width: int, text: str, fixes: list[tuple]) -> list[list]:
+    cells = text.split(_SEP)
+    for index, tag, value in fixes:
+        cells[index] = value if tag == "v" else _RESTORE[tag](value)
+    return [cells[k : k + width] for k in range(0, len(cells), width)]
 
 
 # --- the child process --------------------------------------------------------------------------------------
@@ -406,10 +449,10 @@ def _child(path: str, bounds: Limits) -> int:
         for row in sheet.iter_rows():  # from row 1, empty rows above the first used cell included
             batch.append(row)
             if len(batch) == _BATCH_ROWS:
-                send("rows", *_encode_rows(batch))
+                send(*_encode_batch(batch))
                 batch = []
         if batch:
-            send("rows", *_encode_rows(batch))
+            send(*_encode_batch(batch))
         send("done")
         out.flush()
     except MemoryError:
