@@ -5,12 +5,14 @@ under 1 GB, and imports the next ordinary file as before."""
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from apps.accounts.services import user_create
 from apps.areas.models import Area
 from apps.areas.services import areas_load_csv
+from apps.imports import services
 from apps.imports.models import ImportJob, ImportMode
 from apps.registry.models import Person
 from tests.conftest import AREAS_CSV, COUNTY, PASSWORD
@@ -64,3 +66,4 @@ def test_every_hostile_upload_is_refused_and_the_worker_lives_on(client, importe
     job = wait_finished(ImportJob.objects.order_by("-pk").first().pk)
     assert (job.status, job.rows, job.rejected) == ("validated", clean_rows(), 0)
     assert celery_worker.poll() is None
+    cache.delete_many([services.progress_key(job.pk), services.progress_total_key(job.pk)])  # job ids repeat

@@ -146,6 +146,7 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_job_runs_again_by_its
         assert healer.poll() is None  # not crash-looping
     finally:
         _stop(healer)
+        cache.delete_many([services.progress_key(job.pk), services.progress_total_key(job.pk)])
 
 
 def test_a_job_interrupted_too_often_stops_instead_of_looping(importer, test_database_env):
