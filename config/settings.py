@@ -193,6 +193,14 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Every uploaded spreadsheet is read within these bounds (apps/core/spreadsheets.py ``Limits``).
+SPREADSHEET_LIMITS = {
+    "max_bytes": env.int("SPREADSHEET_MAX_MB", default=50) * 1024 * 1024,
+    "memory_bytes": env.int("SPREADSHEET_PARSE_MEMORY_MB", default=1536) * 1024 * 1024,
+}
+# Runs of one import job that may start (its worker died in each) before it is failed as a poison file.
+IMPORT_MAX_ATTEMPTS = env.int("IMPORT_MAX_ATTEMPTS", default=3)
+
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_SERIALIZER = "json"
@@ -209,6 +217,9 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "indicators.compute",
         "schedule": crontab(minute=0, hour=2, day_of_month=5, month_of_year="1,4,7,10"),
     },
+    # Import jobs whose worker died (killed, out of memory, restarted) are queued again or failed by themselves.
+    "imports-recover": {"task": "imports.recover", "schedule": env.float("JOBS_RECOVER_SECONDS", default=60.0)},
+    "indicators-recover": {"task": "indicators.recover", "schedule": env.float("JOBS_RECOVER_SECONDS", default=60.0)},
     # Projected scores (预计得分) follow the latest indicator snapshots: rescored every night.
     "scoring-recompute": {"task": "scoring.recompute", "schedule": crontab(minute=30, hour=3)},
 }

@@ -64,6 +64,8 @@ class ImportJob(models.Model):
     message = models.TextField("说明", blank=True)
     error_report = models.FileField("错误报告", upload_to="imports/errors/%Y/%m/", null=True, blank=True)
     seconds = models.FloatField("耗时（秒）", null=True, blank=True)
+    # Runs started; a job whose worker keeps dying stops after ``services.MAX_ATTEMPTS`` (a poison file).
+    attempts = models.PositiveSmallIntegerField("运行次数", default=0)
 
     area_scope_field = "area_id"
     objects = AreaScopedQuerySet.as_manager()

@@ -1,4 +1,5 @@
-"""Reading spreadsheets as they arrive from township offices: .xlsx/.xls (python-calamine) and .csv in UTF-8
+"""Reading spreadsheets as they arrive from township offices: .xlsx/.xls (python-calamine, in the bounded reader
+of ``apps.core.spreadsheets``) and .csv in UTF-8
 or GBK, a title row or two above the header, headers with stray spaces and full-width brackets, and cell
 values that Excel turned into serial numbers or that clerks typed as 2009.08.07, 20090807 or 2009年8月7日.
 
@@ -8,7 +9,6 @@ objects first (too slow and too big for a 1,000,000-row sheet) and know nothing 
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from python_calamine import CalamineError, CalamineWorkbook
-
+from apps.core import spreadsheets
 from apps.core.errors import RuleViolation
 
 HEADER_SEARCH_ROWS = 10
 EXCEL_EPOCH = date(1899, 12, 30)
-SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+SPREADSHEET_SUFFIXES = spreadsheets.WORKBOOK_SUFFIXES
 
 _PAREN_SUFFIX = re.compile(r"\(.*\)$")
 _DATE_PATTERNS = (
@@ -102,43 +101,10 @@ def find_header(rows: Iterator[list], *, required: Iterable[str], known: Iterabl
     )
 
 
-def _csv_encoding(head: bytes) -> str:
-    """UTF-8 (with or without BOM) if the start decodes as UTF-8, else GBK (GB 18030, its superset)."""
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    try:
-        head.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(head) - 3:  # a character cut at the end of the sample
-            return "utf-8"
-        return "gb18030"
-
-
 def iter_rows(path: Path, *, filename: str | None = None) -> Iterator[list]:
-    """Rows of the first sheet as lists of Python values (str, float, int, date, datetime, bool)."""
-    suffix = Path(filename or path.name).suffix.lower()
-    if suffix == ".csv":
-        with open(path, "rb") as raw:
-            encoding = _csv_encoding(raw.read(1 << 16))
-        with open(path, encoding=encoding, newline="") as text:
-            try:
-                yield from csv.reader(text)
-            except UnicodeDecodeError:
-                raise RuleViolation("CSV文件编码无法识别，请另存为UTF-8或GBK编码", field="file") from None
-        return
-    if suffix not in SPREADSHEET_SUFFIXES:
-        raise RuleViolation("只能导入 .xlsx、.xls 或 .csv 文件", field="file", code="file_type")
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        sheet = workbook.get_sheet_by_index(0)
-    except (CalamineError, OSError, ValueError) as exc:
-        raise RuleViolation(f"无法读取该电子表格（{exc.__class__.__name__}），文件可能已损坏", field="file") from None
-    # calamine starts at the first used cell; pad so that row numbers are those Excel shows.
-    start_row = (sheet.start or (0, 0))[0]
-    for _ in range(start_row):
-        yield []
-    yield from sheet.iter_rows()
+    """Rows of the first sheet as lists of Python values (str, float, int, date, datetime, bool), read within
+    the bounds of ``apps.core.spreadsheets`` (size, dimensions, a confined parse)."""
+    return spreadsheets.iter_rows(path, filename=filename)
 
 
 def rows_from_text(text: str) -> Iterator[list]:

@@ -14,10 +14,12 @@ from pathlib import Path
 from django.core.cache import cache
 from django.core.files import File
 from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from apps.accounts.models import Role, User
+from apps.core import spreadsheets
 from apps.core.errors import RuleViolation
 from apps.imports.engine import FIRST_ERRORS_KEPT, ImportResult, run_import
 from apps.imports.kinds import spec_for
@@ -28,7 +30,6 @@ from apps.imports.reports import write_error_report
 logger = logging.getLogger(__name__)
 
 IMPORT_ROLES = (Role.COUNTY_ADMIN, Role.TOWNSHIP_CLERK)
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
 
 def may_import(user: User) -> bool:
@@ -57,8 +58,10 @@ def import_job_create(*, kind: str, fileobj, file_name: str, user: User | None, 
     if suffix not in SPREADSHEET_SUFFIXES | {".csv"}:
         raise RuleViolation("只能导入 .xlsx、.xls 或 .csv 文件", field="file")
     size = getattr(fileobj, "size", None)
-    if size is not None and size > MAX_UPLOAD_BYTES:
-        raise RuleViolation("文件超过200MB，请分成几个文件导入", field="file")
+    if size is None:
+        size = fileobj.seek(0, 2)
+        fileobj.seek(0)
+    spreadsheets.check_size(size)  # the rest of the file's bounds are checked where it is read
     if user is not None and not may_import(user):
         raise RuleViolation("您的角色不能批量导入", field="kind")
     job = ImportJob(
@@ -76,9 +79,22 @@ def import_job_create(*, kind: str, fileobj, file_name: str, user: User | None, 
 
 
 def import_job_run(*, job_id: int) -> ImportJob:
-    """Runs (or re-runs) a job: idempotent, since every write is an upsert on the natural key."""
+    """Runs (or re-runs) a job: idempotent, since every write is an upsert on the natural key. Holds the job's
+    lock while it runs, so that ``import_jobs_recover`` can tell a live run from one whose process died."""
+    with _job_lock(job_id) as locked:
+        if not locked:
+            raise RuleViolation("该导入任务正在由另一进程处理")
+        return _run(job_id)
+
+
+def _run(job_id: int) -> ImportJob:
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, started_at=timezone.now())
+    started = timezone.now()
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.RUNNING, started_at=started, attempts=F("attempts") + 1
+    )
+    # The same in memory: ``_store_result`` saves the whole row.
+    job.status, job.started_at, job.attempts = ImportStatus.RUNNING, started, job.attempts + 1
     spec = spec_for(job.kind)
 
     def progress(rows: int) -> None:
@@ -242,10 +258,55 @@ def import_job_run_queued(*, job_id: int) -> ImportJob | None:
         if job.is_finished or not locked:
             logger.info("import job %s is %s; not run again", job_id, "finished" if job.is_finished else "running")
             return job
+        if job.attempts >= max_attempts():
+            # Delivered again after its worker died this often: the file itself may kill workers. Stop here.
+            logger.warning("import job %s: %s runs interrupted; not run again", job_id, job.attempts)
+            import_job_fail(job_id=job_id, message=GAVE_UP_MESSAGE)
+            job.refresh_from_db()
+            return job
         total = _estimate_data_rows(Path(job.file.path), job.file_name)
         if total:
             cache.set(progress_total_key(job.pk), total, timeout=PROGRESS_TOTAL_KEY_TIMEOUT)
-        return import_job_run(job_id=job_id)
+        return _run(job_id)
+
+
+def import_jobs_recover() -> dict[str, list[int]]:
+    """What the beat task ``imports.recover`` runs every minute: a job that says "running" while nobody holds
+    its lock lost its process (a worker killed, a machine restarted; its transaction was rolled back, so
+    nothing of it was written). It is queued again, or marked failed once it has been interrupted
+    ``max_attempts()`` times, so a file that kills workers is never redelivered in a loop."""
+    requeued: list[int] = []
+    failed: list[int] = []
+    for job_id in ImportJob.objects.filter(status=ImportStatus.RUNNING).values_list("pk", flat=True):
+        with _job_lock(job_id) as locked:
+            if not locked:
+                continue  # a live process is running it
+            job = ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING).first()
+            if job is None:
+                continue  # finished meanwhile
+            if job.attempts >= max_attempts():
+                import_job_fail(job_id=job_id, message=GAVE_UP_MESSAGE)
+                failed.append(job_id)
+                continue
+            ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING).update(
+                status=ImportStatus.PENDING,
+                message=f"第{job.attempts}次处理中断（处理进程意外退出），未写入任何数据，已自动重新排队",
+            )
+            requeued.append(job_id)
+        _enqueue(job)
+    if requeued or failed:
+        logger.warning("import jobs whose process died: requeued %s, failed %s", requeued, failed)
+    return {"requeued": requeued, "failed": failed}
+
+
+GAVE_UP_MESSAGE = "导入任务多次中断，已停止，请检查文件后重新导入"
+
+
+def max_attempts() -> int:
+    """Runs of one job that may start before it is given up as a poison file (``IMPORT_MAX_ATTEMPTS``)."""
+    from django.conf import settings
+
+    return getattr(settings, "IMPORT_MAX_ATTEMPTS", 3)
 
 
 def import_job_fail(*, job_id: int, message: str) -> None:
@@ -262,6 +323,7 @@ def _estimate_data_rows(path: Path, file_name: str) -> int | None:
     cheaply (.xls, .ods) or the file is not what its name says (the import itself then reports that)."""
     suffix = Path(file_name).suffix.lower()
     try:
+        spreadsheets.check_file(path, filename=file_name)  # a zip bomb is refused, not streamed through
         if suffix == ".csv":
             with open(path, "rb") as raw:
                 rows = sum(chunk.count(b"\n") for chunk in iter(lambda: raw.read(1 << 20), b""))
@@ -280,6 +342,6 @@ def _estimate_data_rows(path: Path, file_name: str) -> int | None:
                         tail = data[-(len(_XLSX_ROW) - 1) :]  # too short to hold a whole match again
         else:
             return None
-    except (OSError, zipfile.BadZipFile, zlib.error, EOFError):
+    except (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuleViolation):
         return None
     return max(rows - 1, 0) or None  # less the header row

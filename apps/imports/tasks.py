@@ -34,3 +34,9 @@ def import_run(job_id: int) -> dict | None:
     if job is None:
         return None
     return {"job": job.pk, "status": job.status, "rows": job.rows, "rejected": job.rejected}
+
+
+@shared_task(name="imports.recover", ignore_result=True, soft_time_limit=50, time_limit=55)
+def import_jobs_recover() -> dict:
+    """Every minute (celery beat): jobs whose worker died are queued again or, interrupted too often, failed."""
+    return services.import_jobs_recover()

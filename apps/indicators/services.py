@@ -152,6 +152,29 @@ def report_run_fail(*, run_id: int, message: str) -> None:
         )
 
 
+def report_runs_recover() -> list[int]:
+    """What the beat task ``indicators.recover`` runs every minute: a run that says "running" while nobody
+    holds its period's lock lost its worker. It is marked failed (its values were never visible) so that
+    the period can be computed again at once, instead of after ``STALE_AFTER``."""
+    failed = []
+    for run in ReportRun.objects.filter(status=RunStatus.RUNNING).only("pk", "period"):
+        lock_key = zlib.crc32(run.period.encode()) & 0x7FFFFFFF
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_NAMESPACE, lock_key])
+            if not cursor.fetchone()[0]:
+                continue  # a live worker computes the period
+        try:
+            if ReportRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).exists():
+                report_run_fail(run_id=run.pk, message="计算进程意外退出，未完成的结果已作废，请重新计算")
+                failed.append(run.pk)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_NAMESPACE, lock_key])
+    if failed:
+        logger.warning("report runs whose worker died, marked failed: %s", failed)
+    return failed
+
+
 def indicators_compute(*, period: str, area_code: str | None = None, by: User | None = None) -> ReportRun:
     """Computes and stores a snapshot of every indicator of ``period`` for ``area_code`` (default: the county)
     and every area under it, now, in this process (the Celery task and ``compute_indicators`` call this).

@@ -51,3 +51,9 @@ def indicators_compute_task(
         if run is not None:
             results.append({"run": run.pk, "period": run.period, "area": run.area_id, "status": run.status})
     return results
+
+
+@shared_task(name="indicators.recover", ignore_result=True, soft_time_limit=50, time_limit=55)
+def report_runs_recover() -> list[int]:
+    """Every minute (celery beat): runs whose worker died are marked failed, so the period can run again."""
+    return services.report_runs_recover()

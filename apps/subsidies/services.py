@@ -21,6 +21,7 @@ from stdnum import luhn
 
 from apps.accounts.models import Role, User
 from apps.areas.models import Area, AreaLevel
+from apps.core import spreadsheets
 from apps.core.areacodes import code_range, contains, county_of
 from apps.core.audit import audit_context
 from apps.core.errors import RuleViolation
@@ -461,31 +462,18 @@ def batch_export(*, batch: PaymentBatch, fmt: str, by: User) -> bytes:
     return content
 
 
-def _read_return_rows(*, name: str, content: bytes) -> list[list[str]]:
-    lower = name.lower()
-    if lower.endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = content.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise RuleViolation("无法识别回盘文件的编码，请另存为UTF-8的CSV", field="file")
-        return list(csv.reader(io.StringIO(text)))
-    if lower.endswith((".xlsx", ".xls")):
-        from python_calamine import CalamineWorkbook
+RETURN_FILE_BOUNDS = {"max_bytes": 20 * 1024 * 1024, "max_rows": 200_000, "max_columns": 50}
 
-        try:
-            wb = CalamineWorkbook.from_filelike(io.BytesIO(content))
-            sheet = wb.get_sheet_by_index(0).to_python()
-        except Exception as exc:  # calamine raises its own error types for damaged files
-            raise RuleViolation("无法读取回盘文件，请确认是有效的Excel文件", field="file") from exc
-        return [
-            ["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in row]
-            for row in sheet
-        ]
-    raise RuleViolation("回盘文件应为.csv或.xlsx格式", field="file")
+
+def _read_return_rows(*, name: str, content: bytes) -> list[list[str]]:
+    """The bank's file through the project's one bounded reader (size, dimensions and a confined parse)."""
+    if not name.lower().endswith((".csv", ".xlsx", ".xls")):
+        raise RuleViolation("回盘文件应为.csv或.xlsx格式", field="file")
+    rows = spreadsheets.read_rows(content=content, filename=name, bounds=spreadsheets.limits(**RETURN_FILE_BOUNDS))
+    return [
+        ["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in row]
+        for row in rows
+    ]
 
 
 @dataclass
