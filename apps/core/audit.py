@@ -51,6 +51,19 @@ def _field_label(model: type[models.Model], name: str) -> str:
         return name
 
 
+OUTSIDE_APPLICATION = "应用外修改"
+
+
+def _actor(context: dict | None, names: dict) -> str:
+    """Who made a change: the user; "系统" for the application's own jobs and commands (a context without a
+    user); "应用外修改" for a write with no context at all, i.e. SQL run directly against the database."""
+    if context is None:
+        return OUTSIDE_APPLICATION
+    if not context.get("user"):
+        return "系统"
+    return names.get(context["user"], "（已删除用户）")
+
+
 def history_for(*, obj: models.Model, user) -> list[AuditEntry]:
     """Every tracked change of ``obj``, newest first. The caller has already checked ``obj`` is visible."""
     model = type(obj)
@@ -83,7 +96,7 @@ def history_for(*, obj: models.Model, user) -> list[AuditEntry]:
             AuditEntry(
                 at=event.pgh_created_at,
                 action=LABELS.get(action, action),
-                user=names.get(context.get("user"), "系统" if not context.get("user") else "（已删除用户）"),
+                user=_actor(event.pgh_context, names),
                 url=context.get("url", ""),
                 import_job=context.get("import_job"),
                 reason=context.get("reason"),
@@ -91,3 +104,47 @@ def history_for(*, obj: models.Model, user) -> list[AuditEntry]:
             )
         )
     return entries
+
+
+# The audit cannot be erased: every pghistory event table refuses UPDATE and DELETE from the application's
+# database role (a row trigger that raises), and the shared context table refuses DELETE (pghistory updates a
+# context row while a request or job adds events to it). Installed by the core migration for the tables that
+# exist then and, after every `migrate`, for any event table added since (post_migrate, see CoreConfig).
+APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION core_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '审计记录不可修改或删除 (% on %)', TG_OP, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+"""
+APPEND_ONLY_TRIGGER = "core_audit_append_only"
+
+
+def event_tables() -> list[str]:
+    """The table of every pghistory event model of the project."""
+    from django.apps import apps
+    from pghistory.models import Event
+
+    return sorted({m._meta.db_table for m in apps.get_models() if issubclass(m, Event) and not m._meta.proxy})
+
+
+def protect_event_tables(connection) -> list[str]:
+    """Install (idempotently) the append-only trigger on every existing event table; returns those tables."""
+    from pghistory.models import Context
+
+    existing = set(connection.introspection.table_names())
+    tables = [t for t in event_tables() if t in existing]
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(APPEND_ONLY_FUNCTION)
+        for table in tables:
+            cursor.execute(
+                f"CREATE OR REPLACE TRIGGER {APPEND_ONLY_TRIGGER} BEFORE UPDATE OR DELETE ON {qn(table)} "
+                "FOR EACH ROW EXECUTE FUNCTION core_audit_append_only()"
+            )
+        if Context._meta.db_table in existing:
+            cursor.execute(
+                f"CREATE OR REPLACE TRIGGER {APPEND_ONLY_TRIGGER} BEFORE DELETE ON {qn(Context._meta.db_table)} "
+                "FOR EACH ROW EXECUTE FUNCTION core_audit_append_only()"
+            )
+    return tables
