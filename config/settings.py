@@ -167,6 +167,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Days an import's uploaded file and error report are kept after the job finished (then purged nightly).
+IMPORT_UPLOAD_RETENTION_DAYS = env.int("IMPORT_UPLOAD_RETENTION_DAYS", default=90)
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / ".data" / "media")
 
 REST_FRAMEWORK = {
@@ -194,6 +196,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.schema.document_error_responses",  # 400/401/403/404 on every operation
+    ],
     "ENUM_NAME_OVERRIDES": {
         "SexEnum": "apps.registry.models.Sex",
         "PolicyStatusEnum": "apps.registry.models.PolicyStatus",
@@ -222,6 +228,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Projected scores (预计得分) follow the latest indicator snapshots: rescored every night.
     "scoring-recompute": {"task": "scoring.recompute", "schedule": crontab(minute=30, hour=3)},
+    # Uploaded spreadsheets and error reports hold personal data: removed once their job is old enough.
+    "imports-purge-uploads": {"task": "imports.purge_uploads", "schedule": crontab(minute=15, hour=2)},
 }
 
 # pghistory: the middleware context is extended with the request path; services add the import job id.

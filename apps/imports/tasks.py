@@ -34,3 +34,11 @@ def import_run(job_id: int) -> dict | None:
     if job is None:
         return None
     return {"job": job.pk, "status": job.status, "rows": job.rows, "rejected": job.rejected}
+
+
+@shared_task(name="imports.purge_uploads")
+def import_uploads_purge() -> int:
+    """Nightly: delete the uploads of jobs finished more than IMPORT_UPLOAD_RETENTION_DAYS days ago."""
+    from django.conf import settings
+
+    return services.import_uploads_purge(older_than_days=settings.IMPORT_UPLOAD_RETENTION_DAYS)

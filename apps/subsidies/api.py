@@ -4,7 +4,7 @@ are masked in lists; account numbers are always masked."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -117,6 +117,7 @@ class PaymentBatchSerializer(serializers.ModelSerializer):
                   "payment_count", "total", "paid", "failed_count"]  # fmt: skip
 
 
+@extend_schema_serializer(component_name="SubsidyPayment")  # fees has its own "Payment" (缴款)
 class PaymentSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="person.name")
     payee_name = serializers.CharField(source="payee.name")

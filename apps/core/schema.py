@@ -1,0 +1,62 @@
+"""The API contract: every operation of the OpenAPI schema documents the 4xx responses it can give.
+
+A drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]): 400 where the request
+carries a body or query parameters (validation and rule violations, a malformed ``page_size``), 401 and 403 on
+every operation that needs a signed-in user, 404 where the path names a record (or a page of a list), 429 on the
+token endpoint (per-address login limit). Responses a view already documents are left as they are.
+"""
+
+from __future__ import annotations
+
+DETAIL = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+# DRF's validation errors: {"field": ["message", ...], "non_field_errors": [...]} (or a bare list of messages).
+VALIDATION = {
+    "oneOf": [
+        {"type": "object", "additionalProperties": {}},
+        {"type": "array", "items": {"type": "string"}},
+    ]
+}
+ERRORS = {
+    400: ("请求参数或内容不正确", "ValidationError", VALIDATION),
+    401: ("未登录或令牌无效", "ErrorDetail", DETAIL),
+    403: ("无权进行此操作", "ErrorDetail", DETAIL),
+    404: ("记录不存在或不在您的管辖范围内", "ErrorDetail", DETAIL),
+    429: ("尝试过于频繁，请稍后再试", "ErrorDetail", DETAIL),
+}
+METHODS = {"get", "put", "patch", "post", "delete", "head", "options", "trace"}
+
+
+def _response(code: int) -> dict:
+    description, component, _ = ERRORS[code]
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{component}"}}},
+    }
+
+
+def document_error_responses(result, generator, request, public):
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    for _, component, schema in ERRORS.values():
+        schemas.setdefault(component, schema)
+    for path, item in result.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            parameters = operation.get("parameters", [])
+            codes = set()
+            if "requestBody" in operation or any(p.get("in") == "query" for p in parameters):
+                codes.add(400)
+            if {} not in operation.get("security", []):  # not open to anonymous callers
+                codes |= {401, 403}
+            if any(p.get("in") == "path" for p in parameters) or any(p.get("name") == "page" for p in parameters):
+                codes.add(404)
+            if path.endswith("/auth/token/"):
+                codes |= {400, 429}
+            responses = operation.setdefault("responses", {})
+            for code in sorted(codes):
+                responses.setdefault(str(code), _response(code))
+    return result
