@@ -2,7 +2,10 @@
 
 Required: ``SECRET_KEY``, ``DATABASE_URL``, ``REDIS_URL`` (``make run`` / ``make test`` provide embedded ones
 when unset, see ``scripts/devservices.py``). Optional: ``DEBUG`` (off unless ``1``), ``ALLOWED_HOSTS``
-(comma-separated), ``SECURE_COOKIES`` (defaults to on unless DEBUG), ``CSRF_TRUSTED_ORIGINS``.
+(comma-separated), ``SECURE_COOKIES`` (defaults to on unless DEBUG), ``CSRF_TRUSTED_ORIGINS``,
+``SECURE_HSTS_SECONDS`` (0: no HSTS), ``SECURE_SSL_REDIRECT``, ``TRUSTED_PROXY_COUNT``.
+Production (``manage.py check --deploy`` clean): DEBUG off, a long SECRET_KEY, SECURE_COOKIES=1,
+SECURE_HSTS_SECONDS=31536000, SECURE_SSL_REDIRECT=1 (tests/core/test_security_headers.py runs it).
 """
 
 from datetime import timedelta
@@ -54,6 +57,7 @@ INSTALLED_APPS = [
     "pghistory",
     "axes",
     "django_htmx",
+    "csp",
     "import_export",
     "apps.core",
     "apps.areas",
@@ -76,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "apps.core.middleware.PrivacyHeadersMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "apps.core.middleware.AuditContextMiddleware",
     # AxesMiddleware last: it turns a lockout raised during authentication into the lockout page.
@@ -151,6 +157,39 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600  # one working day
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# HSTS: off unless set (a site first served over plain http must not be pinned to https by accident); the
+# compose file sets a year. Browsers only honour it over https, where Django sends it.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# Behind a TLS-terminating proxy the proxy usually redirects; set it when gunicorn itself faces http clients.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the container health check speaks plain http
+# Content-Security-Policy (django-csp): scripts only from our own static files — no inline script or event
+# handler anywhere (templates use data-* attributes that static/js/app.js wires up). Inline style attributes
+# are allowed ('unsafe-inline' in style-src): templates use a few for widths, and htmx and ECharts set styles;
+# styles cannot run code, so this keeps script injection closed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Sent on every response (apps.core.middleware.PrivacyHeadersMiddleware), with Cache-Control: no-store on every
+# page for a signed-in user and every /api/ response (they carry personal data).
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "magnetometer=(), gyroscope=(), accelerometer=(), interest-cohort=()"
+)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_COOKIES or TRUSTED_PROXY_COUNT else None
 
 LANGUAGE_CODE = "zh-hans"
@@ -207,6 +246,17 @@ SPECTACULAR_SETTINGS = {
         "MoveKindEnum": "apps.registry.models.MoveKind",
         "PermitKindEnum": "apps.registry.models.PermitKind",
         "ImportKindEnum": "apps.imports.models.ImportKind",
+        "ImportStatusEnum": "apps.imports.models.ImportStatus",
+        "FeePaymentMethodEnum": "apps.fees.models.PaymentMethod",
+        "ContraceptiveMethodEnum": "apps.registry.models.ContraceptiveMethod",
+        "ItemMethodEnum": "apps.scoring.models.ItemMethod",
+        "SchemeStatusEnum": "apps.scoring.models.SchemeStatus",
+        "AssessmentStatusEnum": "apps.scoring.models.AssessmentStatus",
+        "AdjustmentDirectionEnum": "apps.scoring.models.AdjustmentDirection",
+        "TargetDirectionEnum": "apps.scoring.models.TargetDirection",
+        "RosterStatusEnum": "apps.subsidies.models.RosterStatus",
+        "BatchStatusEnum": "apps.subsidies.models.BatchStatus",
+        "SubsidyPaymentStatusEnum": "apps.subsidies.models.PaymentStatus",
     },
 }
 

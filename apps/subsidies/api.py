@@ -56,6 +56,7 @@ class RosterSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     beneficiaries = serializers.IntegerField(read_only=True, default=0)
     amount_due = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, default=None)
+    notice_ends_on = serializers.DateField(read_only=True, allow_null=True)
 
     class Meta:
         model = Roster
