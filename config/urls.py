@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from apps.core.views import healthz
 from config.api import TokenView, router
 
+handler404 = "apps.core.views.page_not_found"
+
 admin.site.site_header = "人口和计划生育管理系统 · 管理后台"
 admin.site.site_title = "管理后台"
 

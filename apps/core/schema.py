@@ -1,4 +1,4 @@
-"""The API contract: every operation of the OpenAPI schema documents the 4xx responses it can give.
+"""The API contract: the schema class (``AutoSchema``) and every operation of the OpenAPI schema documents the 4xx responses it can give.
 
 A drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]): 400 where the request
 carries a body or query parameters (validation and rule violations, a malformed ``page_size``), 401 and 403 on
@@ -7,6 +7,27 @@ token endpoint (per-address login limit). Responses a view already documents are
 """
 
 from __future__ import annotations
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from rest_framework import serializers
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """A read-only choice field of a model field that may be blank answers "" too: document that (the
+    generated field of a read-only ModelSerializer field drops ``allow_blank``, so the schema said otherwise)."""
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        if isinstance(field, serializers.ChoiceField) and field.read_only and not field.allow_blank:
+            model = getattr(getattr(field.parent, "Meta", None), "model", None)
+            try:
+                model_field = model._meta.get_field(field.source) if model is not None else None
+            except Exception:  # a source that is not a model field (a property, a dotted path)
+                model_field = None
+            if model_field is not None and model_field.blank and model_field.choices:
+                field.allow_blank = True
+                if model_field.null:
+                    field.allow_null = True
+        return super()._map_serializer_field(field, direction, bypass_extensions)
 
 DETAIL = {
     "type": "object",

@@ -129,3 +129,16 @@ def test_uploads_of_old_finished_jobs_are_purged(make_user, media, settings, cap
 def test_the_purge_runs_nightly_from_beat(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["imports-purge-uploads"]
     assert entry["task"] == "imports.purge_uploads"
+
+
+def test_an_api_path_that_matches_no_route_answers_json(api_client, county_viewer, client):
+    api_client.force_authenticate(county_viewer)
+    response = api_client.get("/api/v1/persons/%C2%90x/")
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "未找到。"}
+    assert client.get("/no-such-page/").status_code == 404
+
+
+def test_blank_choices_of_read_only_fields_are_documented(schema):
+    employment = schema["components"]["schemas"]["Person"]["properties"]["employment_type"]
+    assert {"$ref": "#/components/schemas/BlankEnum"} in employment["oneOf"]
