@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import io
 import json
+from collections import Counter
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,7 +35,7 @@ def test_schema_fuzzing_finds_no_server_error_and_no_schema_violation(live_serve
     admin = user_create(username="fuzz_admin", password=PASSWORD, area=Area.objects.get(code=COUNTY),
                         roles=["county_admin"])  # fmt: skip
     token = Token.objects.create(user=admin)
-    report = tmp_path / "report.json"
+    report, har = tmp_path / "report.json", tmp_path / "requests.har"
     command = [
         str(Path(sys.executable).with_name("st")), "run", f"{live_server.url}/api/schema/?format=json",
         "--header", f"Authorization: Token {token.key}",
@@ -43,16 +43,23 @@ def test_schema_fuzzing_finds_no_server_error_and_no_schema_violation(live_serve
         "--phases", "examples,coverage,fuzzing",
         "--max-examples", "5", "--seed", "13", "--workers", "1", "--max-time", "50",
         "--request-timeout", "20", "--no-shrink", "--suppress-health-check", "all",
-        "--report", "json", "--report-json-path", str(report),
+        "--report", "json,har", "--report-json-path", str(report), "--report-har-path", str(har),
     ]  # fmt: skip
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "160", "SCHEMATHESIS_HOOKS": ""}
     result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
     output = result.stdout + result.stderr
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "schemathesis.txt").write_text(output, encoding="utf-8")
-    summary = output[output.rfind("SUMMARY") :] if "SUMMARY" in output else output[-3000:]
-    print(summary)
     assert result.returncode == 0, output[-8000:]
-    assert re.search(r"API Operations:\s+\d+", output) or report.exists()
-    if report.exists():
-        print(json.dumps(json.loads(report.read_text())["summary"] if "summary" in report.read_text() else {}))
+    run = json.loads(report.read_text())
+    statuses = Counter(e["response"]["status"] for e in json.loads(har.read_text())["log"]["entries"])
+    server_errors = sum(n for status, n in statuses.items() if status >= 500)
+    line = (
+        f"schemathesis: {run['operations']['tested']} operations, {run['test_cases']['generated']} test cases, "
+        f"{statuses.total()} requests, {server_errors} 5xx, {len(run['failures'])} failures; "
+        f"status codes {dict(sorted(statuses.items()))}; {run['running_time']:.0f} s"
+    )
+    print(line)
+    (ARTIFACTS / "schemathesis.txt").write_text(output + "\n" + line + "\n", encoding="utf-8")
+    assert run["operations"]["tested"] == run["operations"]["total"] >= 60
+    assert server_errors == 0 and run["failures"] == [] and run["errors"] == []
