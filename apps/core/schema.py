@@ -1,4 +1,5 @@
-"""The API contract: the schema class (``AutoSchema``) and every operation of the OpenAPI schema documents the 4xx responses it can give.
+"""The API contract: the schema class (``AutoSchema``), and every operation of the OpenAPI schema documents the
+4xx responses it can give.
 
 A drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]): 400 where the request
 carries a body or query parameters (validation and rule violations, a malformed ``page_size``), 401 and 403 on
@@ -8,6 +9,7 @@ token endpoint (per-address login limit). Responses a view already documents are
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import serializers
 
@@ -21,13 +23,14 @@ class AutoSchema(SpectacularAutoSchema):
             model = getattr(getattr(field.parent, "Meta", None), "model", None)
             try:
                 model_field = model._meta.get_field(field.source) if model is not None else None
-            except Exception:  # a source that is not a model field (a property, a dotted path)
+            except (FieldDoesNotExist, AttributeError, TypeError):  # a property, a dotted path, not a model
                 model_field = None
             if model_field is not None and model_field.blank and model_field.choices:
                 field.allow_blank = True
                 if model_field.null:
                     field.allow_null = True
         return super()._map_serializer_field(field, direction, bypass_extensions)
+
 
 DETAIL = {
     "type": "object",

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import io
 import json
-from collections import Counter
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 from django.core.management import call_command
