@@ -188,7 +188,7 @@ CONTENT_SECURITY_POLICY = {
 # page for a signed-in user and every /api/ response (they carry personal data).
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
-    "magnetometer=(), gyroscope=(), accelerometer=(), interest-cohort=()"
+    "magnetometer=(), gyroscope=(), accelerometer=()"
 )
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_COOKIES or TRUSTED_PROXY_COUNT else None
 

@@ -129,22 +129,33 @@ def event_tables() -> list[str]:
 
 
 def protect_event_tables(connection) -> list[str]:
-    """Install (idempotently) the append-only trigger on every existing event table; returns those tables."""
+    """Install the append-only trigger on every existing event table that lacks it; returns the event tables.
+    Idempotent and cheap when nothing is missing (it runs after every migrate and every test flush)."""
     from pghistory.models import Context
 
     existing = set(connection.introspection.table_names())
     tables = [t for t in event_tables() if t in existing]
+    context_table = Context._meta.db_table
     qn = connection.ops.quote_name
     with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT event_object_table FROM information_schema.triggers WHERE trigger_name = %s",
+            [APPEND_ONLY_TRIGGER],
+        )
+        protected = {row[0] for row in cursor.fetchall()}
+        missing = [t for t in tables if t not in protected]
+        context_missing = context_table in existing and context_table not in protected
+        if not missing and not context_missing:
+            return tables
         cursor.execute(APPEND_ONLY_FUNCTION)
-        for table in tables:
+        for table in missing:
             cursor.execute(
                 f"CREATE OR REPLACE TRIGGER {APPEND_ONLY_TRIGGER} BEFORE UPDATE OR DELETE ON {qn(table)} "
                 "FOR EACH ROW EXECUTE FUNCTION core_audit_append_only()"
             )
-        if Context._meta.db_table in existing:
+        if context_missing:
             cursor.execute(
-                f"CREATE OR REPLACE TRIGGER {APPEND_ONLY_TRIGGER} BEFORE DELETE ON {qn(Context._meta.db_table)} "
+                f"CREATE OR REPLACE TRIGGER {APPEND_ONLY_TRIGGER} BEFORE DELETE ON {qn(context_table)} "
                 "FOR EACH ROW EXECUTE FUNCTION core_audit_append_only()"
             )
     return tables
