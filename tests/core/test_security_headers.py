@@ -83,7 +83,8 @@ def test_hsts_is_off_by_default_and_sent_over_https_when_set(client, areas, sett
 @pytest.mark.django_db
 def test_check_deploy_is_clean_with_the_production_settings():
     env = {
-        **os.environ,
+        # Not the browser tests' async-unsafe switch (set in this process when they are collected too).
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "SECURE_COOKIES": "1",
