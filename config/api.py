@@ -1,10 +1,12 @@
 """The REST API under /api/v1/ (DESIGN §8): every app registers its viewsets on this router."""
 
+from django.conf import settings
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle
 
 from apps.areas.api import AreaViewSet
+from apps.core.clientip import login_rate_limited
 from apps.fees.api import FeeCaseViewSet, PaymentViewSet
 from apps.imports.api import ImportJobViewSet
 from apps.indicators.api import IndicatorValueViewSet
@@ -42,8 +44,18 @@ router.register("scoring/schemes", SchemeViewSet, basename="scoring-scheme")
 router.register("scoring/assessments", AssessmentViewSet, basename="scoring-assessment")
 
 
-class TokenView(ObtainAuthToken):
-    """Exchange a user name and password for an API token (rate-limited; failures count towards lockout)."""
+class LoginAddressThrottle(BaseThrottle):
+    """The per-address budget of login attempts, shared with the login form (apps/core/clientip.py)."""
 
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    def allow_request(self, request, view):
+        return not login_rate_limited(request)
+
+    def wait(self):
+        return settings.LOGIN_RATE_WINDOW_SECONDS
+
+
+class TokenView(ObtainAuthToken):
+    """Exchange a user name and password for an API token (rate-limited per address; failures count towards
+    the lockout of that user name from that address)."""
+
+    throttle_classes = [LoginAddressThrottle]

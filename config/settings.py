@@ -2,7 +2,10 @@
 
 Required: ``SECRET_KEY``, ``DATABASE_URL``, ``REDIS_URL`` (``make run`` / ``make test`` provide embedded ones
 when unset, see ``scripts/devservices.py``). Optional: ``DEBUG`` (off unless ``1``), ``ALLOWED_HOSTS``
-(comma-separated), ``SECURE_COOKIES`` (defaults to on unless DEBUG), ``CSRF_TRUSTED_ORIGINS``.
+(comma-separated), ``SECURE_COOKIES`` (defaults to on unless DEBUG), ``CSRF_TRUSTED_ORIGINS``,
+``SECURE_HSTS_SECONDS`` (0: no HSTS), ``SECURE_SSL_REDIRECT``, ``TRUSTED_PROXY_COUNT``.
+Production (``manage.py check --deploy`` clean): DEBUG off, a long SECRET_KEY, SECURE_COOKIES=1,
+SECURE_HSTS_SECONDS=31536000, SECURE_SSL_REDIRECT=1 (tests/core/test_security_headers.py runs it).
 """
 
 from datetime import timedelta
@@ -54,6 +57,7 @@ INSTALLED_APPS = [
     "pghistory",
     "axes",
     "django_htmx",
+    "csp",
     "import_export",
     "apps.core",
     "apps.areas",
@@ -76,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "apps.core.middleware.PrivacyHeadersMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "apps.core.middleware.AuditContextMiddleware",
     # AxesMiddleware last: it turns a lockout raised during authentication into the lockout page.
@@ -122,13 +128,24 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Failed logins: five wrong passwords for one user name lock it for 30 minutes (django-axes).
+# Reverse proxies in front of gunicorn that append to X-Forwarded-For (nginx: 1). 0 (the default, gunicorn
+# reached directly): the header is ignored, so a client cannot choose the address that lockouts and rate limits
+# count (apps/core/clientip.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Failed logins: five wrong passwords for one user name from one address lock that pair for 30 minutes
+# (django-axes). By user name AND address: a stranger guessing `county_admin` from elsewhere does not lock the
+# real admin out, and one mistyping colleague in a township office (one shared intranet address) does not lock
+# out the others.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
-# By user name, not IP: a township office shares one intranet address, and one mistyping colleague must not
-# lock out the others.
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "apps.core.clientip.client_ip"
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# One address trying many names: every login attempt (form and token endpoint together) counts against the
+# address; past LOGIN_RATE_LIMIT attempts in LOGIN_RATE_WINDOW_SECONDS it is answered 429 until the window ends.
+LOGIN_RATE_LIMIT = env.int("LOGIN_RATE_LIMIT", default=30)
+LOGIN_RATE_WINDOW_SECONDS = env.int("LOGIN_RATE_WINDOW_SECONDS", default=300)
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["password"]
@@ -140,7 +157,40 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600  # one working day
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_COOKIES else None
+SECURE_REFERRER_POLICY = "same-origin"
+# HSTS: off unless set (a site first served over plain http must not be pinned to https by accident); the
+# compose file sets a year. Browsers only honour it over https, where Django sends it.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# Behind a TLS-terminating proxy the proxy usually redirects; set it when gunicorn itself faces http clients.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the container health check speaks plain http
+# Content-Security-Policy (django-csp): scripts only from our own static files — no inline script or event
+# handler anywhere (templates use data-* attributes that static/js/app.js wires up). Inline style attributes
+# are allowed ('unsafe-inline' in style-src): templates use a few for widths, and htmx and ECharts set styles;
+# styles cannot run code, so this keeps script injection closed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Sent on every response (apps.core.middleware.PrivacyHeadersMiddleware), with Cache-Control: no-store on every
+# page for a signed-in user and every /api/ response (they carry personal data).
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "magnetometer=(), gyroscope=(), accelerometer=()"
+)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_COOKIES or TRUSTED_PROXY_COUNT else None
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
@@ -156,6 +206,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Days an import's uploaded file and error report are kept after the job finished (then purged nightly).
+IMPORT_UPLOAD_RETENTION_DAYS = env.int("IMPORT_UPLOAD_RETENTION_DAYS", default=90)
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / ".data" / "media")
 
 REST_FRAMEWORK = {
@@ -169,9 +221,9 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": "20/min"},
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "县级人口和计划生育管理系统 API",
@@ -183,6 +235,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.schema.document_error_responses",  # 400/401/403/404 on every operation
+    ],
     "ENUM_NAME_OVERRIDES": {
         "SexEnum": "apps.registry.models.Sex",
         "PolicyStatusEnum": "apps.registry.models.PolicyStatus",
@@ -190,6 +246,17 @@ SPECTACULAR_SETTINGS = {
         "MoveKindEnum": "apps.registry.models.MoveKind",
         "PermitKindEnum": "apps.registry.models.PermitKind",
         "ImportKindEnum": "apps.imports.models.ImportKind",
+        "ImportStatusEnum": "apps.imports.models.ImportStatus",
+        "FeePaymentMethodEnum": "apps.fees.models.PaymentMethod",
+        "ContraceptiveMethodEnum": "apps.registry.models.ContraceptiveMethod",
+        "ItemMethodEnum": "apps.scoring.models.ItemMethod",
+        "SchemeStatusEnum": "apps.scoring.models.SchemeStatus",
+        "AssessmentStatusEnum": "apps.scoring.models.AssessmentStatus",
+        "AdjustmentDirectionEnum": "apps.scoring.models.AdjustmentDirection",
+        "TargetDirectionEnum": "apps.scoring.models.TargetDirection",
+        "RosterStatusEnum": "apps.subsidies.models.RosterStatus",
+        "BatchStatusEnum": "apps.subsidies.models.BatchStatus",
+        "SubsidyPaymentStatusEnum": "apps.subsidies.models.PaymentStatus",
     },
 }
 
@@ -222,6 +289,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "indicators-recover": {"task": "indicators.recover", "schedule": env.float("JOBS_RECOVER_SECONDS", default=60.0)},
     # Projected scores (预计得分) follow the latest indicator snapshots: rescored every night.
     "scoring-recompute": {"task": "scoring.recompute", "schedule": crontab(minute=30, hour=3)},
+    # Uploaded spreadsheets and error reports hold personal data: removed once their job is old enough.
+    "imports-purge-uploads": {"task": "imports.purge_uploads", "schedule": crontab(minute=15, hour=2)},
 }
 
 # pghistory: the middleware context is extended with the request path; services add the import job id.

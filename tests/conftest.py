@@ -34,6 +34,15 @@ VILLAGE_B = "131025101201"  # (under B)
 PASSWORD = "Correct-Horse-42"
 
 
+@pytest.fixture(autouse=True)
+def _login_rate_limit_reset():
+    """Every test starts with a fresh per-address login budget (tests and browsers all log in from 127.0.0.1;
+    the counter lives in Redis, outside the rolled-back test transaction)."""
+    from apps.core.clientip import rate_limit_reset
+
+    rate_limit_reset(scope="login", address="127.0.0.1")
+
+
 @pytest.fixture
 def areas(db) -> dict[str, Area]:
     areas_load_csv(text=AREAS_CSV.read_text(encoding="utf-8"))

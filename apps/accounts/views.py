@@ -4,12 +4,19 @@ from django.shortcuts import render
 
 from apps.accounts.forms import LoginForm
 from apps.areas.selectors import area_children
+from apps.core.clientip import login_rate_limited
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        if login_rate_limited(request):
+            context = self.get_context_data(form=self.get_form_class()(request))
+            return self.render_to_response({**context, "rate_limited": True}, status=429)
+        return super().post(request, *args, **kwargs)
 
 
 class LogoutView(auth_views.LogoutView):

@@ -15,6 +15,17 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def get_page_size(self, request):
+        """A ``page_size`` that is not a positive whole number is a 400, not silently the default."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None or raw == "":
+            return self.page_size
+        if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [f"每页条数须为1到{self.max_page_size}的整数"]}
+            )
+        return min(int(raw), self.max_page_size)
+
 
 def exception_handler(exc, context):
     """Rule violations and model validation errors are the client's fault: 400 with the message."""

@@ -10,3 +10,16 @@ class CoreConfig(AppConfig):
         from apps.core.navigation import NavItem, nav_register
 
         nav_register(NavItem("接口文档", "api-docs", roles=("county_admin",), order=950))
+
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_protect_audit, sender=self, dispatch_uid="core-audit-append-only")
+
+
+def _protect_audit(using, **kwargs) -> None:
+    """After every migrate: event tables added by any app since are append-only too."""
+    from django.db import connections
+
+    from apps.core.audit import protect_event_tables
+
+    protect_event_tables(connections[using])

@@ -52,6 +52,19 @@ def _field_label(model: type[models.Model], name: str) -> str:
         return name
 
 
+OUTSIDE_APPLICATION = "应用外修改"
+
+
+def _actor(context: dict | None, names: dict) -> str:
+    """Who made a change: the user; "系统" for the application's own jobs and commands (a context without a
+    user); "应用外修改" for a write with no context at all, i.e. SQL run directly against the database."""
+    if context is None:
+        return OUTSIDE_APPLICATION
+    if not context.get("user"):
+        return "系统"
+    return names.get(context["user"], "（已删除用户）")
+
+
 def history_for(*, obj: models.Model, user) -> list[AuditEntry]:
     """Every tracked change of ``obj``, newest first. The caller has already checked ``obj`` is visible."""
     return history_for_objects(objs=[obj], user=user)
@@ -93,7 +106,7 @@ def history_for_objects(*, objs: list[models.Model], user, subject=None) -> list
             AuditEntry(
                 at=event.pgh_created_at,
                 action=LABELS.get(action, action),
-                user=names.get(context.get("user"), "系统" if not context.get("user") else "（已删除用户）"),
+                user=_actor(event.pgh_context, names),
                 url=context.get("url", ""),
                 import_job=context.get("import_job"),
                 reason=context.get("reason"),
@@ -102,3 +115,58 @@ def history_for_objects(*, objs: list[models.Model], user, subject=None) -> list
             )
         )
     return entries
+
+
+# The audit cannot be erased: every pghistory event table refuses UPDATE and DELETE from the application's
+# database role (a row trigger that raises), and the shared context table refuses DELETE (pghistory updates a
+# context row while a request or job adds events to it). Installed by the core migration for the tables that
+# exist then and, after every `migrate`, for any event table added since (post_migrate, see CoreConfig).
+APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION core_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '审计记录不可修改或删除 (% on %)', TG_OP, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+"""
+APPEND_ONLY_TRIGGER = "core_audit_append_only"
+
+
+def event_tables() -> list[str]:
+    """The table of every pghistory event model of the project."""
+    from django.apps import apps
+    from pghistory.models import Event
+
+    return sorted({m._meta.db_table for m in apps.get_models() if issubclass(m, Event) and not m._meta.proxy})
+
+
+def protect_event_tables(connection) -> list[str]:
+    """Install the append-only trigger on every existing event table that lacks it; returns the event tables.
+    Idempotent and cheap when nothing is missing (it runs after every migrate and every test flush)."""
+    from pghistory.models import Context
+
+    existing = set(connection.introspection.table_names())
+    tables = [t for t in event_tables() if t in existing]
+    context_table = Context._meta.db_table
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT event_object_table FROM information_schema.triggers WHERE trigger_name = %s",
+            [APPEND_ONLY_TRIGGER],
+        )
+        protected = {row[0] for row in cursor.fetchall()}
+        missing = [t for t in tables if t not in protected]
+        context_missing = context_table in existing and context_table not in protected
+        if not missing and not context_missing:
+            return tables
+        cursor.execute(APPEND_ONLY_FUNCTION)
+        for table in missing:
+            cursor.execute(
+                f"CREATE OR REPLACE TRIGGER {APPEND_ONLY_TRIGGER} BEFORE UPDATE OR DELETE ON {qn(table)} "
+                "FOR EACH ROW EXECUTE FUNCTION core_audit_append_only()"
+            )
+        if context_missing:
+            cursor.execute(
+                f"CREATE OR REPLACE TRIGGER {APPEND_ONLY_TRIGGER} BEFORE DELETE ON {qn(context_table)} "
+                "FOR EACH ROW EXECUTE FUNCTION core_audit_append_only()"
+            )
+    return tables

@@ -40,3 +40,13 @@ def history(request, model_label: str, pk: str):
         raise Http404 from None
     entries = history_for(obj=obj, user=request.user)
     return render(request, "core/history.html", {"obj": obj, "opts": model._meta, "entries": entries})
+
+
+def page_not_found(request, exception=None):
+    """A path under /api/ that matches no route answers JSON like every other API error (the schema documents
+    404 as ``{"detail": ...}``); pages keep Django's own 404 page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "未找到。"}, status=404, json_dumps_params={"ensure_ascii": False})
+    from django.views.defaults import page_not_found as default_page_not_found
+
+    return default_page_not_found(request, exception)

@@ -9,18 +9,20 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.cache import cache
 from django.core.files import File
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from apps.accounts.models import Role, User
 from apps.core import spreadsheets
 from apps.core.errors import RuleViolation
+from apps.core.files import shorten_file_name
 from apps.imports.engine import FIRST_ERRORS_KEPT, ImportResult, run_import
 from apps.imports.kinds import spec_for
 from apps.imports.models import ImportJob, ImportKind, ImportMode, ImportStatus
@@ -68,7 +70,7 @@ def import_job_create(*, kind: str, fileobj, file_name: str, user: User | None, 
         kind=kind,
         mode=mode,
         dry_run=dry_run,
-        file_name=Path(file_name).name[:200],
+        file_name=shorten_file_name(Path(file_name).name, 200),
         file_sha256=_sha256(fileobj),
         area_id=user.area_id if user else None,
         created_by=user,
@@ -208,6 +210,8 @@ def import_job_commit(*, job: ImportJob, user: User, mode: str) -> ImportJob:
             "请改正后重新上传，或选择“只导入正确的行”",
             field="mode",
         )
+    if not job.file:
+        raise RuleViolation("上传的文件已超过保存期限被清除，请重新上传")
     with job.file.open("rb") as fileobj:
         new = import_job_create(
             kind=job.kind, fileobj=fileobj, file_name=job.file_name, user=user, mode=mode, dry_run=False
@@ -345,3 +349,24 @@ def _estimate_data_rows(path: Path, file_name: str) -> int | None:
     except (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuleViolation):
         return None
     return max(rows - 1, 0) or None  # less the header row
+
+
+def import_uploads_purge(*, older_than_days: int) -> int:
+    """Uploads are not kept forever: the uploaded file and error report of every job finished more than
+    ``older_than_days`` days ago are deleted from storage (the job, its counts and first errors stay). Returns
+    the number of jobs purged. Idempotent."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    finished = [ImportStatus.VALIDATED, ImportStatus.COMMITTED, ImportStatus.REJECTED, ImportStatus.FAILED]
+    jobs = list(
+        ImportJob.objects.filter(status__in=finished, finished_at__lt=cutoff)
+        .filter(Q(file__gt="") | Q(error_report__gt=""))
+        .only("pk", "file", "error_report")
+    )
+    for job in jobs:
+        for field in (job.file, job.error_report):
+            if field:
+                field.storage.delete(field.name)
+    ImportJob.objects.filter(pk__in=[j.pk for j in jobs]).update(file="", error_report=None)
+    if jobs:
+        logger.info("purged the uploads of %s finished import jobs older than %s days", len(jobs), older_than_days)
+    return len(jobs)

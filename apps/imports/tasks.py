@@ -40,3 +40,11 @@ def import_run(job_id: int) -> dict | None:
 def import_jobs_recover() -> dict:
     """Every minute (celery beat): jobs whose worker died are queued again or, interrupted too often, failed."""
     return services.import_jobs_recover()
+
+
+@shared_task(name="imports.purge_uploads")
+def import_uploads_purge() -> int:
+    """Nightly: delete the uploads of jobs finished more than IMPORT_UPLOAD_RETENTION_DAYS days ago."""
+    from django.conf import settings
+
+    return services.import_uploads_purge(older_than_days=settings.IMPORT_UPLOAD_RETENTION_DAYS)

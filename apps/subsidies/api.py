@@ -4,7 +4,7 @@ are masked in lists; account numbers are always masked."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -56,6 +56,7 @@ class RosterSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     beneficiaries = serializers.IntegerField(read_only=True, default=0)
     amount_due = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, default=None)
+    notice_ends_on = serializers.DateField(read_only=True, allow_null=True)
 
     class Meta:
         model = Roster
@@ -117,6 +118,7 @@ class PaymentBatchSerializer(serializers.ModelSerializer):
                   "payment_count", "total", "paid", "failed_count"]  # fmt: skip
 
 
+@extend_schema_serializer(component_name="SubsidyPayment")  # fees has its own "Payment" (缴款)
 class PaymentSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="person.name")
     payee_name = serializers.CharField(source="payee.name")

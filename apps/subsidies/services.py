@@ -7,8 +7,6 @@ it and why. Rules that must never break are database constraints (models.py); th
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from dataclasses import dataclass
 from datetime import date

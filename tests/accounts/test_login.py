@@ -5,6 +5,7 @@ from django.core.management import call_command
 
 from apps.accounts.demo import DEMO_USERS
 from apps.accounts.models import User
+from apps.core.clientip import rate_limit_reset
 from tests.conftest import PASSWORD, TOWNSHIP_A
 
 
@@ -95,3 +96,56 @@ def test_admin_creates_a_user_with_area_and_roles(client, make_user):
     user = User.objects.get(username="new_clerk")
     assert user.area_id == TOWNSHIP_A and user.roles == ["township_clerk", "fee_officer"]
     assert client.get(f"/admin/accounts/user/{user.pk}/change/").status_code == 200
+
+
+def test_a_strangers_wrong_passwords_do_not_lock_the_admin_out_elsewhere(client, make_user, settings):
+    make_user("county_admin", "131025000000", "county_admin", is_staff=True)
+    stranger = {"REMOTE_ADDR": "203.0.113.7"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/accounts/login/", {"username": "county_admin", "password": "guess"}, **stranger)
+    # The stranger's address is locked for that name ...
+    locked = client.post("/accounts/login/", {"username": "county_admin", "password": PASSWORD}, **stranger)
+    assert locked.status_code == 429 and "账号已被临时锁定" in locked.content.decode()
+    # ... the admin at the county office is not.
+    office = client.post("/accounts/login/", {"username": "county_admin", "password": PASSWORD}, REMOTE_ADDR="10.1.2.3")
+    assert office.status_code == 302 and client.session.get("_auth_user_id")
+
+
+def test_one_address_trying_many_names_is_rate_limited(client, township_clerk, settings):
+    settings.LOGIN_RATE_LIMIT = 8
+    address = {"REMOTE_ADDR": "198.51.100.9"}
+    rate_limit_reset(scope="login", address="198.51.100.9")
+    codes = [
+        client.post("/accounts/login/", {"username": f"user{i}", "password": "x"}, **address).status_code
+        for i in range(10)
+    ]
+    assert codes[:8] == [200] * 8 and codes[8:] == [429, 429]
+    limited = client.post("/accounts/login/", {"username": "clerk_a", "password": PASSWORD}, **address)
+    assert limited.status_code == 429 and "登录尝试过于频繁" in limited.content.decode()
+    # Another address still logs in; the token endpoint shares the limited address's budget.
+    assert client.post("/accounts/login/", {"username": "clerk_a", "password": PASSWORD}).status_code == 302
+    token = client.post("/api/v1/auth/token/", {"username": "clerk_a", "password": PASSWORD}, **address)
+    assert token.status_code == 429
+
+
+def test_the_token_endpoint_is_rate_limited_per_address(api_client, township_clerk, settings):
+    settings.LOGIN_RATE_LIMIT = 3
+    address = {"REMOTE_ADDR": "198.51.100.10"}
+    rate_limit_reset(scope="login", address="198.51.100.10")
+    codes = [
+        api_client.post("/api/v1/auth/token/", {"username": f"u{i}", "password": "x"}, **address).status_code
+        for i in range(4)
+    ]
+    assert codes == [400, 400, 400, 429]
+    ok = api_client.post("/api/v1/auth/token/", {"username": "clerk_a", "password": PASSWORD}, REMOTE_ADDR="10.9.9.9")
+    assert ok.status_code == 200 and ok.json()["token"]
+
+
+def test_forwarded_for_is_only_believed_behind_a_trusted_proxy(rf, settings):
+    from apps.core.clientip import client_ip
+
+    request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.5")
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert client_ip(request) == "10.0.0.1"  # a client-sent header is ignored
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_ip(request) == "203.0.113.5"  # the entry our proxy appended, not the spoofable left-most

@@ -60,5 +60,14 @@ def page(browser, live_server, settings):
     context = browser.new_context(base_url=live_server.url, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # Every browser test also checks the Content-Security-Policy: no page it opened broke it.
+    violations: list[str] = []
+    page.on("console", lambda msg: violations.append(msg.text) if _is_csp_violation(msg.text) else None)
+    page.csp_violations = violations
     yield page
     context.close()
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
+
+
+def _is_csp_violation(text: str) -> bool:
+    return "Content Security Policy" in text or "Content-Security-Policy" in text

@@ -313,7 +313,9 @@ def test_a_marriage_import_marries_both_spouses_and_ignores_voided_events(world,
     )
     summary, _ = _import("marriages", again)
     job = ImportJob.objects.get(pk=summary["job"])
-    assert job.first_errors == [{"row": 2, "column": "类型", "message": "这两人已登记结婚（2015-05-01），其间没有离婚登记，不能重复登记结婚"}]
+    assert job.first_errors == [
+        {"row": 2, "column": "类型", "message": "这两人已登记结婚（2015-05-01），其间没有离婚登记，不能重复登记结婚"}
+    ]
 
 
 def test_a_death_import_closes_contraception_by_death_and_widows_the_spouse(world, tmp_path):
