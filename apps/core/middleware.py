@@ -6,3 +6,37 @@ from pghistory.middleware import HistoryMiddleware
 class AuditContextMiddleware(HistoryMiddleware):
     def get_context(self, request):
         return {**super().get_context(request), "method": request.method}
+
+
+class RoleMatrixMiddleware:
+    """Every page is checked against the role matrix before its view runs (``apps.core.access``): a signed-in
+    user whose roles may not read the page's part gets a 403. A page missing from the matrix is refused to
+    everyone but a superuser. API views check the same matrix after their own authentication (token or
+    session) in ``apps.core.api.AreaScopedViewSetMixin``; a signed-out user is left to the view (sign-in)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from django.core.exceptions import PermissionDenied
+        from rest_framework.views import APIView
+
+        from apps.core import access
+
+        view_class = getattr(view_func, "cls", None)
+        if isinstance(view_class, type) and issubclass(view_class, APIView):
+            return None  # checked by the API view itself, after token authentication
+        if not request.user.is_authenticated:
+            return None  # the view sends a signed-out user to sign in
+        match = request.resolver_match
+        if (match.namespace, match.url_name) == ("core", "history"):
+            return None  # the history view checks the part of the record it shows (``access.part_of_model``)
+        part = access.page_part(match.namespace, match.url_name or "")
+        if part is None and not request.user.is_superuser:
+            raise PermissionDenied(access.DENIED_MESSAGE)
+        if part is not None and not access.may_read(request.user, part):
+            raise PermissionDenied(access.DENIED_MESSAGE)
+        return None

@@ -11,6 +11,7 @@ from django.db.models import Case, Count, DurationField, Exists, F, Func, OuterR
 from django.db.models.functions import Coalesce, Substr
 
 from apps.accounts.models import User
+from apps.core.access import readable
 from apps.core.areacodes import code_range
 from apps.registry.models import (
     Birth,
@@ -29,9 +30,15 @@ from apps.registry.models import (
 _ID_LIKE = re.compile(r"^[0-9０-９]{6,17}[0-9Xx０-９Ｘｘ]?$")
 
 
+def _visible(model, user: User) -> QuerySet:
+    """The registry rows of ``model`` the user may read: within the user's area, and none at all for a role
+    the role matrix does not let read the registry (``apps.core.access``)."""
+    return readable(model.objects.visible_to(user), user, "registry")
+
+
 def persons_visible_to(*, user: User, q: str = "", village: str = "", alive_only: bool = False) -> QuerySet[Person]:
     """人口查询: by ID number (full or leading digits), household number, or name (full or leading characters)."""
-    qs = Person.objects.visible_to(user).select_related("village", "household")
+    qs = _visible(Person, user).select_related("village", "household")
     if village:
         qs = qs.within(village)
     if alive_only:
@@ -47,18 +54,18 @@ def persons_visible_to(*, user: User, q: str = "", village: str = "", alive_only
 
 
 def person_get_visible(*, user: User, pk: int) -> Person:
-    return Person.objects.visible_to(user).select_related("village__parent", "household").get(pk=pk)
+    return _visible(Person, user).select_related("village__parent", "household").get(pk=pk)
 
 
 def households_visible_to(*, user: User, q: str = "") -> QuerySet[Household]:
-    qs = Household.objects.visible_to(user).select_related("village").annotate(member_count=Count("members"))
+    qs = _visible(Household, user).select_related("village").annotate(member_count=Count("members"))
     if q:
         qs = qs.filter(number__startswith=q.strip())
     return qs.order_by("number")
 
 
 def household_get_visible(*, user: User, pk: int) -> Household:
-    return Household.objects.visible_to(user).select_related("village__parent").get(pk=pk)
+    return _visible(Household, user).select_related("village__parent").get(pk=pk)
 
 
 def household_members(*, household: Household) -> QuerySet[Person]:
@@ -68,27 +75,27 @@ def household_members(*, household: Household) -> QuerySet[Person]:
 
 
 def births_visible_to(*, user: User) -> QuerySet[Birth]:
-    return Birth.objects.visible_to(user).select_related("mother", "father", "child", "village", "permit")
+    return _visible(Birth, user).select_related("mother", "father", "child", "village", "permit")
 
 
 def deaths_visible_to(*, user: User) -> QuerySet[Death]:
-    return Death.objects.visible_to(user).select_related("person", "village")
+    return _visible(Death, user).select_related("person", "village")
 
 
 def marriages_visible_to(*, user: User) -> QuerySet[Marriage]:
-    return Marriage.objects.visible_to(user).select_related("wife", "husband", "village")
+    return _visible(Marriage, user).select_related("wife", "husband", "village")
 
 
 def contraception_visible_to(*, user: User) -> QuerySet[ContraceptiveUse]:
-    return ContraceptiveUse.objects.visible_to(user).select_related("person", "village")
+    return _visible(ContraceptiveUse, user).select_related("person", "village")
 
 
 def moves_visible_to(*, user: User) -> QuerySet[Move]:
-    return Move.objects.visible_to(user).select_related("person", "village")
+    return _visible(Move, user).select_related("person", "village")
 
 
 def permits_visible_to(*, user: User) -> QuerySet[BirthPermit]:
-    return BirthPermit.objects.visible_to(user).select_related("wife", "husband", "issuing_township", "village")
+    return _visible(BirthPermit, user).select_related("wife", "husband", "issuing_township", "village")
 
 
 # --- timeline ---------------------------------------------------------------------------------------
@@ -190,7 +197,7 @@ def women_of_childbearing_age(
 
 def quality_duplicate_persons(*, user: User) -> QuerySet[Person]:
     """Likely duplicates: the same name and birth date under different ID numbers."""
-    visible = Person.objects.visible_to(user)
+    visible = _visible(Person, user)
     twin = Person.objects.filter(name=OuterRef("name"), birth_date=OuterRef("birth_date")).exclude(pk=OuterRef("pk"))
     return visible.filter(Exists(twin)).select_related("village").order_by("name", "birth_date", "id")
 
@@ -199,7 +206,7 @@ def quality_married_out_never_moved(*, user: User) -> QuerySet[Marriage]:
     """Women married to a man living in another township who never moved on or after the marriage."""
     moved_after = Move.objects.filter(person=OuterRef("wife_id"), date__gte=OuterRef("date"))
     return (
-        Marriage.objects.visible_to(user)
+        _visible(Marriage, user)
         .filter(kind=MarriageKind.MARRIAGE)
         .annotate(
             wife_township=Substr("wife__village_id", 1, 9),
@@ -219,7 +226,7 @@ _YEARS = 360
 def quality_mother_age_outliers(*, user: User) -> QuerySet[Birth]:
     """Births to mothers under 15 or over 50 on the birth date (likely a wrong date or a wrong mother)."""
     return (
-        Birth.objects.visible_to(user)
+        _visible(Birth, user)
         .annotate(mother_age=Func(F("date"), F("mother__birth_date"), function="age", output_field=DurationField()))
         .filter(Q(mother_age__lt=timedelta(days=15 * _YEARS)) | Q(mother_age__gt=timedelta(days=50 * _YEARS)))
         .select_related("mother", "child", "village")
@@ -230,7 +237,7 @@ def quality_mother_age_outliers(*, user: User) -> QuerySet[Birth]:
 def quality_child_before_parent(*, user: User) -> QuerySet[Birth]:
     """Children born on or before a parent's own birth date."""
     return (
-        Birth.objects.visible_to(user)
+        _visible(Birth, user)
         .filter(Q(date__lte=F("mother__birth_date")) | Q(date__lte=F("father__birth_date")))
         .select_related("mother", "father", "child", "village")
         .order_by("date", "id")
@@ -241,7 +248,7 @@ def quality_stale_floating(*, user: User, older_than_days: int, today: date) -> 
     """Floating-population records (流入/流出) with no later move for longer than ``older_than_days``."""
     later = Move.objects.filter(person=OuterRef("person_id"), date__gt=OuterRef("date"))
     return (
-        Move.objects.visible_to(user)
+        _visible(Move, user)
         .filter(kind__in=[MoveKind.FLOAT_IN, MoveKind.FLOAT_OUT], date__lt=today - timedelta(days=older_than_days))
         .filter(~Exists(later))
         .select_related("person", "village")
