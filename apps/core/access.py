@@ -68,8 +68,11 @@ READ: dict[str, frozenset[str]] = {
     # 奖扶: programmes, rosters and their entries, 公示 notices, bank accounts (entered by the clerks).
     # Fee officers never read them.
     "subsidies": CLERKS | SUBSIDY_STAFF | {COUNTY_VIEWER, COUNTY_ADMIN},
-    # 发放批次: the bank files with full account numbers, only for those who pay.
-    "subsidies.batches": SUBSIDY_STAFF | {COUNTY_ADMIN},
+    # 发放批次 and their payments: those who pay, and the clerks, who follow up their own village's failed
+    # payments (a village clerk sees the township's batches but only the own village's money).
+    "subsidies.batches": CLERKS | SUBSIDY_STAFF | {COUNTY_ADMIN},
+    # 代发文件: the bank file with every full account number, only for those who pay.
+    "subsidies.bankfiles": SUBSIDY_STAFF | {COUNTY_ADMIN},
     # 目标考核: the township sees its own result (its clerk and its leader).
     "scoring": frozenset({ASSESSOR, COUNTY_VIEWER, COUNTY_ADMIN, TOWNSHIP_CLERK}),
     # The admin site (users, roles, rule tables). Django's own permissions apply inside it.
@@ -86,8 +89,10 @@ WRITE: dict[str, frozenset[str]] = {
     "indicators": frozenset({COUNTY_ADMIN}),  # recompute a period
     "fees": frozenset({FEE_OFFICER, COUNTY_ADMIN}),
     "subsidies": CLERKS | SUBSIDY_STAFF | {COUNTY_ADMIN},
-    "subsidies.batches": frozenset({SUBSIDY_REVIEWER, COUNTY_ADMIN}),
-    "scoring": frozenset({ASSESSOR, COUNTY_ADMIN, TOWNSHIP_CLERK}),  # a township claims its adjustments
+    "subsidies.batches": SUBSIDY_STAFF | {COUNTY_ADMIN},  # create a batch, import the bank's return file
+    "subsidies.bankfiles": frozenset(),
+    # Assessors score; the unit itself (its clerk, its leader) claims bonuses and deductions.
+    "scoring": frozenset({ASSESSOR, COUNTY_ADMIN, TOWNSHIP_CLERK, COUNTY_VIEWER}),
     "admin": frozenset({COUNTY_ADMIN}),
 }
 
@@ -98,6 +103,7 @@ PAGE_PARTS: dict[str, str] = {
     "accounts:logout": PUBLIC,
     "healthz": PUBLIC,
     "api-token": PUBLIC,
+    "api-root": "api_docs",
     "api-schema": "api_docs",
     "api-docs": "api_docs",
     "areas": "areas",
@@ -109,12 +115,50 @@ PAGE_PARTS: dict[str, str] = {
     "subsidies:batch_create": "subsidies.batches",
     "subsidies:batch_list": "subsidies.batches",
     "subsidies:batch_detail": "subsidies.batches",
-    "subsidies:batch_export": "subsidies.batches",
+    "subsidies:batch_export": "subsidies.bankfiles",
     "subsidies:batch_return": "subsidies.batches",
     "scoring": "scoring",
     "admin": "admin",
     # core:history takes the part of the record it shows (``part_of_model``).
 }
+
+# Pages that write (a form, or an action taken by POST): opened only by a role that writes their part, even
+# by GET, since a form shows the record it changes.
+WRITE_PAGES: frozenset[str] = frozenset(
+    {
+        "registry:person_create",
+        "registry:person_edit",
+        "registry:birth_create",
+        "registry:death_create",
+        "registry:marriage_create",
+        "registry:contraception_create",
+        "registry:move_create",
+        "registry:contraception_end",
+        "registry:birth_policy_override",
+        "imports:create",
+        "imports:commit",
+        "imports:requeue",
+        "indicators:recompute",
+        "fees:case_open",
+        "fees:case_decide",
+        "fees:case_instalments",
+        "fees:payment_create",
+        "fees:refund_create",
+        "fees:case_transfer",
+        "fees:case_refer",
+        "fees:case_withdraw",
+        "fees:payment_reverse",
+        "subsidies:roster_generate",
+        "subsidies:roster_action",
+        "subsidies:account_edit",
+        "subsidies:batch_create",
+        "subsidies:batch_return",
+        "scoring:recompute",
+        "scoring:item_score_save",
+        "scoring:adjustment_claim",
+        "scoring:adjustment_decide",
+    }
+)
 
 # Models whose part is not their app's (audit history, admin): "app_label.modelname" → part.
 MODEL_PARTS: dict[str, str] = {
@@ -158,6 +202,18 @@ def page_part(namespace: str, url_name: str) -> str | None:
     """The part a page belongs to (None: not in the matrix)."""
     full = f"{namespace}:{url_name}" if namespace else url_name
     return PAGE_PARTS.get(full) or (PAGE_PARTS.get(namespace) if namespace else None)
+
+
+def page_allowed(user: User | None, namespace: str, url_name: str) -> bool:
+    """Whether the user's roles may open the page: read its part, and write it too for a page that writes.
+    A page missing from the matrix is open to a superuser only."""
+    part = page_part(namespace, url_name)
+    if part is None:
+        return _roles(user)[0]
+    if not may_read(user, part):
+        return False
+    full = f"{namespace}:{url_name}" if namespace else url_name
+    return full not in WRITE_PAGES or may_write(user, part)
 
 
 def part_of_model(model) -> str:

@@ -10,9 +10,10 @@ class AuditContextMiddleware(HistoryMiddleware):
 
 class RoleMatrixMiddleware:
     """Every page is checked against the role matrix before its view runs (``apps.core.access``): a signed-in
-    user whose roles may not read the page's part gets a 403. A page missing from the matrix is refused to
-    everyone but a superuser. API views check the same matrix after their own authentication (token or
-    session) in ``apps.core.api.AreaScopedViewSetMixin``; a signed-out user is left to the view (sign-in)."""
+    user whose roles may not read the page's part (or write it, for a page that writes) gets a 403. A page
+    missing from the matrix is refused to everyone but a superuser. API views check the same matrix after
+    their own authentication (token or session) in ``apps.core.api.AreaScopedViewSetMixin``; a signed-out
+    user is left to the view (which sends them to sign in)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -34,9 +35,6 @@ class RoleMatrixMiddleware:
         match = request.resolver_match
         if (match.namespace, match.url_name) == ("core", "history"):
             return None  # the history view checks the part of the record it shows (``access.part_of_model``)
-        part = access.page_part(match.namespace, match.url_name or "")
-        if part is None and not request.user.is_superuser:
-            raise PermissionDenied(access.DENIED_MESSAGE)
-        if part is not None and not access.may_read(request.user, part):
+        if not access.page_allowed(request.user, match.namespace, match.url_name or ""):
             raise PermissionDenied(access.DENIED_MESSAGE)
         return None

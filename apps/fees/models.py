@@ -15,7 +15,6 @@ from django.contrib.postgres.fields import DateRangeField, RangeOperators
 from django.db import models
 from django.db.models import F, Func, Q, Value
 
-from apps.core.areacodes import code_range
 from apps.core.audit import tracked
 from apps.core.scoping import AreaScopedQuerySet
 
@@ -157,8 +156,7 @@ DECIDED_STATES = (FeeCaseState.DECIDED, FeeCaseState.INSTALMENTS, FeeCaseState.P
 class FeeCaseQuerySet(AreaScopedQuerySet):
     """A case is located at the birth's village; after a transfer, the receiving (home) township sees it too."""
 
-    def within(self, code: str) -> FeeCaseQuerySet:
-        low, high = code_range(code)
+    def within_range(self, low: str, high: str) -> FeeCaseQuerySet:
         return self.filter(
             Q(village_id__gte=low, village_id__lt=high) | Q(home_township_id__gte=low, home_township_id__lt=high)
         )
