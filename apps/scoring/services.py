@@ -440,8 +440,8 @@ def item_score_manual(
 
 
 def may_claim(user: User, assessment: Assessment) -> bool:
-    """The unit itself (a user bound to the township) or an assessor over it (seed 004, L125)."""
-    if user.area_id == assessment.area_id:
+    """The unit itself (a user of the township) or an assessor over it (seed 004, L125)."""
+    if is_own_unit(user, assessment):
         return True
     return user.has_role(*ASSESSOR_ROLES)
 

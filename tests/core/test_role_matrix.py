@@ -63,28 +63,23 @@ def _patterns(resolver=None, prefix="", namespace=""):
 
 
 @pytest.fixture
-def world(
-    settings,
-    tmp_path,
-    areas,
-    make_user,
-    make_person,
-    make_birth,
-    families,
-    users,
-    assessments,  # noqa: F811
-):
+def world(request, settings, tmp_path, areas, make_user):
     """One township's worth of every kind of record, and one user of each role."""
     settings.MEDIA_ROOT = tmp_path
+    # The other apps' test fixtures (imported above), taken by name.
+    new_person, new_birth, subsidy_users, township_assessments = (
+        request.getfixturevalue(name) for name in ("make_person", "make_birth", "users", "assessments")
+    )
+    request.getfixturevalue("families")  # two eligible couples with bank cards, and the 2025 rosters
     people = {role: make_user(f"m_{role}", area, role) for role, area in ROLE_AREAS.items()}
     people[Role.COUNTY_ADMIN].is_staff = True
     people[Role.COUNTY_ADMIN].save(update_fields=["is_staff"])
     # Inside the admin, Django's own permissions apply: the county admin may view every model.
     people[Role.COUNTY_ADMIN].user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
-    registry = _populate(make_person, village=VILLAGE_A, township=TOWNSHIP_A, tag="甲")
+    registry = _populate(new_person, village=VILLAGE_A, township=TOWNSHIP_A, tag="甲")
 
     officer = people[Role.FEE_OFFICER]
-    birth = make_birth()
+    birth = new_birth()
     case = fee_case_open(birth=birth, by=officer)
     fee_case_decide(
         case=case, decision_number="平抚决〔2013〕9号", decided_on=date(2013, 1, 10), amount=Decimal("13000.00"),
@@ -93,12 +88,12 @@ def world(
     payment = payment_record(
         case=case, receipt_number="R-1", amount=Decimal("100.00"), paid_on=date(2013, 1, 20), method="cash", by=officer
     )
-    open_birth = make_birth(name="陈桂兰", on=date(2013, 7, 1))  # out of policy, no case yet
+    open_birth = new_birth(name="陈桂兰", on=date(2013, 7, 1))  # out of policy, no case yet
 
-    roster = _approved_roster(users)
-    batch = batch_create(roster=roster, by=users["payer"])
+    roster = _approved_roster(subsidy_users)
+    batch = batch_create(roster=roster, by=subsidy_users["payer"])
 
-    assessment = assessments[TOWNSHIP_A]
+    assessment = township_assessments[TOWNSHIP_A]
     run = make_snapshot(f"{YEAR}Q2-YTD", {area: {"policy_compliance_rate": "99"} for area in (COUNTY, TOWNSHIP_A)})
     assessor = people[Role.ASSESSOR]
     manual = SchemeItem.objects.filter(scheme_id=assessment.scheme_id, method=ItemMethod.MANUAL).first()
