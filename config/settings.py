@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "apps.core.middleware.PrivacyHeadersMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "apps.core.middleware.AuditContextMiddleware",
+    "apps.core.middleware.RoleMatrixMiddleware",
     # AxesMiddleware last: it turns a lockout raised during authentication into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

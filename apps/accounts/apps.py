@@ -10,4 +10,4 @@ class AccountsConfig(AppConfig):
         from apps.core.navigation import NavItem, nav_register
 
         nav_register(NavItem("首页", "accounts:home", order=0))
-        nav_register(NavItem("管理后台", "admin:index", roles=("county_admin",), order=900))
+        nav_register(NavItem("管理后台", "admin:index", order=900))

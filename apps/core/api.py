@@ -7,6 +7,7 @@ from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.core.access import DENIED_MESSAGE, api_part, may_read
 from apps.core.errors import RuleViolation
 
 
@@ -46,7 +47,18 @@ class AreaScopedViewSetMixin:
 
     Subclasses implement ``scoped_queryset(user=...)`` by calling the app's selector; ``get_queryset`` is
     final so that no viewset can forget the scope. Objects outside the user's area are then a 404.
+
+    Every operation is also checked against the role matrix (``apps.core.access``) once the user is known
+    (token or session): a role that may not read the viewset's part (``access_part``, else its app) gets a
+    403 on every operation, list, detail and action alike.
     """
+
+    access_part: str | None = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not may_read(request.user, api_part(self)):
+            raise exceptions.PermissionDenied(DENIED_MESSAGE)
 
     def scoped_queryset(self, *, user) -> QuerySet:
         raise NotImplementedError

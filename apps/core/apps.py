@@ -9,7 +9,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from apps.core.navigation import NavItem, nav_register
 
-        nav_register(NavItem("接口文档", "api-docs", roles=("county_admin",), order=950))
+        nav_register(NavItem("接口文档", "api-docs", order=950))
 
         from django.db.models.signals import post_migrate
 

@@ -1,16 +1,26 @@
-"""The main navigation, filtered by role. Apps add their entries in ``AppConfig.ready``."""
+"""The main navigation. Apps add their entries in ``AppConfig.ready``; an entry is offered to the roles that
+may read its page's part in the role matrix (``apps.core.access``), the same check the page itself makes."""
 
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
+
+from apps.core import access
 
 
 @dataclass(frozen=True)
 class NavItem:
     label: str
     url_name: str
-    roles: tuple[str, ...] = ()  # empty: every signed-in user
     order: int = 100
+    # Ignored: the role matrix decides who sees an entry. Still accepted so that an entry registered with
+    # roles (apps/imports) loads; drop it there when that app is next touched.
+    roles: tuple[str, ...] = ()
+
+    @property
+    def part(self) -> str | None:
+        namespace, _, name = self.url_name.rpartition(":")
+        return access.page_part(namespace, name)
 
 
 _ITEMS: list[NavItem] = []
@@ -26,7 +36,8 @@ def nav_items_for(user) -> list[dict]:
         return []
     items = []
     for item in sorted(_ITEMS, key=lambda i: i.order):
-        if item.roles and not user.has_role(*item.roles):
+        part = item.part
+        if part is None or not access.may_read(user, part):
             continue
         try:
             url = reverse(item.url_name)

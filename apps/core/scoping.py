@@ -45,15 +45,15 @@ class AreaScopedQuerySet(models.QuerySet):
             raise TypeError(f"{self.model.__name__} must declare area_scope_field to use AreaScopedQuerySet")
         return field
 
-    def in_range(self, low: str, high: str) -> AreaScopedQuerySet:
-        """Rows located in the code range ``[low, high)``: the one filter that ``within`` and ``visible_to``
-        share, so a model located by more than one code (a transferred fee case) overrides only this."""
+    def within_range(self, low: str, high: str) -> AreaScopedQuerySet:
+        """Rows located in the code range ``[low, high)``. A model located at more than one code (a
+        transferred fee case) overrides this one method; ``within`` and ``visible_to`` both go through it."""
         field = self._scope_field()
         return self.filter(**{f"{field}__gte": low, f"{field}__lt": high})
 
     def within(self, code: str) -> AreaScopedQuerySet:
         """Rows located at ``code`` or anywhere under it."""
-        return self.in_range(*code_range(code))
+        return self.within_range(*code_range(code))
 
     def visible_to(self, user: User) -> AreaScopedQuerySet:
         """Rows the user may see: everything under the user's area. Only a superuser bound to no area
@@ -63,7 +63,7 @@ class AreaScopedQuerySet(models.QuerySet):
             return self.all()
         if scope == NOTHING:
             return self.none()
-        return self.in_range(*scope)
+        return self.within_range(*scope)
 
 
 def ensure_area_in_scope(

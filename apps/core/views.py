@@ -1,12 +1,13 @@
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from apps.core import health
+from apps.core import access, health
 from apps.core.audit import history_for
 from apps.core.scoping import AreaScopedQuerySet
 from config.celery import app as celery_app
@@ -26,7 +27,8 @@ def healthz(request):
 
 @login_required
 def history(request, model_label: str, pk: str):
-    """The audit trail of any tracked, area-scoped record the user may see; anything else is a 404."""
+    """The audit trail of any tracked, area-scoped record the user may see; anything else is a 404. A record
+    of a part the user's roles may not read (the role matrix) is a 403, as its own page would be."""
     try:
         model = apps.get_model(model_label)
     except (LookupError, ValueError):
@@ -34,6 +36,9 @@ def history(request, model_label: str, pk: str):
     manager = model._default_manager
     if not isinstance(manager.all(), AreaScopedQuerySet):
         raise Http404
+    part = access.part_of_model(model)
+    if part not in access.READ or not access.may_read(request.user, part):
+        raise PermissionDenied(access.DENIED_MESSAGE)
     try:
         obj = manager.visible_to(request.user).get(pk=pk)
     except (model.DoesNotExist, ValueError):

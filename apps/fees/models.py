@@ -156,7 +156,7 @@ DECIDED_STATES = (FeeCaseState.DECIDED, FeeCaseState.INSTALMENTS, FeeCaseState.P
 class FeeCaseQuerySet(AreaScopedQuerySet):
     """A case is located at the birth's village; after a transfer, the receiving (home) township sees it too."""
 
-    def in_range(self, low: str, high: str) -> FeeCaseQuerySet:
+    def within_range(self, low: str, high: str) -> FeeCaseQuerySet:
         return self.filter(
             Q(village_id__gte=low, village_id__lt=high) | Q(home_township_id__gte=low, home_township_id__lt=high)
         )

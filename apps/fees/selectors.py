@@ -10,8 +10,9 @@ from django.db import connection
 from django.db.models import Q, QuerySet, Sum
 
 from apps.accounts.models import User
-from apps.core.areacodes import code_range
+from apps.core.access import may_read, readable
 from apps.core.errors import RuleViolation
+from apps.core.scoping import NOTHING, user_scope
 from apps.fees.models import (
     FeeCase,
     FeeCaseState,
@@ -107,7 +108,7 @@ def fee_assessment_for_birth(*, birth: Birth) -> Assessment:
 
 
 def fee_cases_visible_to(*, user: User, state: str = "", q: str = "") -> QuerySet[FeeCase]:
-    qs = FeeCase.objects.visible_to(user).select_related(
+    qs = readable(FeeCase.objects.visible_to(user), user, "fees").select_related(
         "mother", "father", "village", "home_township", "finding_township", "birth__child"
     )
     if state:
@@ -125,7 +126,7 @@ def fee_case_get_visible(*, user: User, pk: int) -> FeeCase:
 def births_awaiting_case(*, user: User) -> QuerySet[Birth]:
     """待立案: registered out-of-policy births in the user's area that have no case yet."""
     return (
-        Birth.objects.visible_to(user)
+        readable(Birth.objects.visible_to(user), user, "fees")
         .filter(policy_status=PolicyStatus.OUT_OF_POLICY, fee_case__isnull=True)
         .select_related("mother", "father", "child", "village")
         .order_by("-date", "-id")
@@ -157,7 +158,9 @@ def fee_case_review_reason(*, case: FeeCase) -> str:
 
 
 def payments_visible_to(*, user: User) -> QuerySet[Payment]:
-    return Payment.objects.visible_to(user).select_related("case", "case__mother", "case__home_township")
+    return readable(Payment.objects.visible_to(user), user, "fees").select_related(
+        "case", "case__mother", "case__home_township"
+    )
 
 
 def payment_get_visible(*, user: User, pk: int) -> Payment:
@@ -165,7 +168,7 @@ def payment_get_visible(*, user: User, pk: int) -> Payment:
 
 
 def refunds_visible_to(*, user: User) -> QuerySet[Refund]:
-    return Refund.objects.visible_to(user).select_related("case")
+    return readable(Refund.objects.visible_to(user), user, "fees").select_related("case")
 
 
 @dataclass(frozen=True)
@@ -259,20 +262,13 @@ ORDER BY t.township
 """
 
 
-def _user_scope(user: User) -> tuple[str, str] | None:
-    if not user or not user.is_authenticated or not user.is_active:
-        return None
-    if user.area_id:
-        return code_range(user.area_id)
-    return ("000000000000", "999999999999~") if user.is_superuser else None
-
-
 def township_ledger(*, user: User, start: date, end: date) -> list[LedgerRow]:
     """征收台账 by township for decisions dated in [start, end] (withdrawn decisions are not owed)."""
-    scope = _user_scope(user)
-    if scope is None:
+    scope = user_scope(user) if user else NOTHING
+    if scope == NOTHING or not may_read(user, "fees"):
         return []
-    params = {"start": start, "end": end, "withdrawn": FeeCaseState.WITHDRAWN, "low": scope[0], "high": scope[1]}
+    low, high = scope or ("", "~")  # no limit: every code lies in ["", "~")
+    params = {"start": start, "end": end, "withdrawn": FeeCaseState.WITHDRAWN, "low": low, "high": high}
     with connection.cursor() as cursor:
         cursor.execute(_LEDGER_SQL, params)
         return [LedgerRow(*row) for row in cursor.fetchall()]

@@ -25,9 +25,10 @@ from django.utils import timezone
 
 from apps.accounts.models import Role, User
 from apps.areas.models import Area, AreaLevel
-from apps.core.areacodes import contains, township_of
+from apps.core.areacodes import township_of
 from apps.core.audit import audit_context
 from apps.core.errors import RuleViolation
+from apps.core.scoping import in_scope
 from apps.fees.models import (
     FeeCase,
     FeeCaseState,
@@ -56,9 +57,7 @@ def _require(by: User, roles: tuple[str, ...], *, area_code: str, what: str) -> 
     """The acting user needs one of ``roles`` and an area that holds ``area_code`` (403 otherwise)."""
     if not by or not by.is_authenticated or not by.has_role(*roles):
         raise PermissionDenied(f"您的角色不能{what}")
-    if by.is_superuser and not by.area_id:
-        return
-    if not by.area_id or not contains(by.area_id, area_code):
+    if not in_scope(by, area_code):
         raise PermissionDenied(f"该案件不属于您所在的乡镇，不能{what}")
 
 

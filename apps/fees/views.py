@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts.models import Role
-from apps.core.areacodes import contains
 from apps.core.audit import history_for
 from apps.core.errors import RuleViolation
 from apps.core.privacy import mask_id_number
+from apps.core.scoping import in_scope
 from apps.fees import selectors, services
 from apps.fees.forms import (
     CaseFilterForm,
@@ -42,11 +42,7 @@ PAGE_SIZE = 50
 
 def _acts_on(user, case: FeeCase, roles=services.OFFICER_ROLES) -> bool:
     """Whether the page offers the actions (the services check again, whatever the page shows)."""
-    if not user.has_role(*roles):
-        return False
-    if user.is_superuser and not user.area_id:
-        return True
-    return bool(user.area_id) and contains(user.area_id, case.home_township_id)
+    return user.has_role(*roles) and in_scope(user, case.home_township_id)
 
 
 def _case_or_404(request, pk: int) -> FeeCase:

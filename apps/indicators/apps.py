@@ -9,6 +9,4 @@ class IndicatorsConfig(AppConfig):
     def ready(self) -> None:
         from apps.core.navigation import NavItem, nav_register
 
-        nav_register(
-            NavItem("统计指标", "indicators:dashboard", roles=("county_viewer", "county_admin", "assessor"), order=30)
-        )
+        nav_register(NavItem("统计指标", "indicators:dashboard", order=30))

@@ -12,7 +12,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from apps.accounts.models import User
 from apps.areas.models import Area
-from apps.core.areacodes import code_range
+from apps.core.access import may_read, may_write, readable
+from apps.core.scoping import NOTHING, in_scope, user_scope
 from apps.indicators.catalogue import BY_CODE, INDICATORS, Indicator
 from apps.indicators.formatting import shown_value
 from apps.indicators.models import AlertThreshold, IndicatorValue, ReportRun, RunStatus
@@ -86,14 +87,13 @@ def indicator_values_latest(
 def report_runs_visible_to(*, user: User, period: str | None = None) -> QuerySet[ReportRun]:
     """Runs of the user's area and of areas above it (a township leader sees the county's runs, which cover
     the township) — the runs whose values the user may read in part."""
-    if not user or not user.is_authenticated or not user.is_active:
+    scope = user_scope(user) if user else NOTHING
+    if scope == NOTHING or not may_read(user, "indicators"):
         return ReportRun.objects.none()
     qs = ReportRun.objects.select_related("area", "requested_by")
-    if user.area_id:
-        low, high = code_range(user.area_id)
+    if scope is not None:
+        low, high = scope
         qs = qs.filter(Q(area_id__in=_ancestors_and_self(user.area_id)) | Q(area_id__gte=low, area_id__lt=high))
-    elif not user.is_superuser:
-        return ReportRun.objects.none()
     if period:
         qs = qs.filter(period=period)
     return qs.order_by("-created_at", "-id")
@@ -118,7 +118,7 @@ def indicator_values_visible_to(*, user: User) -> QuerySet[IndicatorValue]:
         run__finished_at__gt=OuterRef("run__finished_at"),
     )
     return (
-        IndicatorValue.objects.visible_to(user)
+        readable(IndicatorValue.objects.visible_to(user), user, "indicators")
         .filter(run__status=RunStatus.SUCCESS)
         .filter(~Exists(newer))
         .select_related("run")
@@ -170,22 +170,22 @@ def area_report(*, period: str, root: Area) -> AreaReport:
 
 # --- the dashboard ---------------------------------------------------------------------------------
 
-VIEWER_ROLES = ("county_viewer", "county_admin", "assessor")
 TREND_QUARTERS = 8
 
 
 def may_view_indicators(user: User) -> bool:
-    return user.is_authenticated and user.has_role(*VIEWER_ROLES)
+    """The role matrix's readers of ``indicators`` (aggregates only: county viewers, admins, assessors)."""
+    return user.is_authenticated and may_read(user, "indicators")
 
 
 def may_recompute(user: User) -> bool:
     """重新计算 is for county admins bound to the county (their run covers every area)."""
-    return (
-        user.is_authenticated
-        and user.has_role("county_admin")
-        and bool(user.area_id)
-        and user.area_id.endswith("000000")
-    )
+    return user.is_authenticated and may_write(user, "indicators") and _bound_to_a_county(user)
+
+
+def _bound_to_a_county(user: User) -> bool:
+    """Not a scope question: whether the user's own area is a whole county (a run is made for that area)."""
+    return bool(user.area_id) and user.area_id.endswith("000000")
 
 
 def period_sort_key(code: str) -> tuple:
@@ -262,9 +262,7 @@ def dashboard_for(*, user: User, period: Period, area: Area, rank_by: str | None
         ranked = BY_CODE["policy_compliance_rate"]
     children = list(Area.objects.filter(parent_id=area.code).order_by("code"))
     trail = list(Area.objects.filter(code__in=set(_ancestors_and_self(area.code))).order_by("code"))
-    if user.area_id:  # the breadcrumb starts at the user's own area
-        low, high = code_range(user.area_id)
-        trail = [a for a in trail if low <= a.code < high]
+    trail = [a for a in trail if in_scope(user, a.code)]  # the breadcrumb starts at the user's own area
     last_year = period.same_period_last_year()
     quarters = quarters_up_to(period, TREND_QUARTERS)
     trend_codes = [i.code for i in INDICATORS if i.trend]
@@ -357,7 +355,10 @@ ORDER BY 1, 3
 
 def snapshot_differences(*, user: User, run_a: ReportRun, run_b: ReportRun) -> list[Difference]:
     """报表数据与回溯数据: per area (within the user's area) and indicator, where two snapshots differ. One query."""
-    low, high = code_range(user.area_id) if user.area_id else ("000000000000", "999999999999~")
+    scope = user_scope(user)
+    if scope == NOTHING or not may_read(user, "indicators"):
+        return []
+    low, high = scope or ("", "~")  # no limit: every code lies in ["", "~")
     with connection.cursor() as cursor:
         cursor.execute(_DIFF_SQL, {"a": run_a.pk, "b": run_b.pk, "low": low, "high": high})
         rows = cursor.fetchall()

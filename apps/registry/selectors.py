@@ -27,6 +27,7 @@ from django.db.models.functions import Substr
 
 from apps.accounts.models import User
 from apps.areas.selectors import area_labels
+from apps.core.access import readable
 from apps.core.areacodes import code_range
 from apps.core.privacy import mask_name
 from apps.core.scoping import in_scope
@@ -48,10 +49,16 @@ from apps.registry.rules import residence_at_sql, wra_birth_bounds
 _ID_LIKE = re.compile(r"^[0-9０-９]{6,17}[0-9Xx０-９Ｘｘ]?$")
 
 
+def _visible(model, user: User) -> QuerySet:
+    """The registry rows of ``model`` the user may read: within the user's area, and none at all for a role
+    the role matrix does not let read the registry (``apps.core.access``)."""
+    return readable(model.objects.visible_to(user), user, "registry")
+
+
 def persons_visible_to(*, user: User, q: str = "", village: str = "", alive_only: bool = False) -> QuerySet[Person]:
     """人口查询: by ID number (full or leading digits), household number, or name (full or leading characters).
     A record retired by a merge (``merged_into``) is in no list or search."""
-    qs = Person.objects.visible_to(user).filter(merged_into__isnull=True).select_related("village", "household")
+    qs = _visible(Person, user).filter(merged_into__isnull=True).select_related("village", "household")
     if village:
         qs = qs.within(village)
     if alive_only:
@@ -68,25 +75,25 @@ def persons_visible_to(*, user: User, q: str = "", village: str = "", alive_only
 
 def person_get_visible(*, user: User, pk: int) -> Person:
     """A live (not merged-away) person of the user's area; ``Person.DoesNotExist`` otherwise."""
-    qs = Person.objects.visible_to(user).filter(merged_into__isnull=True)
+    qs = _visible(Person, user).filter(merged_into__isnull=True)
     return qs.select_related("village__parent", "household").get(pk=pk)
 
 
 def person_merged_target(*, user: User, pk: int) -> int | None:
     """The kept record a retired record of the user's area was merged into (to redirect an old link)."""
-    return Person.objects.visible_to(user).filter(pk=pk).values_list("merged_into_id", flat=True).first()
+    return _visible(Person, user).filter(pk=pk).values_list("merged_into_id", flat=True).first()
 
 
 def households_visible_to(*, user: User, q: str = "") -> QuerySet[Household]:
     members = Count("members", filter=Q(members__merged_into__isnull=True))
-    qs = Household.objects.visible_to(user).select_related("village").annotate(member_count=members)
+    qs = _visible(Household, user).select_related("village").annotate(member_count=members)
     if q:
         qs = qs.filter(number__startswith=q.strip())
     return qs.order_by("number")
 
 
 def household_get_visible(*, user: User, pk: int) -> Household:
-    return Household.objects.visible_to(user).select_related("village__parent").get(pk=pk)
+    return _visible(Household, user).select_related("village__parent").get(pk=pk)
 
 
 def household_members(*, household: Household) -> QuerySet[Person]:
@@ -95,39 +102,35 @@ def household_members(*, household: Household) -> QuerySet[Person]:
     return household.members.filter(merged_into__isnull=True).order_by(head_first, "birth_date", "id")
 
 
-def _events(model, include_voided: bool):
-    """Events in force; with ``include_voided`` also the voided ones (shown struck through, with the reason)."""
-    return model.all_objects if include_voided else model.objects
+def _events(model, user: User, include_voided: bool) -> QuerySet:
+    """Events in force the user may read; with ``include_voided`` also the voided ones (shown struck through,
+    with the reason)."""
+    manager = model.all_objects if include_voided else model.objects
+    return readable(manager.visible_to(user), user, "registry")
 
 
 def births_visible_to(*, user: User, include_voided: bool = False) -> QuerySet[Birth]:
-    return (
-        _events(Birth, include_voided).visible_to(user).select_related("mother", "father", "child", "village", "permit")
-    )
+    return _events(Birth, user, include_voided).select_related("mother", "father", "child", "village", "permit")
 
 
 def deaths_visible_to(*, user: User, include_voided: bool = False) -> QuerySet[Death]:
-    return _events(Death, include_voided).visible_to(user).select_related("person", "village")
+    return _events(Death, user, include_voided).select_related("person", "village")
 
 
 def marriages_visible_to(*, user: User, include_voided: bool = False) -> QuerySet[Marriage]:
-    return _events(Marriage, include_voided).visible_to(user).select_related("wife", "husband", "village")
+    return _events(Marriage, user, include_voided).select_related("wife", "husband", "village")
 
 
 def contraception_visible_to(*, user: User, include_voided: bool = False) -> QuerySet[ContraceptiveUse]:
-    return _events(ContraceptiveUse, include_voided).visible_to(user).select_related("person", "village")
+    return _events(ContraceptiveUse, user, include_voided).select_related("person", "village")
 
 
 def moves_visible_to(*, user: User, include_voided: bool = False) -> QuerySet[Move]:
-    return _events(Move, include_voided).visible_to(user).select_related("person", "village")
+    return _events(Move, user, include_voided).select_related("person", "village")
 
 
 def permits_visible_to(*, user: User, include_voided: bool = False) -> QuerySet[BirthPermit]:
-    return (
-        _events(BirthPermit, include_voided)
-        .visible_to(user)
-        .select_related("wife", "husband", "issuing_township", "village")
-    )
+    return _events(BirthPermit, user, include_voided).select_related("wife", "husband", "issuing_township", "village")
 
 
 def person_event_counts(*, person: Person) -> dict[str, int]:
@@ -253,7 +256,7 @@ def quality_duplicate_persons(*, user: User) -> QuerySet[Person]:
     """Likely duplicates: the same name and birth date under different ID numbers (records already retired by
     a merge left out). ``twin_id``: a twin in the user's own area, which the clerk may merge with (合并)."""
     live = Person.objects.filter(merged_into__isnull=True)
-    visible = live.visible_to(user)
+    visible = readable(live.visible_to(user), user, "registry")
     twin = live.filter(name=OuterRef("name"), birth_date=OuterRef("birth_date")).exclude(pk=OuterRef("pk"))
     mergeable = twin.visible_to(user).filter(sex=OuterRef("sex")).order_by("id").values("pk")[:1]
     return (
@@ -268,7 +271,7 @@ def quality_married_out_never_moved(*, user: User) -> QuerySet[Marriage]:
     """Women married to a man living in another township who never moved on or after the marriage."""
     moved_after = Move.objects.filter(person=OuterRef("wife_id"), date__gte=OuterRef("date"))
     return (
-        Marriage.objects.visible_to(user)
+        _visible(Marriage, user)
         .filter(kind=MarriageKind.MARRIAGE)
         .annotate(
             wife_township=Substr("wife__village_id", 1, 9),
@@ -288,7 +291,7 @@ _YEARS = 360
 def quality_mother_age_outliers(*, user: User) -> QuerySet[Birth]:
     """Births to mothers under 15 or over 50 on the birth date (likely a wrong date or a wrong mother)."""
     return (
-        Birth.objects.visible_to(user)
+        _visible(Birth, user)
         .annotate(mother_age=Func(F("date"), F("mother__birth_date"), function="age", output_field=DurationField()))
         .filter(Q(mother_age__lt=timedelta(days=15 * _YEARS)) | Q(mother_age__gt=timedelta(days=50 * _YEARS)))
         .select_related("mother", "child", "village")
@@ -299,7 +302,7 @@ def quality_mother_age_outliers(*, user: User) -> QuerySet[Birth]:
 def quality_child_before_parent(*, user: User) -> QuerySet[Birth]:
     """Children born on or before a parent's own birth date."""
     return (
-        Birth.objects.visible_to(user)
+        _visible(Birth, user)
         .filter(Q(date__lte=F("mother__birth_date")) | Q(date__lte=F("father__birth_date")))
         .select_related("mother", "father", "child", "village")
         .order_by("date", "id")
@@ -310,7 +313,7 @@ def quality_stale_floating(*, user: User, older_than_days: int, today: date) -> 
     """Floating-population records (流入/流出) with no later move for longer than ``older_than_days``."""
     later = Move.objects.filter(person=OuterRef("person_id"), date__gt=OuterRef("date"))
     return (
-        Move.objects.visible_to(user)
+        _visible(Move, user)
         .filter(kind__in=[MoveKind.FLOAT_IN, MoveKind.FLOAT_OUT], date__lt=today - timedelta(days=older_than_days))
         .filter(~Exists(later))
         .select_related("person", "village")

@@ -13,7 +13,9 @@ from decimal import Decimal
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import Rank, Substr
 
-from apps.accounts.models import Role, User
+from apps.accounts.models import User
+from apps.core.access import may_read, readable
+from apps.core.scoping import NOTHING, user_scope
 from apps.scoring.models import (
     Adjustment,
     Assessment,
@@ -29,17 +31,19 @@ from apps.scoring.models import (
     SchemeStatus,
 )
 
-# Who reads assessment results (pages and API alike): assessors, county viewers and admins, and the township
-# clerks and leaders of the unit itself.
-READER_ROLES = (Role.ASSESSOR, Role.COUNTY_VIEWER, Role.COUNTY_ADMIN, Role.TOWNSHIP_CLERK)
-
 
 def may_read_results(user: User) -> bool:
-    return bool(user and user.is_authenticated and user.has_role(*READER_ROLES))
+    """Who reads assessment results (pages and API alike): the role matrix's readers of ``scoring``
+    (assessors, county viewers and admins, and the township clerks and leaders of the unit itself)."""
+    return bool(user and user.is_authenticated and may_read(user, "scoring"))
+
+
+def _assessments(user: User) -> QuerySet[Assessment]:
+    return readable(Assessment.objects.visible_to(user), user, "scoring")
 
 
 def assessments_visible_to(*, user: User, year: int | None = None) -> QuerySet[Assessment]:
-    qs = Assessment.objects.visible_to(user).select_related("area", "scheme")
+    qs = _assessments(user).select_related("area", "scheme")
     if year is not None:
         qs = qs.filter(year=year)
     return qs.order_by("area_id")
@@ -51,12 +55,12 @@ def assessment_get_visible(*, user: User, pk: int) -> Assessment:
 
 
 def assessment_years_visible(*, user: User) -> list[int]:
-    return list(Assessment.objects.visible_to(user).values_list("year", flat=True).distinct().order_by("-year"))
+    return list(_assessments(user).values_list("year", flat=True).distinct().order_by("-year"))
 
 
 def schemes_visible_to(*, user: User) -> QuerySet[Scheme]:
-    """Published schemes are public to every signed-in user bound to an area (units read them all year)."""
-    if not user.is_authenticated or not (user.area_id or user.is_superuser):
+    """Published schemes are public to every reader of scoring in the county (units read them all year)."""
+    if user_scope(user) == NOTHING or not may_read(user, "scoring"):
         return Scheme.objects.none()
     return Scheme.objects.filter(status=SchemeStatus.PUBLISHED).order_by("code", "-version")
 
@@ -213,13 +217,11 @@ def adjustments_of(*, assessment: Assessment) -> QuerySet[Adjustment]:
 
 
 def item_score_get_visible(*, user: User, pk: int) -> ItemScore:
-    return ItemScore.objects.select_related("assessment").get(pk=pk, assessment__in=Assessment.objects.visible_to(user))
+    return ItemScore.objects.select_related("assessment").get(pk=pk, assessment__in=_assessments(user))
 
 
 def adjustment_get_visible(*, user: User, pk: int) -> Adjustment:
-    return Adjustment.objects.select_related("assessment__area", "rule").get(
-        pk=pk, assessment__in=Assessment.objects.visible_to(user)
-    )
+    return Adjustment.objects.select_related("assessment__area", "rule").get(pk=pk, assessment__in=_assessments(user))
 
 
 def pairings_of(*, assessment: Assessment) -> QuerySet[Pairing]:

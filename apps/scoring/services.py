@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from apps.accounts.models import Role, User
 from apps.areas.models import Area, AreaLevel
+from apps.core.areacodes import contains
 from apps.core.audit import audit_context
 from apps.core.errors import RuleViolation
-from apps.core.scoping import ensure_area_in_scope
+from apps.core.scoping import ensure_area_in_scope, in_scope
 from apps.scoring.calculation import ZERO, adjustment_points, fmt, indicator_points
 from apps.scoring.models import (
     Adjustment,
@@ -51,6 +52,28 @@ MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 
 def _check_in_scope(*, user: User, area_code: str) -> None:
     ensure_area_in_scope(user=user, code=area_code, field=None, message="该单位不在您的管辖范围内")
+
+
+def is_own_unit(user: User, assessment: Assessment) -> bool:
+    """Not a scope question: whether the user belongs to the assessed unit itself (bound to its township or
+    to a village of it). A unit never scores, decides on or finalises its own assessment (DESIGN §4)."""
+    return bool(user.area_id) and contains(assessment.area_id, user.area_id)
+
+
+def may_assess(user: User, assessment: Assessment, roles: tuple[str, ...] = ASSESSOR_ROLES) -> bool:
+    """Whether ``user`` may act as the assessor of ``assessment`` (score, decide, finalise): one of ``roles``,
+    the unit within the user's area, and not the user's own unit. Pages offer what this allows."""
+    return (
+        user.is_authenticated
+        and user.has_role(*roles)
+        and in_scope(user, assessment.area_id)
+        and not is_own_unit(user, assessment)
+    )
+
+
+def _check_not_own_unit(*, user: User, assessment: Assessment, message: str) -> None:
+    if is_own_unit(user, assessment):
+        raise RuleViolation(message, code="own_unit")
 
 
 def _check_evidence(evidence: UploadedFile | None) -> None:
@@ -391,6 +414,7 @@ def item_score_manual(
     if not by.has_role(*ASSESSOR_ROLES):
         raise RuleViolation("只有考核评估员可以评分")
     _check_in_scope(user=by, area_code=assessment.area_id)
+    _check_not_own_unit(user=by, assessment=assessment, message="考核评估员不能为本单位评分")
     _check_open(assessment)
     if item.scheme_id != assessment.scheme_id or item.method != ItemMethod.MANUAL:
         raise RuleViolation("该项目不是本考核方案中的人工评分项目", field="item")
@@ -415,9 +439,9 @@ def item_score_manual(
     return score
 
 
-def _may_claim(user: User, assessment: Assessment) -> bool:
-    """The unit itself (a user bound to the township) or an assessor over it (seed 004, L125)."""
-    if user.area_id == assessment.area_id:
+def may_claim(user: User, assessment: Assessment) -> bool:
+    """The unit itself (a user of the township) or an assessor over it (seed 004, L125)."""
+    if is_own_unit(user, assessment):
         return True
     return user.has_role(*ASSESSOR_ROLES)
 
@@ -436,7 +460,7 @@ def adjustment_claim(
 ) -> Adjustment:
     """申报 a bonus or a deduction. It counts only once a different user has approved it."""
     _check_in_scope(user=by, area_code=assessment.area_id)
-    if not _may_claim(by, assessment):
+    if not may_claim(by, assessment):
         raise RuleViolation("只有本单位或考核评估员可以申报加减分")
     _check_open(assessment)
     if rule.scheme_id != assessment.scheme_id:
@@ -463,8 +487,9 @@ def adjustment_decide(*, adjustment: Adjustment, approve: bool, note: str = "", 
     """审核 a claim: an assessor or county admin other than the claimant, never the unit itself."""
     adjustment = Adjustment.objects.select_for_update().select_related("assessment__area").get(pk=adjustment.pk)
     assessment = adjustment.assessment
-    if not by.has_role(*DECIDER_ROLES) or by.area_id == assessment.area_id:
+    if not by.has_role(*DECIDER_ROLES):
         raise RuleViolation("只有县级考核评估员或管理员可以审核加减分")
+    _check_not_own_unit(user=by, assessment=assessment, message="只有县级考核评估员或管理员可以审核加减分")
     _check_in_scope(user=by, area_code=assessment.area_id)
     if adjustment.claimed_by_id == by.pk:
         raise RuleViolation("加减分须由申报人以外的人员审核")
@@ -487,6 +512,7 @@ def assessment_finalise(*, assessment: Assessment, by: User) -> Assessment:
     if not by.has_role(*ASSESSOR_ROLES):
         raise RuleViolation("只有考核评估员可以定稿")
     _check_in_scope(user=by, area_code=assessment.area_id)
+    _check_not_own_unit(user=by, assessment=assessment, message="考核评估员不能为本单位定稿")
     _check_open(assessment)
     assessments_recompute(year=assessment.year, area_codes=[assessment.area_id], by=by)
     unscored = (

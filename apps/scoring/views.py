@@ -101,10 +101,6 @@ def scheme_detail(request, pk: int):
                                                           "rules": scheme.rules.order_by("position")})  # fmt: skip
 
 
-def _may_decide(user, assessment: Assessment) -> bool:
-    return user.has_role(Role.ASSESSOR, Role.COUNTY_ADMIN) and user.area_id != assessment.area_id
-
-
 @login_required
 def assessment_detail(request, pk: int):
     """一个单位的考核明细: line by line, item by item, with how each score came about and its evidence."""
@@ -119,9 +115,9 @@ def assessment_detail(request, pk: int):
         "adjustments": selectors.adjustments_of(assessment=assessment),
         "pairings": selectors.pairings_of(assessment=assessment),
         "targets": selectors.contract_targets_of(assessment=assessment),
-        "can_score": is_open and user.has_role(Role.ASSESSOR),
-        "can_claim": is_open and (user.has_role(Role.ASSESSOR) or user.area_id == assessment.area_id),
-        "can_decide": is_open and _may_decide(user, assessment),
+        "can_score": is_open and services.may_assess(user, assessment),
+        "can_claim": is_open and services.may_claim(user, assessment),
+        "can_decide": is_open and services.may_assess(user, assessment, roles=services.DECIDER_ROLES),
         "claim_form": AdjustmentClaimForm(scheme_id=assessment.scheme_id),
         "decision_form": DecisionForm(),
     }

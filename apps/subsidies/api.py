@@ -206,6 +206,8 @@ class RosterViewSet(ReadOnlyScoped):
 class PaymentBatchViewSet(ReadOnlyScoped):
     """发放批次 of the user's area with totals; ``payments`` lists a batch's payments."""
 
+    access_part = "subsidies.batches"
+
     serializer_class = PaymentBatchSerializer
 
     def scoped_queryset(self, *, user):

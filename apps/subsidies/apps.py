@@ -13,14 +13,11 @@ class SubsidiesConfig(AppConfig):
 
         # subsidy_payment_rate of the indicator reports comes from this app (indicators never imports it).
         source_register("subsidy_payment_rate", subsidy_payment_by_village)
-
-        roles = ("village_clerk", "subsidy_reviewer", "subsidy_approver", "county_admin", "county_viewer")
-        nav_register(NavItem("奖扶名册", "subsidies:roster_list", roles=roles, order=60))
+        nav_register(NavItem("奖扶名册", "subsidies:roster_list", order=60))
         nav_register(
             NavItem(
                 "发放批次",
                 "subsidies:batch_list",
-                roles=("subsidy_reviewer", "subsidy_approver", "county_admin"),
                 order=61,
             )
         )

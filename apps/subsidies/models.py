@@ -18,7 +18,7 @@ from django.db.models import F, Q
 from apps.core.areacodes import CodeLevel, level_of, township_of
 from apps.core.audit import tracked
 from apps.core.privacy import mask_account, mask_id_number
-from apps.core.scoping import AreaScopedQuerySet
+from apps.core.scoping import NOTHING, AreaScopedQuerySet, user_scope
 
 
 class Subject(models.TextChoices):
@@ -156,13 +156,8 @@ class TownshipScopedQuerySet(AreaScopedQuerySet):
     """Rows located at a township: its users, the county's, and the clerks of its villages see them."""
 
     def visible_to(self, user):
-        if (
-            user
-            and user.is_authenticated
-            and user.is_active
-            and user.area_id
-            and level_of(user.area_id) == CodeLevel.VILLAGE
-        ):
+        scope = user_scope(user) if user else NOTHING
+        if scope not in (None, NOTHING) and level_of(user.area_id) == CodeLevel.VILLAGE:
             return self.filter(**{self._scope_field(): township_of(user.area_id)})
         return super().visible_to(user)
 

@@ -10,6 +10,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from apps.accounts.models import User
+from apps.core.access import readable
 from apps.subsidies.models import (
     BankAccount,
     Payment,
@@ -27,7 +28,7 @@ def programmes_list() -> QuerySet[Programme]:
 
 
 def rosters_visible_to(*, user: User, programme: str = "", period: str = "", status: str = "") -> QuerySet[Roster]:
-    qs = Roster.objects.visible_to(user).select_related("programme", "township")
+    qs = readable(Roster.objects.visible_to(user), user, "subsidies").select_related("programme", "township")
     if programme:
         qs = qs.filter(programme__code=programme)
     if period:
@@ -44,12 +45,20 @@ def rosters_visible_to(*, user: User, programme: str = "", period: str = "", sta
 
 
 def roster_get_visible(*, user: User, pk: int) -> Roster:
-    return Roster.objects.visible_to(user).select_related("programme", "township", "approved_by").get(pk=pk)
+    return (
+        readable(Roster.objects.visible_to(user), user, "subsidies")
+        .select_related("programme", "township", "approved_by")
+        .get(pk=pk)
+    )
 
 
 def roster_entries(*, roster: Roster, user: User, change: str = "", village: str = "") -> QuerySet[RosterEntry]:
     """The entries the user may see (a village clerk: the own village), with the payee's active account."""
-    qs = RosterEntry.objects.visible_to(user).filter(roster=roster).select_related("person", "payee", "village")
+    qs = (
+        readable(RosterEntry.objects.visible_to(user), user, "subsidies")
+        .filter(roster=roster)
+        .select_related("person", "payee", "village")
+    )
     if change:
         qs = qs.filter(change=change)
     if village:
@@ -64,7 +73,7 @@ def roster_entries(*, roster: Roster, user: User, change: str = "", village: str
 def roster_summary(*, roster: Roster, user: User) -> dict:
     """Counts and amounts by change (新增/继续/退出) in one GROUP BY, over what the user may see."""
     rows = (
-        RosterEntry.objects.visible_to(user)
+        readable(RosterEntry.objects.visible_to(user), user, "subsidies")
         .filter(roster=roster)
         .values("change")
         .annotate(n=Count("id"), amount=Sum("amount"))
@@ -98,7 +107,7 @@ def batches_visible_to(*, user: User) -> QuerySet[PaymentBatch]:
         return Subquery(payments.annotate(**aggregate).values(*aggregate)[:1])
 
     return (
-        PaymentBatch.objects.visible_to(user)
+        readable(PaymentBatch.objects.visible_to(user), user, "subsidies.batches")
         .select_related("roster__programme", "township", "created_by")
         .annotate(
             payment_count=Coalesce(per_batch(n=Count("id")), 0),
@@ -112,13 +121,15 @@ def batches_visible_to(*, user: User) -> QuerySet[PaymentBatch]:
 
 def batch_get_visible(*, user: User, pk: int) -> PaymentBatch:
     return (
-        PaymentBatch.objects.visible_to(user).select_related("roster__programme", "township", "created_by").get(pk=pk)
+        readable(PaymentBatch.objects.visible_to(user), user, "subsidies.batches")
+        .select_related("roster__programme", "township", "created_by")
+        .get(pk=pk)
     )
 
 
 def batch_payments(*, batch: PaymentBatch, user: User) -> QuerySet[Payment]:
     return (
-        Payment.objects.visible_to(user)
+        readable(Payment.objects.visible_to(user), user, "subsidies.batches")
         .filter(batch=batch)
         .select_related("person", "payee", "account", "village")
         .order_by("id")

@@ -29,6 +29,9 @@ def birth(transactional_db):
         full_name="平舒镇征收员",
     )  # fmt: skip
     user_create(
+        username="wangcun_zhengshou", password=PASSWORD, area=Area.objects.get(code=TOWNSHIP_B), roles=["fee_officer"]
+    )
+    user_create(
         username="wangcun_luru", password=PASSWORD, area=Area.objects.get(code=TOWNSHIP_B), roles=["township_clerk"]
     )
     first17 = "13102519890412324"
@@ -134,12 +137,17 @@ def test_fee_officer_decides_collects_two_instalments_and_prints_the_receipt(pag
     page.screenshot(path=str(ARTIFACTS / "fees-notice.png"), full_page=True)
 
 
-def test_clerk_of_another_township_gets_404_on_the_case(page, birth):
+def test_officer_of_another_township_gets_404_and_a_clerk_403_on_the_case(page, birth):
     from apps.accounts.models import User
     from apps.fees.services import fee_case_open
 
     case = fee_case_open(birth=birth, by=User.objects.get(username="zhengshou"))
     assert FeeCase.objects.filter(pk=case.pk).exists()
-    _sign_in(page, "wangcun_luru")
+    _sign_in(page, "wangcun_zhengshou")
     assert page.goto(f"/fees/cases/{case.pk}/").status == 404
     assert page.goto(f"/api/v1/fees/cases/{case.pk}/").status == 404
+    # A clerk reads no fee case anywhere (the role matrix): the same answer for every case, existing or not.
+    page.context.clear_cookies()
+    _sign_in(page, "wangcun_luru")
+    assert page.goto(f"/fees/cases/{case.pk}/").status == 403
+    assert page.goto("/fees/cases/999999/").status == 403

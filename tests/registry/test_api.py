@@ -657,7 +657,17 @@ def test_issuing_a_permit_recomputes_the_wifes_births(as_user, make_person, town
 # --- roles ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role", ["county_viewer", "assessor", "fee_officer"])
+def test_a_role_that_does_not_read_the_registry_gets_a_403_on_every_operation(as_user, world, make_user):
+    """Assessors score townships by indicators and never read a person (the role matrix, apps.core.access)."""
+    client = as_user(make_user("ro_assessor", COUNTY, "assessor"))
+    a = world["a"]
+    assert client.get("/api/v1/persons/").status_code == 403
+    assert client.get(f"/api/v1/persons/{a.wife.pk}/").status_code == 403
+    assert client.get(f"/api/v1/persons/{10**9}/").status_code == 403  # the same answer: nothing revealed
+    assert client.post("/api/v1/persons/", _person_payload(), format="json").status_code == 403
+
+
+@pytest.mark.parametrize("role", ["county_viewer", "fee_officer", "subsidy_reviewer"])
 def test_read_only_roles_get_a_403_on_every_write(as_user, world, make_user, role):
     client = as_user(make_user(f"ro_{role}", COUNTY, role))
     a = world["a"]

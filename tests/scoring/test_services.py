@@ -14,6 +14,7 @@ from apps.scoring.models import (
     AdjustmentRule,
     AdjustmentStatus,
     Assessment,
+    AssessmentStatus,
     ItemScore,
     LineScore,
     SchemeItem,
@@ -24,7 +25,9 @@ from apps.scoring.services import (
     assessment_finalise,
     assessments_recompute,
     contract_save,
+    is_own_unit,
     item_score_manual,
+    may_assess,
     scheme_load,
 )
 from tests.conftest import TOWNSHIP_A, TOWNSHIP_B
@@ -193,6 +196,25 @@ def test_manual_scores_are_bounded_noted_and_for_assessors_only(assessments, ass
     with pytest.raises(RuleViolation, match=r"^该单位不在您的管辖范围内$"):
         _manual(a, "pg.planning", "10", other)
     assert _score(a, "pg.planning").points == Decimal("18.50")
+
+
+def test_an_assessor_never_scores_or_finalises_its_own_unit(assessments, assessor, make_user):
+    """The bonus/deduction path already refused a unit deciding on itself; manual scores and 定稿 now follow
+    the same rule (``is_own_unit``): a township-bound assessor sees its own unit but may not assess it."""
+    a = assessments[TOWNSHIP_A]
+    own = make_user("kaohe_a", TOWNSHIP_A, "assessor")
+    with pytest.raises(RuleViolation, match=r"^考核评估员不能为本单位评分$"):
+        _manual(a, "pg.planning", "10", own)
+    with pytest.raises(RuleViolation, match=r"^考核评估员不能为本单位定稿$"):
+        assessment_finalise(assessment=a, by=own)
+    assert not may_assess(own, a) and may_assess(assessor, a)
+    village = make_user("kaohe_cun", "131025100201", "assessor")  # a village of the unit is the unit too
+    assert is_own_unit(own, a) and is_own_unit(village, a) and not is_own_unit(assessor, a)
+    assert not is_own_unit(make_user("kaohe_b", TOWNSHIP_B, "assessor"), a)
+    assert not ItemScore.objects.filter(assessment=a, source="manual").exists()
+    a.refresh_from_db()
+    assert a.status == AssessmentStatus.OPEN
+    assert _manual(a, "pg.planning", "10", assessor).points == Decimal("10.00")  # a county assessor scores it
 
 
 def test_each_adjustment_kind_and_the_doubled_unreported_birth(assessments, assessor, county_admin, leader_a):

@@ -87,6 +87,18 @@ def test_assessor_scores_a_manual_item_with_evidence_and_bad_input_changes_nothi
     assert download.status_code == 200 and b"".join(download.streaming_content) == b"%PDF-1.4 minutes"
 
 
+def test_a_township_assessor_is_offered_no_score_of_its_own_unit_and_cannot_post_one(client, scored, make_user):
+    a = scored[TOWNSHIP_A]
+    item = SchemeItem.objects.get(scheme_id=a.scheme_id, code="pg.planning")
+    url = f"/scoring/assessments/{a.pk}/items/{item.pk}/"
+    client.force_login(make_user("kaohe_a", TOWNSHIP_A, "assessor"))
+    page = client.get(f"/scoring/assessments/{a.pk}/").content.decode()
+    assert url not in page
+    refused = client.post(url, {"points": "18", "note": "自评"}, follow=True)
+    assert "考核评估员不能为本单位评分" in refused.content.decode()
+    assert not ItemScore.objects.filter(assessment=a, item=item).exists()
+
+
 def test_evidence_of_another_township_is_a_404(client, scored, assessor, leader_a, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     b = scored[TOWNSHIP_B]

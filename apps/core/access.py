@@ -1,0 +1,233 @@
+"""The role matrix (DESIGN §4): which roles read and which roles write each part's records, in one place.
+
+Scope (``apps.core.scoping``) answers *where* a user may look; this matrix answers *what* a role may look at.
+Both hold everywhere:
+
+- the selectors of each app return ``none()`` to a role that may not read the part (``readable``);
+- every page is checked before its view runs (``RoleMatrixMiddleware``) and every API viewset in its
+  ``initial`` (``AreaScopedViewSetMixin``): a role that may not read a part gets **403** ("您的角色不能查看…") on
+  every page and API operation of it, whatever the object. A record of a part the role may read but outside
+  the user's area stays a **404** (the area scope), so neither answer reveals whether a record exists;
+- the main menu (``apps.core.navigation``) offers an entry only to the roles that may read its part;
+- ``tests/core/test_role_matrix.py`` walks every URL pattern and every API operation for every role.
+
+Writes keep their finer checks in the services (who may approve, who may refund); ``WRITE`` below is the
+outer bound those checks stay within. A superuser reads and writes everything; a system job (no user) too.
+The matrix lives in ``core`` (below ``accounts``) so that core's menu, middleware and API base can read it;
+role names are the values of ``apps.accounts.models.Role`` (checked by a test).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from apps.accounts.models import User
+
+VILLAGE_CLERK = "village_clerk"
+TOWNSHIP_CLERK = "township_clerk"
+FEE_OFFICER = "fee_officer"
+SUBSIDY_REVIEWER = "subsidy_reviewer"
+SUBSIDY_APPROVER = "subsidy_approver"
+ASSESSOR = "assessor"
+COUNTY_VIEWER = "county_viewer"  # bound to a township: a township leader (乡镇领导)
+COUNTY_ADMIN = "county_admin"
+
+ALL_ROLES = frozenset(
+    {
+        VILLAGE_CLERK,
+        TOWNSHIP_CLERK,
+        FEE_OFFICER,
+        SUBSIDY_REVIEWER,
+        SUBSIDY_APPROVER,
+        ASSESSOR,
+        COUNTY_VIEWER,
+        COUNTY_ADMIN,
+    }
+)
+CLERKS = frozenset({VILLAGE_CLERK, TOWNSHIP_CLERK})
+SUBSIDY_STAFF = frozenset({SUBSIDY_REVIEWER, SUBSIDY_APPROVER})
+
+PUBLIC = "public"  # the sign-in page, the health check: no role needed (not even a signed-in user)
+
+# part → roles that read it. A part is an app's records, or a part of them with other readers.
+READ: dict[str, frozenset[str]] = {
+    "home": ALL_ROLES,  # the start page (accounts)
+    "areas": ALL_ROLES,  # the division tree: names and codes, no personal data
+    "api_docs": ALL_ROLES,  # the API's schema and its documentation page
+    # Persons and their events. Fee officers and subsidy staff read them to check a birth or a family;
+    # assessors score townships by indicators and never need a person.
+    "registry": CLERKS | {FEE_OFFICER} | SUBSIDY_STAFF | {COUNTY_VIEWER, COUNTY_ADMIN},
+    "imports": frozenset({TOWNSHIP_CLERK, COUNTY_ADMIN}),
+    # Aggregates only (rates by area): no person appears.
+    "indicators": frozenset({ASSESSOR, COUNTY_VIEWER, COUNTY_ADMIN}),
+    # 社会抚养费: cases, 决定书, payments and 票据. Subsidy staff and clerks never read them.
+    "fees": frozenset({FEE_OFFICER, COUNTY_VIEWER, COUNTY_ADMIN}),
+    # 奖扶: programmes, rosters and their entries, 公示 notices, bank accounts (entered by the clerks).
+    # Fee officers never read them.
+    "subsidies": CLERKS | SUBSIDY_STAFF | {COUNTY_VIEWER, COUNTY_ADMIN},
+    # 发放批次 and their payments: those who pay, and the clerks, who follow up their own village's failed
+    # payments (a village clerk sees the township's batches but only the own village's money).
+    "subsidies.batches": CLERKS | SUBSIDY_STAFF | {COUNTY_ADMIN},
+    # 代发文件: the bank file with every full account number, only for those who pay.
+    "subsidies.bankfiles": SUBSIDY_STAFF | {COUNTY_ADMIN},
+    # 目标考核: the township sees its own result (its clerk and its leader).
+    "scoring": frozenset({ASSESSOR, COUNTY_VIEWER, COUNTY_ADMIN, TOWNSHIP_CLERK}),
+    # The admin site (users, roles, rule tables). Django's own permissions apply inside it.
+    "admin": frozenset({COUNTY_ADMIN}),
+}
+
+# part → roles that may write it (the services hold the finer rules within this bound).
+WRITE: dict[str, frozenset[str]] = {
+    "home": frozenset(),
+    "areas": frozenset({COUNTY_ADMIN}),
+    "api_docs": frozenset(),
+    "registry": CLERKS | {COUNTY_ADMIN},
+    "imports": frozenset({TOWNSHIP_CLERK, COUNTY_ADMIN}),
+    "indicators": frozenset({COUNTY_ADMIN}),  # recompute a period
+    "fees": frozenset({FEE_OFFICER, COUNTY_ADMIN}),
+    "subsidies": CLERKS | SUBSIDY_STAFF | {COUNTY_ADMIN},
+    "subsidies.batches": SUBSIDY_STAFF | {COUNTY_ADMIN},  # create a batch, import the bank's return file
+    "subsidies.bankfiles": frozenset(),
+    # Assessors score; the unit itself (its clerk, its leader) claims bonuses and deductions.
+    "scoring": frozenset({ASSESSOR, COUNTY_ADMIN, TOWNSHIP_CLERK, COUNTY_VIEWER}),
+    "admin": frozenset({COUNTY_ADMIN}),
+}
+
+# Pages: URL namespace (or "namespace:url_name" for a page of another part) → part.
+PAGE_PARTS: dict[str, str] = {
+    "accounts": "home",
+    "accounts:login": PUBLIC,
+    "accounts:logout": PUBLIC,
+    "healthz": PUBLIC,
+    "api-token": PUBLIC,
+    "api-root": "api_docs",
+    "api-schema": "api_docs",
+    "api-docs": "api_docs",
+    "areas": "areas",
+    "registry": "registry",
+    "imports": "imports",
+    "indicators": "indicators",
+    "fees": "fees",
+    "subsidies": "subsidies",
+    "subsidies:batch_create": "subsidies.batches",
+    "subsidies:batch_list": "subsidies.batches",
+    "subsidies:batch_detail": "subsidies.batches",
+    "subsidies:batch_export": "subsidies.bankfiles",
+    "subsidies:batch_return": "subsidies.batches",
+    "scoring": "scoring",
+    "admin": "admin",
+    # core:history takes the part of the record it shows (``part_of_model``).
+}
+
+# Pages that write (a form, or an action taken by POST): opened only by a role that writes their part, even
+# by GET, since a form shows the record it changes.
+WRITE_PAGES: frozenset[str] = frozenset(
+    {
+        "registry:person_create",
+        "registry:person_edit",
+        "registry:birth_create",
+        "registry:death_create",
+        "registry:marriage_create",
+        "registry:contraception_create",
+        "registry:move_create",
+        "registry:contraception_end",
+        "registry:birth_policy_override",
+        "registry:event_correct",
+        "registry:event_void",
+        "registry:person_merge",
+        "imports:create",
+        "imports:commit",
+        "imports:requeue",
+        "indicators:recompute",
+        "fees:case_open",
+        "fees:case_decide",
+        "fees:case_instalments",
+        "fees:payment_create",
+        "fees:refund_create",
+        "fees:case_transfer",
+        "fees:case_refer",
+        "fees:case_withdraw",
+        "fees:payment_reverse",
+        "subsidies:roster_generate",
+        "subsidies:roster_action",
+        "subsidies:account_edit",
+        "subsidies:batch_create",
+        "subsidies:batch_return",
+        "scoring:recompute",
+        "scoring:item_score_save",
+        "scoring:adjustment_claim",
+        "scoring:adjustment_decide",
+    }
+)
+
+# Models whose part is not their app's (audit history, admin): "app_label.modelname" → part.
+MODEL_PARTS: dict[str, str] = {
+    "subsidies.paymentbatch": "subsidies.batches",
+    "subsidies.payment": "subsidies.batches",
+    "accounts.user": "admin",
+}
+
+DENIED_MESSAGE = "您的角色不能查看此类记录"
+
+
+def _roles(user: User | None) -> tuple[bool, frozenset[str]]:
+    """(unlimited, roles): a system job (no user) and a superuser are unlimited."""
+    if user is None:
+        return True, frozenset()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False, frozenset()
+    if user.is_superuser:
+        return True, frozenset()
+    return False, frozenset(user.roles or ())
+
+
+def may_read(user: User | None, part: str) -> bool:
+    if part == PUBLIC:
+        return True
+    unlimited, roles = _roles(user)
+    return unlimited or bool(roles & READ[part])
+
+
+def may_write(user: User | None, part: str) -> bool:
+    unlimited, roles = _roles(user)
+    return unlimited or bool(roles & WRITE[part])
+
+
+def readable(qs: QuerySet, user: User | None, part: str) -> QuerySet:
+    """The selectors' guard: ``qs`` for a role that reads ``part``, ``qs.none()`` for any other."""
+    return qs if may_read(user, part) else qs.none()
+
+
+def page_part(namespace: str, url_name: str) -> str | None:
+    """The part a page belongs to (None: not in the matrix)."""
+    full = f"{namespace}:{url_name}" if namespace else url_name
+    return PAGE_PARTS.get(full) or (PAGE_PARTS.get(namespace) if namespace else None)
+
+
+def page_allowed(user: User | None, namespace: str, url_name: str) -> bool:
+    """Whether the user's roles may open the page: read its part, and write it too for a page that writes.
+    A page missing from the matrix is open to a superuser only."""
+    part = page_part(namespace, url_name)
+    if part is None:
+        return _roles(user)[0]
+    if not may_read(user, part):
+        return False
+    full = f"{namespace}:{url_name}" if namespace else url_name
+    return full not in WRITE_PAGES or may_write(user, part)
+
+
+def part_of_model(model) -> str:
+    label = model._meta.label_lower
+    return MODEL_PARTS.get(label) or model._meta.app_label
+
+
+def api_part(viewset) -> str:
+    """The part of an API viewset: its ``access_part``, else its app (``apps.<app>.api``)."""
+    part = getattr(viewset, "access_part", None)
+    if part:
+        return part
+    module = type(viewset).__module__ if not isinstance(viewset, type) else viewset.__module__
+    return module.split(".")[1]
