@@ -33,7 +33,8 @@ def history(request, model_label: str, pk: str):
         model = apps.get_model(model_label)
     except (LookupError, ValueError):
         raise Http404 from None
-    manager = model._default_manager
+    # ``all_objects`` where a model has one: a voided event keeps its history and it stays readable.
+    manager = getattr(model, "all_objects", model._default_manager)
     if not isinstance(manager.all(), AreaScopedQuerySet):
         raise Http404
     part = access.part_of_model(model)

@@ -10,6 +10,7 @@ selectors build residence from the same SQL pieces. No other module re-implement
 - ``marital_status_sync``   婚姻状况: from the latest live marriage event, widowed when the spouse died;
 - ``death_sync``            死亡: ``Person.death_date`` mirrors the live death record, and a death closes the
                             person's contraception on that day (a void of the death reopens only what it closed);
+- ``contraception_sync``    避孕措施: an open method ends when the next starts, and at the death;
 - ``births_recompute``      孩次 and 政策属性 of every live birth of the given mothers;
 - ``births_recompute_policy_all``  政策属性 of every birth, after a policy rule or permit changes;
 - ``wra_birth_bounds``      育龄妇女: the birth dates of women aged 15–49 on a date.
@@ -196,6 +197,31 @@ RETURNING u.id
 """
 
 
+_CONTRACEPTION_SUCCESSION_SQL = """
+WITH next_start AS (
+    SELECT u.id, (SELECT min(v.start_date) FROM registry_contraceptiveuse v
+                  WHERE v.person_id = u.person_id AND v.start_date > u.start_date AND v.voided_at IS NULL) AS day
+    FROM registry_contraceptiveuse u
+    WHERE u.person_id = ANY(%(persons)s) AND u.end_date IS NULL AND u.voided_at IS NULL
+)
+UPDATE registry_contraceptiveuse u SET end_date = n.day, updated_at = now()
+FROM next_start n WHERE u.id = n.id AND n.day IS NOT NULL
+RETURNING u.id
+"""
+
+
+def contraception_sync(*, person_ids: Iterable[int]) -> list[int]:
+    """避孕措施: a method left open ends the day the person's next live method starts, and none is in use
+    after the person's death (closed on the death date, marked, so that a void of the death reopens exactly
+    those). Returns the ids of the uses it changed."""
+    persons = list(set(person_ids))
+    return [
+        *_run(_CONTRACEPTION_SUCCESSION_SQL, persons),
+        *_run(_CONTRACEPTION_CLOSE_SQL, persons),
+        *_run(_CONTRACEPTION_REOPEN_SQL, persons),
+    ]
+
+
 def death_sync(*, person_ids: Iterable[int]) -> list[int]:
     """死亡: ``death_date`` mirrors the person's live death record; then the contraception rule, then the
     marital status of the spouses (a surviving spouse is widowed, or married again after a void).
@@ -204,8 +230,7 @@ def death_sync(*, person_ids: Iterable[int]) -> list[int]:
     if not persons:
         return []
     changed = _run(_DEATH_DATE_SYNC_SQL, persons)
-    _run(_CONTRACEPTION_CLOSE_SQL, persons)
-    _run(_CONTRACEPTION_REOPEN_SQL, persons)
+    contraception_sync(person_ids=persons)
     marital_status_sync(person_ids=[*persons, *spouses_of(person_ids=persons)])
     return changed
 

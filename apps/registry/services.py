@@ -51,6 +51,7 @@ from apps.registry.models import (
 from apps.registry.rules import (
     births_recompute,
     births_recompute_policy_all,
+    contraception_sync,
     death_sync,
     marital_status_sync,
     residence_sync,
@@ -458,17 +459,21 @@ def death_record(*, person: Person, on: date, by: User | None, confirmed: bool =
     return death
 
 
-@transaction.atomic
-def contraception_record(
-    *, person: Person, method: str, start: date, end: date | None = None, by: User | None, confirmed: bool = False
-) -> ContraceptiveUse:
-    """避孕措施: a new method in use; an open earlier method ends the day the new one starts."""
+def _check_method(person: Person, method: str) -> None:
     if method not in ContraceptiveMethod.values:
         raise RuleViolation("避孕措施不在规定的类别中", field="method", code="invalid")
     if method in FEMALE_ONLY_METHODS and person.sex != Sex.FEMALE:
         raise RuleViolation(f"“{ContraceptiveMethod(method).label}”只适用于女性", field="method", code="sex")
     if method == ContraceptiveMethod.MALE_STERILISATION and person.sex != Sex.MALE:
         raise RuleViolation("“男性绝育”只适用于男性", field="method", code="sex")
+
+
+@transaction.atomic
+def contraception_record(
+    *, person: Person, method: str, start: date, end: date | None = None, by: User | None, confirmed: bool = False
+) -> ContraceptiveUse:
+    """避孕措施: a new method in use; an open earlier method ends the day the new one starts."""
+    _check_method(person, method)
     ensure_area_in_scope(user=by, code=person.village_id, field="person")
     _check_event_date(person, start, field="start_date", what="开始")
     if end is not None:
@@ -479,17 +484,12 @@ def contraception_record(
         raise RuleViolation("该避孕措施记录已存在", code="duplicate")
     checked = plausibility.confirm(plausibility.check_contraception(person=person, start=start), confirmed=confirmed)
     with audit_context(by, reason=checked):
-        ContraceptiveUse.objects.filter(person=person, end_date__isnull=True, start_date__lt=start).update(
-            end_date=start
+        use = ContraceptiveUse.objects.create(
+            person=person, method=method, start_date=start, end_date=end, village_id=person.village_id, created_by=by
         )
-        return ContraceptiveUse.objects.create(
-            person=person,
-            method=method,
-            start_date=start,
-            end_date=end if end is not None else person.death_date,
-            village_id=person.village_id,
-            created_by=by,
-        )
+        contraception_sync(person_ids=[person.pk])  # the earlier open method ends; none after a death
+    use.refresh_from_db()
+    return use
 
 
 @transaction.atomic
@@ -1113,12 +1113,7 @@ def contraception_correct(
     _may_correct(by, use.village_id)
     current = _lock_live(ContraceptiveUse, use, version=version)
     person = current.person
-    if method not in ContraceptiveMethod.values:
-        raise RuleViolation("避孕措施不在规定的类别中", field="method", code="invalid")
-    if method in FEMALE_ONLY_METHODS and person.sex != Sex.FEMALE:
-        raise RuleViolation(f"“{ContraceptiveMethod(method).label}”只适用于女性", field="method", code="sex")
-    if method == ContraceptiveMethod.MALE_STERILISATION and person.sex != Sex.MALE:
-        raise RuleViolation("“男性绝育”只适用于男性", field="method", code="sex")
+    _check_method(person, method)
     _check_event_date(person, start, field="start_date", what="开始")
     if end is not None:
         if end < start:
@@ -1131,7 +1126,7 @@ def contraception_correct(
         ContraceptiveUse.all_objects.filter(pk=current.pk).update(
             method=method, start_date=start, end_date=end, closed_by_death=False, updated_at=timezone.now()
         )
-        death_sync(person_ids=[person.pk])
+        contraception_sync(person_ids=[person.pk])
     current.refresh_from_db()
     return current
 

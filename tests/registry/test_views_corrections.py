@@ -119,3 +119,13 @@ def test_another_townships_clerk_gets_the_chinese_404_and_a_viewer_the_403(clien
 def test_the_500_page_renders_without_a_request():
     html = loader.get_template("500.html").render()
     assert "系统出现错误" in html and "返回首页" in html
+
+
+def test_a_voided_event_keeps_its_own_history_page(client, township_clerk, family):
+    wife, _, marriage, _ = family
+    client.force_login(township_clerk)
+    client.post(reverse("registry:event_void", args=["marriages", marriage.pk]), {"reason": "重复登记"})
+    assert Marriage.all_objects.get(pk=marriage.pk).is_voided
+    response = client.get(reverse("core:history", args=["registry.Marriage", marriage.pk]))
+    assert response.status_code == 200
+    assert "重复登记" in response.content.decode()

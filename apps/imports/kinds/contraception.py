@@ -10,7 +10,7 @@ from apps.imports.engine import Column, ImportContext, KindSpec, RowError, RowIn
 from apps.imports.kinds import cells, plausible
 from apps.registry import plausibility
 from apps.registry.models import ContraceptiveMethod
-from apps.registry.rules import death_sync
+from apps.registry.rules import contraception_sync
 from apps.registry.services import FEMALE_ONLY_METHODS
 
 METHOD = {label: value for value, label in ContraceptiveMethod.choices}
@@ -136,26 +136,6 @@ class ContraceptionSpec(KindSpec):
         created, updated, persons = cursor.fetchone()
         cells.analyze_if_grown(cursor, "registry_contraceptiveuse", created + updated)
         if persons:
-            # An open method ends the day the person's next method starts (services.contraception_record) ...
-            cursor.execute(
-                """
-                WITH next_start AS (
-                    SELECT u.id, (SELECT min(v.start_date) FROM registry_contraceptiveuse v
-                                  WHERE v.person_id = u.person_id AND v.start_date > u.start_date
-                                    AND v.voided_at IS NULL) AS day
-                    FROM registry_contraceptiveuse u
-                    WHERE u.person_id = ANY(%(persons)s) AND u.end_date IS NULL AND u.voided_at IS NULL
-                )
-                UPDATE registry_contraceptiveuse u SET end_date = n.day, updated_at = now()
-                FROM next_start n WHERE u.id = n.id AND n.day IS NOT NULL
-                """,
-                {"persons": persons},
-            )
-            # ... and none is in use after the person's death (the registry's death rule, for those who died).
-            cursor.execute(
-                "SELECT coalesce(array_agg(id), '{}') FROM registry_person "
-                "WHERE id = ANY(%(persons)s) AND death_date IS NOT NULL",
-                {"persons": persons},
-            )
-            death_sync(person_ids=cursor.fetchone()[0])
+            # An open method ends the day the next one starts, and at the person's death (the registry's rule).
+            contraception_sync(person_ids=persons)
         return created, updated
