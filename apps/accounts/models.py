@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
+from apps.core import access
 from apps.core.scoping import AreaScopedQuerySet
 
 
@@ -19,18 +20,9 @@ class Role(models.TextChoices):
     COUNTY_ADMIN = "county_admin", "县级管理员"
 
 
-# Roles whose work needs the full resident ID number (entering records, assessing fees, paying people).
-# Every other role sees masked numbers everywhere.
-FULL_ID_ROLES = frozenset(
-    {
-        Role.VILLAGE_CLERK,
-        Role.TOWNSHIP_CLERK,
-        Role.FEE_OFFICER,
-        Role.SUBSIDY_REVIEWER,
-        Role.SUBSIDY_APPROVER,
-        Role.COUNTY_ADMIN,
-    }
-)
+# Roles whose work needs the full resident ID number (entering records, assessing fees, paying people),
+# from the role matrix. Every other role sees masked numbers everywhere.
+FULL_ID_ROLES = access.READ["registry.full_ids"]
 
 
 class AccountManager(UserManager.from_queryset(AreaScopedQuerySet)):

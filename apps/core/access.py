@@ -60,6 +60,9 @@ READ: dict[str, frozenset[str]] = {
     # Persons and their events. Fee officers and subsidy staff read them to check a birth or a family;
     # assessors score townships by indicators and never need a person.
     "registry": CLERKS | {FEE_OFFICER} | SUBSIDY_STAFF | {COUNTY_VIEWER, COUNTY_ADMIN},
+    # Full resident ID numbers and phones (detail pages, the API's single records, the purposed export): the
+    # roles whose work needs them (entering records, assessing fees, paying people); others see them masked.
+    "registry.full_ids": CLERKS | {FEE_OFFICER} | SUBSIDY_STAFF | {COUNTY_ADMIN},
     "imports": frozenset({TOWNSHIP_CLERK, COUNTY_ADMIN}),
     # Aggregates only (rates by area): no person appears.
     "indicators": frozenset({ASSESSOR, COUNTY_VIEWER, COUNTY_ADMIN}),
@@ -85,6 +88,7 @@ WRITE: dict[str, frozenset[str]] = {
     "areas": frozenset({COUNTY_ADMIN}),
     "api_docs": frozenset(),
     "registry": CLERKS | {COUNTY_ADMIN},
+    "registry.full_ids": frozenset(),
     "imports": frozenset({TOWNSHIP_CLERK, COUNTY_ADMIN}),
     "indicators": frozenset({COUNTY_ADMIN}),  # recompute a period
     "fees": frozenset({FEE_OFFICER, COUNTY_ADMIN}),
@@ -108,6 +112,7 @@ PAGE_PARTS: dict[str, str] = {
     "api-docs": "api_docs",
     "areas": "areas",
     "registry": "registry",
+    "registry:person_export_full": "registry.full_ids",
     "imports": "imports",
     "indicators": "indicators",
     "fees": "fees",

@@ -77,6 +77,9 @@ def import_job_create(*, kind: str, fileobj, file_name: str, user: User | None, 
     )
     job.file.save(f"{kind}{suffix}", File(fileobj), save=False)
     job.save()
+    # Job ids are reused after a database is recreated (a test run, a restore) while Redis keeps its keys:
+    # a new job starts with no progress, never an old job's.
+    cache.delete_many([progress_key(job.pk), progress_total_key(job.pk)])
     return job
 
 

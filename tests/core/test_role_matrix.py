@@ -124,6 +124,8 @@ def world(request, settings, tmp_path, areas, make_user):
             "registry:contraception_end": registry.use.pk,
             "registry:birth_policy_override": registry.birth.pk,
             "registry:household_detail": registry.household.pk,
+            "registry:event_correct": registry.marriage.pk,
+            "registry:event_void": registry.marriage.pk,
             "imports": job.pk,
             "indicators": run.pk,
             "fees": case.pk,
@@ -140,6 +142,8 @@ def world(request, settings, tmp_path, areas, make_user):
             "scoring:adjustment_evidence": claim.pk,
         },
         "birth_pk": open_birth.pk,
+        "kind": {"registry": "marriages"},  # registry:event_correct / event_void of the world's marriage
+        "other": registry.husband.pk,  # registry:person_merge (the matrix decides before the view)
         "entry_pk": roster.entries.first().pk,
         "item_pk": manual.pk,
         "action": "submit",

@@ -35,7 +35,7 @@ def test_export_is_scoped_and_masked_by_role(client, make_person, make_user):
     assert rows[1][0] == a.id_number and rows[1][11] == "13812345678"
 
     client.force_login(viewer)
-    assert client.get("/registry/persons/export/full/").status_code == 404  # no role with need
+    assert client.get("/registry/persons/export/full/").status_code == 403  # no role with need (role matrix)
     rows = _rows(client.get("/registry/persons/export/"))
     assert sorted(r[1] for r in rows[1:]) == ["乙芳", "甲芳"]
     first = next(r for r in rows[1:] if r[1] == "甲芳")
