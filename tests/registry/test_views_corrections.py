@@ -122,7 +122,7 @@ def test_the_500_page_renders_without_a_request():
 
 
 def test_a_voided_event_keeps_its_own_history_page(client, township_clerk, family):
-    wife, _, marriage, _ = family
+    _, _, marriage, _ = family
     client.force_login(township_clerk)
     client.post(reverse("registry:event_void", args=["marriages", marriage.pk]), {"reason": "重复登记"})
     assert Marriage.all_objects.get(pk=marriage.pk).is_voided
