@@ -582,11 +582,12 @@ class CorrectionSerializer(serializers.Serializer):
 
     reason = serializers.CharField(max_length=200, help_text="更正原因（必填）")
     version = serializers.DateTimeField(help_text="读取记录时的 updated_at")
+    confirmed = serializers.BooleanField(required=False, default=False, help_text=CONFIRMED_HELP)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
-            if name not in ("reason", "version"):
+            if name not in ("reason", "version", "confirmed"):
                 field.required = False
                 field.default = serializers.empty
 
@@ -848,6 +849,7 @@ class EventViewSet(RegistryViewSet):
         obj = self.get_object()
         changes = dict(self.validated(self.correction_serializer_class))
         version, reason = changes.pop("version"), changes.pop("reason")
+        self.confirmed = changes.pop("confirmed", False)  # plausibility warnings the clerk confirmed
         return self.answer(self.perform_correct(obj, changes, version=version, reason=reason))
 
     @extend_schema(request=VoidInputSerializer)
@@ -986,6 +988,7 @@ class BirthViewSet(EventViewSet):
             entered_on=changes.get("entered_on", obj.entered_on),
             reason=reason,
             by=self.request.user,
+            confirmed=self.confirmed,
         )
 
     def perform_void(self, obj, *, reason: str):
@@ -1051,7 +1054,9 @@ class DeathViewSet(EventViewSet):
 
     def perform_correct(self, obj, changes: dict, *, version, reason: str):
         on = changes.get("date", obj.date)
-        return death_correct(death=obj, version=version, on=on, reason=reason, by=self.request.user)
+        return death_correct(
+            death=obj, version=version, on=on, reason=reason, by=self.request.user, confirmed=self.confirmed
+        )
 
     def perform_void(self, obj, *, reason: str):
         return death_void(death=obj, reason=reason, by=self.request.user)
@@ -1087,6 +1092,7 @@ class MarriageViewSet(EventViewSet):
             on=changes.get("date", obj.date),
             reason=reason,
             by=self.request.user,
+            confirmed=self.confirmed,
         )
 
     def perform_void(self, obj, *, reason: str):
@@ -1131,6 +1137,7 @@ class ContraceptionViewSet(EventViewSet):
             end=changes.get("end_date", obj.end_date),
             reason=reason,
             by=self.request.user,
+            confirmed=self.confirmed,
         )
 
     def perform_void(self, obj, *, reason: str):
@@ -1184,6 +1191,7 @@ class MoveViewSet(EventViewSet):
             certificate_number=changes.get("certificate_number", obj.certificate_number),
             reason=reason,
             by=self.request.user,
+            confirmed=self.confirmed,
         )
 
     def perform_void(self, obj, *, reason: str):
@@ -1233,6 +1241,7 @@ class BirthPermitViewSet(EventViewSet):
             issued_by=changes.get("issued_by", obj.issued_by),
             reason=reason,
             by=self.request.user,
+            confirmed=self.confirmed,
         )
 
     def perform_void(self, obj, *, reason: str):

@@ -856,6 +856,7 @@ def birth_correct(
     reason: str,
     by: User | None,
     mother: Person | None = None,
+    confirmed: bool = False,
 ) -> Birth:
     """更正出生登记: date, sex, father, birthplace, permit, entry date (and the mother, if entered wrong).
     The child's own birth date and sex follow the birth; the order and policy status of every birth of the
@@ -901,7 +902,10 @@ def birth_correct(
             raise RuleViolation(f"婴儿在{on:%Y-%m-%d}之前已有{label}记录，请核对出生日期", field="date")
 
     old_mother_id = current.mother_id
-    with audit_context(by, reason=reason):
+    checked = plausibility.confirm(
+        plausibility.check_birth(mother=mother, on=on, father=father, birth=current), confirmed=confirmed
+    )
+    with audit_context(by, reason="；".join(filter(None, (reason, checked)))):
         now = timezone.now()
         if child.birth_date != on or child.sex != sex:
             Person.objects.filter(pk=child.pk).update(birth_date=on, sex=sex, version=F("version") + 1, updated_at=now)
@@ -954,7 +958,7 @@ def _check_couple_sequence(wife_id: int, husband_id: int, *, field: str = "kind"
 
 @transaction.atomic
 def marriage_correct(
-    *, marriage: Marriage, version=None, kind: str, on: date, reason: str, by: User | None
+    *, marriage: Marriage, version=None, kind: str, on: date, reason: str, by: User | None, confirmed: bool = False
 ) -> Marriage:
     """更正婚姻登记 (type or date); both spouses' marital status follows."""
     reason = _reason(reason, what="更正婚姻登记")
@@ -967,7 +971,11 @@ def marriage_correct(
     same = Marriage.objects.filter(wife_id=current.wife_id, husband_id=current.husband_id, kind=kind, date=on)
     if same.exclude(pk=current.pk).exists():
         raise RuleViolation("该婚姻登记已存在", code="duplicate")
-    with audit_context(by, reason=reason):
+    checked = plausibility.confirm(
+        plausibility.check_marriage(wife=current.wife, husband=current.husband, kind=kind, on=on, marriage=current),
+        confirmed=confirmed,
+    )
+    with audit_context(by, reason="；".join(filter(None, (reason, checked)))):
         Marriage.all_objects.filter(pk=current.pk).update(kind=kind, date=on, updated_at=timezone.now())
         _check_couple_sequence(current.wife_id, current.husband_id)  # rolled back with the update if broken
         marital_status_sync(person_ids=[current.wife_id, current.husband_id])
@@ -1002,6 +1010,7 @@ def move_correct(
     certificate_number: str = "",
     reason: str,
     by: User | None,
+    confirmed: bool = False,
 ) -> Move:
     """更正迁移流动: the same rules as recording it; the person's current village follows (residence_sync),
     and so does the residence at every date."""
@@ -1025,7 +1034,18 @@ def move_correct(
     _check_event_date(current.person, on, what="迁移")
     if Move.objects.filter(person_id=current.person_id, kind=kind, date=on).exclude(pk=current.pk).exists():
         raise RuleViolation("该迁移记录已存在", code="duplicate")
-    with audit_context(by, reason=reason):
+    checked = plausibility.confirm(
+        plausibility.check_move(
+            person=current.person,
+            kind=kind,
+            on=on,
+            origin_code=origin_code,
+            destination_code=destination_code,
+            move=current,
+        ),
+        confirmed=confirmed,
+    )
+    with audit_context(by, reason="；".join(filter(None, (reason, checked)))):
         Move.all_objects.filter(pk=current.pk).update(
             kind=kind,
             date=on,
@@ -1053,7 +1073,9 @@ def move_void(*, move: Move, reason: str, by: User | None) -> Move:
 
 
 @transaction.atomic
-def death_correct(*, death: Death, version=None, on: date, reason: str, by: User | None) -> Death:
+def death_correct(
+    *, death: Death, version=None, on: date, reason: str, by: User | None, confirmed: bool = False
+) -> Death:
     """更正死亡日期: the person's death date, the contraception the death closed and the spouses' marital
     status follow (death_sync)."""
     reason = _reason(reason, what="更正死亡登记")
@@ -1077,7 +1099,8 @@ def death_correct(*, death: Death, version=None, on: date, reason: str, by: User
     for label, qs in later.items():
         if qs.exists():
             raise RuleViolation(f"该人员在{on:%Y-%m-%d}之后还有{label}记录，请核对死亡日期", field="date")
-    with audit_context(by, reason=reason):
+    checked = plausibility.confirm(plausibility.check_death(person=person, on=on, death=current), confirmed=confirmed)
+    with audit_context(by, reason="；".join(filter(None, (reason, checked)))):
         Death.all_objects.filter(pk=current.pk).update(date=on, updated_at=timezone.now())
         death_sync(person_ids=[person.pk])
     current.refresh_from_db()
@@ -1106,6 +1129,7 @@ def contraception_correct(
     end: date | None,
     reason: str,
     by: User | None,
+    confirmed: bool = False,
 ) -> ContraceptiveUse:
     """更正避孕措施 (method, start, end) under the rules of recording; a method left open for a person who
     died is closed on the death date again by the one death rule."""
@@ -1122,7 +1146,10 @@ def contraception_correct(
     same = ContraceptiveUse.objects.filter(person=person, method=method, start_date=start).exclude(pk=current.pk)
     if same.exists():
         raise RuleViolation("该避孕措施记录已存在", code="duplicate")
-    with audit_context(by, reason=reason):
+    checked = plausibility.confirm(
+        plausibility.check_contraception(person=person, start=start, use=current), confirmed=confirmed
+    )
+    with audit_context(by, reason="；".join(filter(None, (reason, checked)))):
         ContraceptiveUse.all_objects.filter(pk=current.pk).update(
             method=method, start_date=start, end_date=end, closed_by_death=False, updated_at=timezone.now()
         )
@@ -1153,6 +1180,7 @@ def permit_correct(
     issued_by: str = "",
     reason: str,
     by: User | None,
+    confirmed: bool = False,
 ) -> BirthPermit:
     """更正生育证件: the policy status of the wife's births is recomputed under the corrected permit."""
     from apps.registry.models import PermitKind
@@ -1172,7 +1200,11 @@ def permit_correct(
     if valid_until and valid_until < issued_on:
         raise RuleViolation("有效期不能早于发证日期", field="valid_until", code="invalid")
     _check_event_date(current.wife, issued_on, field="issued_on", what="发证")
-    with audit_context(by, reason=reason):
+    checked = plausibility.confirm(
+        plausibility.check_permit(wife=current.wife, husband=current.husband, issued_on=issued_on, permit=current),
+        confirmed=confirmed,
+    )
+    with audit_context(by, reason="；".join(filter(None, (reason, checked)))):
         BirthPermit.all_objects.filter(pk=current.pk).update(
             number=number,
             kind=kind,

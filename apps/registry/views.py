@@ -624,12 +624,19 @@ def _birth_correct(request, birth, d):
         entered_on=d["entered_on"],
         reason=d["reason"],
         by=request.user,
+        confirmed=d.get("confirmed", False),
     )
 
 
 def _marriage_correct(request, marriage, d):
     return services.marriage_correct(
-        marriage=marriage, version=d["version"], kind=d["kind"], on=d["date"], reason=d["reason"], by=request.user
+        marriage=marriage,
+        version=d["version"],
+        kind=d["kind"],
+        on=d["date"],
+        reason=d["reason"],
+        by=request.user,
+        confirmed=d.get("confirmed", False),
     )
 
 
@@ -644,11 +651,19 @@ def _move_correct(request, move, d):
         certificate_number=d["certificate_number"],
         reason=d["reason"],
         by=request.user,
+        confirmed=d.get("confirmed", False),
     )
 
 
 def _death_correct(request, death, d):
-    return services.death_correct(death=death, version=d["version"], on=d["date"], reason=d["reason"], by=request.user)
+    return services.death_correct(
+        death=death,
+        version=d["version"],
+        on=d["date"],
+        reason=d["reason"],
+        by=request.user,
+        confirmed=d.get("confirmed", False),
+    )
 
 
 def _contraception_correct(request, use, d):
@@ -660,6 +675,7 @@ def _contraception_correct(request, use, d):
         end=d["end_date"],
         reason=d["reason"],
         by=request.user,
+        confirmed=d.get("confirmed", False),
     )
 
 
@@ -675,6 +691,7 @@ def _permit_correct(request, permit, d):
         issued_by=d["issued_by"],
         reason=d["reason"],
         by=request.user,
+        confirmed=d.get("confirmed", False),
     )
 
 

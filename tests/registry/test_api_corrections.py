@@ -163,3 +163,22 @@ def test_malformed_corrections_are_a_400(as_user, world, township_clerk):
         format="json",
     )
     assert wrong.status_code == 400 and wrong.json() == {"end_date": ["结束日期不能早于开始日期"]}
+
+
+def test_a_patch_held_by_a_plausibility_rule_needs_confirmed(as_user, world, township_clerk):
+    client = as_user(township_clerk)
+    a = world["a"]
+    read = _read(client, "births", a.birth.pk)
+    held = client.patch(
+        f"/api/v1/births/{a.birth.pk}/",
+        {"date": "2000-06-01", "reason": "出生日期录错", "version": read["updated_at"]},
+        format="json",
+    )  # the mother, born 1985-03-01, would have been 15
+    assert held.status_code == 400 and held.json()["code"] == "needs_confirmation"
+    assert Birth.objects.get(pk=a.birth.pk).date == a.birth.date
+    confirmed = client.patch(
+        f"/api/v1/births/{a.birth.pk}/",
+        {"date": "2000-06-01", "reason": "出生日期录错", "version": read["updated_at"], "confirmed": True},
+        format="json",
+    )
+    assert confirmed.status_code == 200 and confirmed.json()["date"] == "2000-06-01"

@@ -366,3 +366,26 @@ def test_a_reason_is_required(make_person, reason):
     with pytest.raises(RuleViolation, match="更正避孕措施必须填写原因"):
         contraception_correct(use=use, method="iud", start=date(2015, 1, 1), end=None, reason=reason, by=None)
     assert ContraceptiveUse.objects.filter(pk=use.pk).exists()
+
+
+# --- corrections keep the plausibility rules --------------------------------------------------------
+
+
+def test_a_correction_is_refused_or_held_by_the_same_plausibility_rules(make_person, clerk_a):
+    mother = make_person("赵敏", "F", date(1990, 1, 1))
+    birth = _birth(mother, date(2012, 5, 1))
+    with pytest.raises(RuleViolation) as refused:  # the mother would have been 12
+        _fix_birth(birth, on=date(2002, 6, 1), by=clerk_a)
+    assert refused.value.code != "needs_confirmation" and "12岁" in refused.value.message
+    with pytest.raises(RuleViolation) as held:  # 15: held until the clerk confirms
+        _fix_birth(birth, on=date(2005, 6, 1), by=clerk_a)
+    assert held.value.code == "needs_confirmation"
+    assert Birth.objects.get(pk=birth.pk).date == date(2012, 5, 1)  # nothing changed
+
+    fixed = birth_correct(
+        birth=birth, version=None, on=date(2005, 6, 1), sex=birth.sex, village=birth.village, father=None,
+        permit=None, entered_on=birth.entered_on, reason="出生日期录错", by=clerk_a, confirmed=True,
+    )  # fmt: skip
+    assert fixed.date == date(2005, 6, 1)
+    reason = history_for(obj=fixed, user=clerk_a)[0].reason
+    assert reason.startswith("出生日期录错") and "15岁" in reason  # the confirmed warning is in the audit trail

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from apps.areas.models import Area
 from apps.core.audit import history_for
@@ -275,12 +276,18 @@ def test_rule_parameters_are_validated_in_the_admin_form(db):
 
 
 def test_two_rules_of_one_code_and_action_cannot_overlap(db):
-    from django.db import IntegrityError, transaction
-
-    with pytest.raises(IntegrityError), transaction.atomic():
-        PlausibilityRule.objects.create(code="birth_spacing", action="hold", valid_from=date(2020, 1, 1))
+    overlapping = PlausibilityRule(code="birth_spacing", action="hold", valid_from=date(2020, 1, 1))
+    with pytest.raises(ValidationError, match="有效期重叠"):
+        overlapping.full_clean()
     # A refusal bound beside the seeded warning bound is fine.
-    assert PlausibilityRule.objects.create(code="birth_spacing", action="refuse", valid_from=date(2020, 1, 1)).pk
+    beside = PlausibilityRule(code="birth_spacing", action="refuse", valid_from=date(2020, 1, 1))
+    beside.full_clean()
+    beside.save()
+    # A new version after the old one's end is fine too.
+    old = PlausibilityRule.objects.get(code="birth_spacing", action="hold")
+    old.valid_to = date(2019, 12, 31)
+    old.save()
+    overlapping.full_clean()
 
 
 # --- the browser forms ---------------------------------------------------------------------------------

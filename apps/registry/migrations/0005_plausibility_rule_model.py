@@ -2,7 +2,6 @@
 
 import apps.registry.models
 import django.contrib.postgres.constraints
-from django.contrib.postgres.operations import BtreeGistExtension
 import django.db.models.deletion
 import pgtrigger.compiler
 import pgtrigger.migrations
@@ -19,7 +18,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        BtreeGistExtension(),  # the exclusion constraint compares the rule code with =
         migrations.CreateModel(
             name='PlausibilityRule',
             fields=[
@@ -74,10 +72,6 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='plausibilityrule',
             constraint=models.CheckConstraint(condition=models.Q(('action__in', ['refuse', 'hold'])), name='plausibility_rule_action'),
-        ),
-        migrations.AddConstraint(
-            model_name='plausibilityrule',
-            constraint=django.contrib.postgres.constraints.ExclusionConstraint(expressions=[('code', '='), ('action', '='), (apps.registry.models.DateRange('valid_from', 'valid_to', models.Value('[]')), '&&')], name='plausibility_rule_no_overlap'),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='plausibilityrule',
