@@ -504,20 +504,9 @@ def contraception_end(*, use: ContraceptiveUse, end: date, by: User | None) -> C
     return use
 
 
-@transaction.atomic
-def move_record(
-    *,
-    person: Person,
-    kind: str,
-    on: date,
-    origin_code: str,
-    destination_code: str,
-    certificate_number: str = "",
-    by: User | None,
-    confirmed: bool = False,
-) -> Move:
-    """迁入/迁出/流入/流出. Either end may lie outside the county, but the county-side end must be one of
-    its villages and within the acting user's area."""
+def _move_village(*, kind: str, origin_code: str, destination_code: str, by: User | None) -> Area:
+    """The county-side end of a move (the destination of a move in, the origin of a move out): a village of
+    this county within the acting user's area; the other end may lie outside the county."""
     from apps.registry.models import MoveKind
 
     if kind not in MoveKind.values:
@@ -532,6 +521,25 @@ def move_record(
     )
     village = _village(local_code, field=local_field)
     ensure_area_in_scope(user=by, code=village.code, field=local_field)
+    return village
+
+
+@transaction.atomic
+def move_record(
+    *,
+    person: Person,
+    kind: str,
+    on: date,
+    origin_code: str,
+    destination_code: str,
+    certificate_number: str = "",
+    by: User | None,
+    confirmed: bool = False,
+) -> Move:
+    """迁入/迁出/流入/流出. Either end may lie outside the county, but the county-side end must be one of
+    its villages and within the acting user's area."""
+
+    village = _move_village(kind=kind, origin_code=origin_code, destination_code=destination_code, by=by)
     _check_event_date(person, on, what="迁移")
     if Move.objects.filter(person=person, kind=kind, date=on).exists():
         raise RuleViolation("该迁移记录已存在", code="duplicate")
@@ -1014,23 +1022,11 @@ def move_correct(
 ) -> Move:
     """更正迁移流动: the same rules as recording it; the person's current village follows (residence_sync),
     and so does the residence at every date."""
-    from apps.registry.models import MoveKind
 
     reason = _reason(reason, what="更正迁移流动")
     _may_correct(by, move.village_id)
     current = _lock_live(Move, move, version=version)
-    if kind not in MoveKind.values:
-        raise RuleViolation("类型应为迁入、迁出、流入或流出", field="kind", code="invalid")
-    for field, code in (("origin_code", origin_code), ("destination_code", destination_code)):
-        if not (code or "").isdigit() or len(code) != 12:
-            raise RuleViolation("区划代码应为12位数字", field=field, code="invalid")
-    if origin_code == destination_code:
-        raise RuleViolation("原区划与现区划相同", field="destination_code", code="invalid")
-    local_field, local_code = (
-        ("destination_code", destination_code) if kind in INWARD_MOVES else ("origin_code", origin_code)
-    )
-    village = _village(local_code, field=local_field)
-    ensure_area_in_scope(user=by, code=village.code, field=local_field)
+    village = _move_village(kind=kind, origin_code=origin_code, destination_code=destination_code, by=by)
     _check_event_date(current.person, on, what="迁移")
     if Move.objects.filter(person_id=current.person_id, kind=kind, date=on).exclude(pk=current.pk).exists():
         raise RuleViolation("该迁移记录已存在", code="duplicate")
