@@ -18,6 +18,8 @@ from apps.core.errors import RuleViolation
 from apps.core.forms import DATE_WIDGET
 from apps.core.forms import ServiceForm as CoreServiceForm
 from apps.core.idnumbers import parse_id_number
+from apps.core.privacy import mask_id_number
+from apps.core.scoping import in_scope
 from apps.registry.models import (
     BirthPermit,
     ContraceptiveMethod,
@@ -433,6 +435,14 @@ class BirthCorrectionForm(CorrectionForm):
 
     def __init__(self, *args, birth, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.birth = birth
+        # A father registered outside the clerk's area (a birth recorded across area lines) is shown masked and
+        # kept as he is unless the clerk types another number: his full number never reaches this page.
+        self.kept_father = ""
+        father = birth.father
+        if father is not None and not in_scope(self.user, father.village_id):
+            self.kept_father = mask_id_number(father.id_number) if father.id_number else "（本县其他辖区）"
+            self.initial["father_id_number"] = self.kept_father
         self.fields["village"] = VillageField(user=self.user, label="出生地（村/居）")
         self.fields["village"].widget.attrs["class"] = "form-select"
         self.fields["permit"].queryset = permits_visible_to(user=self.user).filter(wife_id=birth.mother_id)
@@ -452,6 +462,8 @@ class BirthCorrectionForm(CorrectionForm):
         }
 
     def clean_father_id_number(self):
+        if self.kept_father and (self.cleaned_data.get("father_id_number") or "").strip() == self.kept_father:
+            return self.birth.father
         return self._visible_person("father_id_number")
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from apps.registry.models import Birth, Marriage, Person
 from apps.registry.services import ChildData, birth_record, marriage_record, move_record
-from tests.conftest import TOWNSHIP_B, VILLAGE_A
+from tests.conftest import TOWNSHIP_B, VILLAGE_A, VILLAGE_B
 
 VILLAGE_A2 = "131025100202"
 
@@ -129,3 +129,28 @@ def test_a_voided_event_keeps_its_own_history_page(client, township_clerk, famil
     response = client.get(reverse("core:history", args=["registry.Marriage", marriage.pk]))
     assert response.status_code == 200
     assert "重复登记" in response.content.decode()
+
+
+def test_correcting_a_birth_keeps_a_father_of_another_township_without_showing_his_number(
+    client, township_clerk, make_person
+):
+    mother = make_person("韩梅", "F", date(1990, 1, 1))
+    father = make_person("孙刚", "M", date(1988, 1, 1), village=VILLAGE_B)  # registered in township B
+    birth = birth_record(
+        mother=mother, on=date(2015, 6, 1), village=mother.village, child_data=ChildData("孙一", "M"),
+        father=father, by=None,
+    )  # fmt: skip
+    client.force_login(township_clerk)
+    url = reverse("registry:event_correct", args=["births", birth.pk])
+    page = client.get(url)
+    html = page.content.decode()
+    assert father.id_number not in html and father.masked_id_number in html
+    data = {
+        "date": "2015-07-01", "sex": "M", "village": VILLAGE_A, "permit": "", "entered_on": "2015-07-10",
+        "father_id_number": page.context["form"].initial["father_id_number"], "reason": "出生日期录错",
+        "version": page.context["form"].initial["version"],
+    }  # fmt: skip
+    response = client.post(url, data, follow=True)
+    assert response.redirect_chain, response.content.decode()
+    fixed = Birth.objects.get(pk=birth.pk)
+    assert (fixed.date, fixed.father_id) == (date(2015, 7, 1), father.pk)
