@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 WITH_SERVICES := $(PY) scripts/devservices.py exec --
 PYTEST_ARGS ?=
+# Test processes in parallel (pytest-xdist): one per core, at most four (each gets its own test database,
+# Redis database and Celery worker).
+TEST_WORKERS ?= auto
 BENCH ?= tests/bench
 
 .PHONY: install run test bench lint format manage migrations clean
@@ -22,7 +25,7 @@ run: install
 
 ## The whole suite, browser tests included.
 test: install
-	$(WITH_SERVICES) $(PY) -m pytest $(PYTEST_ARGS)
+	$(WITH_SERVICES) $(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses=4 $(PYTEST_ARGS)
 
 ## Benchmarks: JSON results under bench-results/ (one file: make bench BENCH=tests/bench/test_import.py).
 bench: install

@@ -10,6 +10,7 @@ SECURE_HSTS_SECONDS=31536000, SECURE_SSL_REDIRECT=1 (tests/core/test_security_he
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 import pghistory
@@ -112,6 +113,12 @@ DATABASES = {"default": dj_database_url.parse(_required("DATABASE_URL"), conn_ma
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = _required("REDIS_URL")
+if _xdist_worker := env.str("PYTEST_XDIST_WORKER", default=""):
+    # `make test` runs the suite in parallel (pytest-xdist): each test process, and the Celery worker it
+    # starts, gets a Redis database of its own, so a task is only ever run against its own test database.
+    _redis = urlsplit(REDIS_URL)
+    _base_db = int(_redis.path.strip("/") or 0)
+    REDIS_URL = urlunsplit(_redis._replace(path=f"/{_base_db + 1 + int(_xdist_worker.removeprefix('gw'))}"))
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
 AUTH_USER_MODEL = "accounts.User"

@@ -106,7 +106,8 @@ def celery_worker(test_database_env, worker_media_root):
     env = {**test_database_env, "MEDIA_ROOT": str(worker_media_root)}
     log = (ROOT / "test-artifacts").resolve()
     log.mkdir(exist_ok=True)
-    with open(log / "celery-worker.log", "wb") as out:
+    name = f"celery-worker{os.environ.get('PYTEST_XDIST_WORKER', '')}.log"  # one per parallel test process
+    with open(log / name, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO",
              "--hostname=pytest@%h", "--without-mingle", "--without-gossip"],
@@ -118,7 +119,7 @@ def celery_worker(test_database_env, worker_media_root):
                 if app.control.ping(timeout=0.5):
                     break
                 if proc.poll() is not None:
-                    raise RuntimeError("the Celery worker exited; see test-artifacts/celery-worker.log")
+                    raise RuntimeError(f"the Celery worker exited; see test-artifacts/{name}")
             else:
                 raise RuntimeError("the Celery worker did not answer within 60 s")
             yield proc

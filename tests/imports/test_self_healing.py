@@ -106,7 +106,7 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_job_runs_again_by_its
             dry_run=False,
         )  # fmt: skip
     cache.delete(services.progress_key(job.pk))  # job ids repeat across runs; the cache does not forget
-    log = ROOT / "test-artifacts" / "celery-kill-test.log"
+    log = ROOT / "test-artifacts" / f"celery-kill-test{os.environ.get('PYTEST_XDIST_WORKER', '')}.log"
     log.parent.mkdir(exist_ok=True)
     doomed = _worker(worker_env, log, f"--queues={KILL_QUEUE}", f"--hostname=doomed-{KILL_QUEUE}@localhost")
     try:
