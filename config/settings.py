@@ -295,6 +295,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Import jobs whose worker died (killed, out of memory, restarted) are queued again or failed by themselves.
     "imports-recover": {"task": "imports.recover", "schedule": env.float("JOBS_RECOVER_SECONDS", default=60.0)},
     "indicators-recover": {"task": "indicators.recover", "schedule": env.float("JOBS_RECOVER_SECONDS", default=60.0)},
+    # The data-quality lists, refreshed when registry writes happened since the last refresh.
+    "registry-quality-refresh": {
+        "task": "registry.quality_refresh",
+        "schedule": env.float("QUALITY_REFRESH_SECONDS", default=60.0),
+    },
     # Projected scores (预计得分) follow the latest indicator snapshots: rescored every night.
     "scoring-recompute": {"task": "scoring.recompute", "schedule": crontab(minute=30, hour=3)},
     # Uploaded spreadsheets and error reports hold personal data: removed once their job is old enough.

@@ -641,3 +641,56 @@ class PlausibilityRule(TimestampedModel):
         )
         if self.valid_from and overlapping.exists():
             raise ValidationError({"valid_from": "与同一规则、同一处理方式的另一条记录的有效期重叠"})
+
+
+class QualityList(models.TextChoices):
+    """The data-quality lists (数据质量清单): the seeds' recurring registry errors."""
+
+    DUPLICATES = "duplicates", "疑似重复人员（姓名、出生日期相同）"
+    MARRIED_OUT = "married_out", "外嫁未迁出（与外乡镇男方结婚后无迁移记录）"
+    MOTHER_AGE = "mother_age", "母亲生育年龄异常（不满15岁或超过50岁）"
+    CHILD_BEFORE_PARENT = "child_before_parent", "子女出生日期早于父母"
+    STALE_FLOATING = "stale_floating", "流动人口信息长期未更新"
+
+
+class QualityFinding(models.Model):
+    """数据质量问题: one record (a person, marriage, birth or move, by ``object_id``) on one list, as the last
+    refresh found it; located at the record's village so the lists are read through the area scope. Derived
+    data, rebuilt by ``apps.registry.quality`` (not audited: the records themselves are)."""
+
+    list_key = models.CharField("清单", max_length=30, choices=QualityList.choices)
+    object_id = models.BigIntegerField("记录编号")
+    village = models.ForeignKey(
+        "areas.Area", verbose_name="村（居）", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    event_date = models.DateField("日期", null=True, help_text="人员的出生日期，或事件的日期")
+    found_at = models.DateTimeField("发现时间")
+
+    area_scope_field = "village_id"
+    objects = AreaScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "数据质量问题"
+        verbose_name_plural = "数据质量问题"
+        constraints = [models.UniqueConstraint(fields=["list_key", "object_id"], name="quality_finding_unique")]
+        indexes = [models.Index(fields=["list_key", "village"], name="quality_finding_list_area")]
+
+    def __str__(self) -> str:
+        return f"{self.get_list_key_display()} #{self.object_id}"
+
+
+class QualityRefresh(models.Model):
+    """The last refresh of the data-quality lists (质量清单统计时间): one row. ``change_seen`` is the value of the
+    registry's change counter (a sequence every write to persons, births, marriages and moves advances, bulk
+    imports included) when the refresh began; a higher counter means the lists may be out of date."""
+
+    refreshed_at = models.DateTimeField("统计时间")
+    change_seen = models.BigIntegerField("变更计数")
+    seconds = models.FloatField("用时（秒）", default=0)
+
+    class Meta:
+        verbose_name = "数据质量清单统计"
+        verbose_name_plural = "数据质量清单统计"
+
+    def __str__(self) -> str:
+        return f"数据质量清单统计（{self.refreshed_at:%Y-%m-%d %H:%M}）"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -42,6 +43,9 @@ from apps.registry.models import (
     Move,
     MoveKind,
     Person,
+    QualityFinding,
+    QualityList,
+    QualityRefresh,
     Sex,
 )
 from apps.registry.rules import residence_at_sql, wra_birth_bounds
@@ -250,72 +254,132 @@ def women_of_childbearing_age(
 
 
 # --- data quality (the seeds' recurring complaints) -------------------------------------------------
+# Each list is a rule (a filter over all live records, written once) and a presentation (the related rows and
+# annotations its table shows). The rule serves both the live selectors below and the stored findings the
+# quality page reads (``apps.registry.quality``, refreshed set-based from these same filters).
 
 
-def quality_duplicate_persons(*, user: User) -> QuerySet[Person]:
-    """Likely duplicates: the same name and birth date under different ID numbers (records already retired by
-    a merge left out). ``twin_id``: a twin in the user's own area, which the clerk may merge with (合并)."""
-    live = Person.objects.filter(merged_into__isnull=True)
-    visible = readable(live.visible_to(user), user, "registry")
-    twin = live.filter(name=OuterRef("name"), birth_date=OuterRef("birth_date")).exclude(pk=OuterRef("pk"))
-    mergeable = twin.visible_to(user).filter(sex=OuterRef("sex")).order_by("id").values("pk")[:1]
+def _duplicates_rule(qs: QuerySet[Person]) -> QuerySet[Person]:
+    twin = Person.objects.filter(
+        merged_into__isnull=True, name=OuterRef("name"), birth_date=OuterRef("birth_date")
+    ).exclude(pk=OuterRef("pk"))
+    return qs.filter(merged_into__isnull=True).filter(Exists(twin))
+
+
+def _duplicates_shown(qs: QuerySet[Person], user: User) -> QuerySet[Person]:
+    twin = Person.objects.filter(merged_into__isnull=True, name=OuterRef("name"), birth_date=OuterRef("birth_date"))
+    mergeable = twin.exclude(pk=OuterRef("pk")).visible_to(user).filter(sex=OuterRef("sex")).order_by("id")
     return (
-        visible.filter(Exists(twin))
-        .annotate(twin_id=Subquery(mergeable))
+        qs.annotate(twin_id=Subquery(mergeable.values("pk")[:1]))
         .select_related("village")
         .order_by("name", "birth_date", "id")
     )
 
 
-def quality_married_out_never_moved(*, user: User) -> QuerySet[Marriage]:
-    """Women married to a man living in another township who never moved on or after the marriage."""
+def _married_out_rule(qs: QuerySet[Marriage]) -> QuerySet[Marriage]:
     moved_after = Move.objects.filter(person=OuterRef("wife_id"), date__gte=OuterRef("date"))
     return (
-        _visible(Marriage, user)
-        .filter(kind=MarriageKind.MARRIAGE)
+        qs.filter(kind=MarriageKind.MARRIAGE)
         .annotate(
             wife_township=Substr("wife__village_id", 1, 9),
             husband_township=Substr("husband__village_id", 1, 9),
         )
         .exclude(wife_township=F("husband_township"))
         .filter(~Exists(moved_after))
-        .select_related("wife", "husband", "village")
-        .order_by("date", "id")
     )
+
+
+def _married_out_shown(qs: QuerySet[Marriage], user: User) -> QuerySet[Marriage]:
+    return qs.select_related("wife", "husband", "village").order_by("date", "id")
 
 
 # PostgreSQL compares intervals with 30-day months, so N years is N * 360 days here.
 _YEARS = 360
 
 
+def _mother_age_rule(qs: QuerySet[Birth]) -> QuerySet[Birth]:
+    age = Func(F("date"), F("mother__birth_date"), function="age", output_field=DurationField())
+    return qs.annotate(mother_age=age).filter(
+        Q(mother_age__lt=timedelta(days=15 * _YEARS)) | Q(mother_age__gt=timedelta(days=50 * _YEARS))
+    )
+
+
+def _births_shown(qs: QuerySet[Birth], user: User) -> QuerySet[Birth]:
+    return qs.select_related("mother", "father", "child", "village").order_by("date", "id")
+
+
+def _child_before_parent_rule(qs: QuerySet[Birth]) -> QuerySet[Birth]:
+    return qs.filter(Q(date__lte=F("mother__birth_date")) | Q(date__lte=F("father__birth_date")))
+
+
+def _stale_floating_rule(qs: QuerySet[Move]) -> QuerySet[Move]:
+    """Floating-population records (流入/流出) with no later move; how old is "stale" is asked when reading."""
+    later = Move.objects.filter(person=OuterRef("person_id"), date__gt=OuterRef("date"))
+    return qs.filter(kind__in=[MoveKind.FLOAT_IN, MoveKind.FLOAT_OUT]).filter(~Exists(later))
+
+
+def _stale_floating_shown(qs: QuerySet[Move], user: User) -> QuerySet[Move]:
+    return qs.select_related("person", "village").order_by("date", "id")
+
+
+@dataclass(frozen=True)
+class QualityRule:
+    model: type
+    date_field: str  # the finding's date: a person's birth date, an event's date
+    rule: Callable[[QuerySet], QuerySet]  # the records on the list
+    shown: Callable[[QuerySet, User], QuerySet]  # what the page's table shows of them
+
+
+QUALITY_RULES: dict[str, QualityRule] = {
+    QualityList.DUPLICATES: QualityRule(Person, "birth_date", _duplicates_rule, _duplicates_shown),
+    QualityList.MARRIED_OUT: QualityRule(Marriage, "date", _married_out_rule, _married_out_shown),
+    QualityList.MOTHER_AGE: QualityRule(Birth, "date", _mother_age_rule, _births_shown),
+    QualityList.CHILD_BEFORE_PARENT: QualityRule(Birth, "date", _child_before_parent_rule, _births_shown),
+    QualityList.STALE_FLOATING: QualityRule(Move, "date", _stale_floating_rule, _stale_floating_shown),
+}
+
+
+def _quality_live(key: str, user: User) -> QuerySet:
+    spec = QUALITY_RULES[key]
+    return spec.shown(spec.rule(_visible(spec.model, user)), user)
+
+
+def quality_duplicate_persons(*, user: User) -> QuerySet[Person]:
+    """Likely duplicates: the same name and birth date under different ID numbers (records already retired by
+    a merge left out). ``twin_id``: a twin in the user's own area, which the clerk may merge with (合并)."""
+    return _quality_live(QualityList.DUPLICATES, user)
+
+
+def quality_married_out_never_moved(*, user: User) -> QuerySet[Marriage]:
+    """Women married to a man living in another township who never moved on or after the marriage."""
+    return _quality_live(QualityList.MARRIED_OUT, user)
+
+
 def quality_mother_age_outliers(*, user: User) -> QuerySet[Birth]:
     """Births to mothers under 15 or over 50 on the birth date (likely a wrong date or a wrong mother)."""
-    return (
-        _visible(Birth, user)
-        .annotate(mother_age=Func(F("date"), F("mother__birth_date"), function="age", output_field=DurationField()))
-        .filter(Q(mother_age__lt=timedelta(days=15 * _YEARS)) | Q(mother_age__gt=timedelta(days=50 * _YEARS)))
-        .select_related("mother", "child", "village")
-        .order_by("date", "id")
-    )
+    return _quality_live(QualityList.MOTHER_AGE, user)
 
 
 def quality_child_before_parent(*, user: User) -> QuerySet[Birth]:
     """Children born on or before a parent's own birth date."""
-    return (
-        _visible(Birth, user)
-        .filter(Q(date__lte=F("mother__birth_date")) | Q(date__lte=F("father__birth_date")))
-        .select_related("mother", "father", "child", "village")
-        .order_by("date", "id")
-    )
+    return _quality_live(QualityList.CHILD_BEFORE_PARENT, user)
 
 
 def quality_stale_floating(*, user: User, older_than_days: int, today: date) -> QuerySet[Move]:
     """Floating-population records (流入/流出) with no later move for longer than ``older_than_days``."""
-    later = Move.objects.filter(person=OuterRef("person_id"), date__gt=OuterRef("date"))
-    return (
-        _visible(Move, user)
-        .filter(kind__in=[MoveKind.FLOAT_IN, MoveKind.FLOAT_OUT], date__lt=today - timedelta(days=older_than_days))
-        .filter(~Exists(later))
-        .select_related("person", "village")
-        .order_by("date")
-    )
+    return _quality_live(QualityList.STALE_FLOATING, user).filter(date__lt=today - timedelta(days=older_than_days))
+
+
+def quality_findings(*, user: User, key: str, older_than_days: int, today: date) -> QuerySet:
+    """One data-quality list as the quality page shows it: the records the last refresh found
+    (``QualityFinding``), read through the model's own area-scoped selector."""
+    spec = QUALITY_RULES[key]
+    found = QualityFinding.objects.visible_to(user).filter(list_key=key)
+    if key == QualityList.STALE_FLOATING:
+        found = found.filter(event_date__lt=today - timedelta(days=older_than_days))
+    return spec.shown(_visible(spec.model, user).filter(pk__in=found.values("object_id")), user)
+
+
+def quality_refreshed() -> QualityRefresh | None:
+    """The last refresh of the lists (when it ran, and the registry change counter it saw)."""
+    return QualityRefresh.objects.order_by("-refreshed_at").first()

@@ -46,8 +46,10 @@ from apps.registry.models import (
     Move,
     Person,
     PolicyStatus,
+    QualityList,
     Sex,
 )
+from apps.registry.quality import quality_findings_refresh_objects
 from apps.registry.rules import (
     births_recompute,
     births_recompute_policy_all,
@@ -787,6 +789,13 @@ def persons_merge(*, keep: Person, retire: Person, id_number_from: str, reason: 
         marital_status_sync(person_ids=[keep.pk, retire.pk, *spouses_of(person_ids=[keep.pk])])
         residence_sync(person_ids=[keep.pk])
         births_recompute(mother_ids=[keep.pk])
+        # The pair leaves the duplicates list the clerk came from now, not at the next refresh.
+        namesakes = Person.objects.filter(
+            Q(name=keep.name, birth_date=keep.birth_date) | Q(name=retire.name, birth_date=retire.birth_date)
+        )
+        quality_findings_refresh_objects(
+            key=QualityList.DUPLICATES, object_ids=list(namesakes.values_list("pk", flat=True))
+        )
     keep.refresh_from_db()
     return keep
 

@@ -49,7 +49,8 @@ from apps.registry.forms import (
     QualityForm,
     VoidForm,
 )
-from apps.registry.models import Birth, ContraceptiveUse, Household, Person, Sex
+from apps.registry.models import Birth, ContraceptiveUse, Household, Person, QualityList, Sex
+from apps.registry.quality import quality_findings_refresh, quality_refresh_due
 from apps.registry.services import (
     ChildData,
     PersonData,
@@ -542,27 +543,20 @@ def _age_on(born: date, on: date) -> int:
 
 @login_required
 def quality(request):
-    """数据质量: the seeds' recurring registry errors, each list for the user's area, paginated, with counts."""
+    """数据质量: the seeds' recurring registry errors, each list for the user's area, paginated, with counts.
+    The lists are the findings of the last refresh (``apps.registry.quality``), not recomputed per view; a
+    new installation's first view makes the first refresh."""
     form = QualityForm(request.GET)
     older_than_days = (form.cleaned_data["older_than_days"] if form.is_valid() else None) or 365
     user, today = request.user, _today()
-    lists = [
-        ("duplicates", "疑似重复人员（姓名、出生日期相同）", selectors.quality_duplicate_persons(user=user)),
-        (
-            "married_out",
-            "外嫁未迁出（与外乡镇男方结婚后无迁移记录）",
-            selectors.quality_married_out_never_moved(user=user),
-        ),
-        ("mother_age", "母亲生育年龄异常（不满15岁或超过50岁）", selectors.quality_mother_age_outliers(user=user)),
-        ("child_before_parent", "子女出生日期早于父母", selectors.quality_child_before_parent(user=user)),
-        (
-            "stale_floating",
-            f"流动人口信息超过{older_than_days}天未更新",
-            selectors.quality_stale_floating(user=user, older_than_days=older_than_days, today=today),
-        ),
-    ]
+    if selectors.quality_refreshed() is None:
+        quality_findings_refresh()
+    refreshed = selectors.quality_refreshed()
+    titles = dict(QualityList.choices)
+    titles[QualityList.STALE_FLOATING] = f"流动人口信息超过{older_than_days}天未更新"
     sections, codes = [], []
-    for key, title, queryset in lists:
+    for key in QualityList.values:
+        queryset = selectors.quality_findings(user=user, key=key, older_than_days=older_than_days, today=today)
         page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get(f"{key}_page"))
         for row in page.object_list:
             if key == "mother_age":
@@ -572,13 +566,15 @@ def quality(request):
                 codes += [row.origin_code, row.destination_code]
             elif key == "married_out":
                 codes.append(row.husband.village_id)
-        sections.append({"key": key, "title": title, "page": page, "page_param": f"{key}_page"})
+        sections.append({"key": key, "title": titles[key], "page": page, "page_param": f"{key}_page"})
     context = {
         "form": form,
         "older_than_days": older_than_days,
         "sections": sections,
         "area_names": area_labels(codes),
         "can_write": may_write(user),
+        "refreshed": refreshed,
+        "refresh_due": quality_refresh_due(),
     }
     return render(request, "registry/quality.html", context)
 
