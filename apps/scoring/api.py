@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Prefetch, QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -288,7 +288,13 @@ class AssessmentViewSet(AreaScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         services.adjustment_decide(adjustment=claim, approve=data["approve"], note=data["note"], by=request.user)
         return self._answer(assessment)
 
-    @extend_schema(request=None, responses={200: AssessmentDetailSerializer})
+    @extend_schema(
+        request=None,
+        responses={
+            200: AssessmentDetailSerializer,
+            400: OpenApiResponse(description="不能定稿（如尚有人工评分项目未评分）"),
+        },
+    )
     @action(detail=True, methods=["post"])
     def finalise(self, request, pk=None):
         assessment = services.assessment_finalise(assessment=self.get_object(), by=request.user)
