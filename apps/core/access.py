@@ -78,6 +78,10 @@ READ: dict[str, frozenset[str]] = {
     "subsidies.bankfiles": SUBSIDY_STAFF | {COUNTY_ADMIN},
     # 目标考核: the township sees its own result (its clerk and its leader).
     "scoring": frozenset({ASSESSOR, COUNTY_VIEWER, COUNTY_ADMIN, TOWNSHIP_CLERK}),
+    # 考核年度 (open the year, publish a scheme, finalise a unit) and 目标管理责任书 (each unit's targets): the
+    # county side of scoring; a township leader reads its own unit's contract.
+    "scoring.year": frozenset({ASSESSOR, COUNTY_VIEWER, COUNTY_ADMIN}),
+    "scoring.contracts": frozenset({ASSESSOR, COUNTY_VIEWER, COUNTY_ADMIN}),
     # The admin site (users, roles, rule tables). Django's own permissions apply inside it.
     "admin": frozenset({COUNTY_ADMIN}),
 }
@@ -97,6 +101,10 @@ WRITE: dict[str, frozenset[str]] = {
     "subsidies.bankfiles": frozenset(),
     # Assessors score; the unit itself (its clerk, its leader) claims bonuses and deductions.
     "scoring": frozenset({ASSESSOR, COUNTY_ADMIN, TOWNSHIP_CLERK, COUNTY_VIEWER}),
+    # Assessors and the county admin run the year (the services: only the admin publishes a scheme).
+    "scoring.year": frozenset({ASSESSOR, COUNTY_ADMIN}),
+    # The county admin edits the contracts' targets; assessors read them.
+    "scoring.contracts": frozenset({COUNTY_ADMIN}),
     "admin": frozenset({COUNTY_ADMIN}),
 }
 
@@ -123,6 +131,12 @@ PAGE_PARTS: dict[str, str] = {
     "subsidies:batch_export": "subsidies.bankfiles",
     "subsidies:batch_return": "subsidies.batches",
     "scoring": "scoring",
+    "scoring:year": "scoring.year",
+    "scoring:year_open": "scoring.year",
+    "scoring:scheme_publish": "scoring.year",
+    "scoring:assessment_finalise": "scoring.year",
+    "scoring:contracts": "scoring.contracts",
+    "scoring:contract_edit": "scoring.contracts",
     "admin": "admin",
     # core:history takes the part of the record it shows (``part_of_model``).
 }
@@ -165,6 +179,10 @@ WRITE_PAGES: frozenset[str] = frozenset(
         "scoring:item_score_save",
         "scoring:adjustment_claim",
         "scoring:adjustment_decide",
+        "scoring:year_open",
+        "scoring:scheme_publish",
+        "scoring:assessment_finalise",
+        "scoring:contract_edit",
     }
 )
 

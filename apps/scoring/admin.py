@@ -5,6 +5,7 @@ from django.contrib import admin
 
 from apps.scoring.models import (
     AdjustmentRule,
+    AssessmentYear,
     Contract,
     ContractTarget,
     GradeBand,
@@ -51,7 +52,7 @@ class SchemeAdmin(admin.ModelAdmin):
 
 @admin.register(ResultRules)
 class ResultRulesAdmin(admin.ModelAdmin):
-    list_display = ("year", "yellow_card_bottom_ranks")
+    list_display = ("year", "yellow_card_bottom_ranks", "tie_break")
 
 
 @admin.register(GradeBand)
@@ -78,3 +79,17 @@ class PairingAdmin(admin.ModelAdmin):
     list_display = ("year", "area", "kind", "name", "title")
     list_select_related = ("area",)
     list_filter = ("year", "kind")
+
+
+@admin.register(AssessmentYear)
+class AssessmentYearAdmin(admin.ModelAdmin):
+    """Opened by ``assessment_year_open`` (page, command, API); shown here, not edited."""
+
+    list_display = ("year", "county", "scheme", "opened_at", "opened_by", "late_reason")
+    list_select_related = ("county", "scheme", "opened_by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -23,6 +23,8 @@ def results_xlsx(*, results: Results) -> bytes:
     writer = XlsxWriter()
     ws = writer.sheet(f"{results.year}年考核结果", widths=widths)
     ws.append([Styled(f"{results.year}年目标管理责任制考核结果", font=Font(bold=True, size=14))])
+    for notice in results.late_notices:
+        ws.append([Styled(notice, alignment=WRAP)])
     ws.append(header, font=BOLD)
     for row in results.ranked + results.vetoed:
         a = row.assessment

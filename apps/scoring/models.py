@@ -6,6 +6,8 @@ frozen (a database trigger refuses any change), so that units read all year the 
 indicator for a year; an assessment (考核) holds one unit's item scores, line scores, total and veto for a year.
 """
 
+from datetime import date
+
 import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -85,6 +87,10 @@ class Scheme(models.Model):
     effective_to = models.DateField("失效日期", null=True, blank=True)
     status = models.CharField("状态", max_length=10, choices=SchemeStatus.choices, default=SchemeStatus.DRAFT)
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="发布人", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
     total_points = models.DecimalField("总分", **POINTS)
     source_sha256 = models.CharField("来源文件摘要", max_length=64)
     source_text = models.TextField("来源文件")
@@ -112,6 +118,13 @@ class Scheme(models.Model):
     @property
     def is_frozen(self) -> bool:
         return self.status == SchemeStatus.PUBLISHED
+
+    def published_late_for(self, year: int) -> bool:
+        """Published once ``year`` had begun: the units worked part of the year without knowing the rules
+        they are scored by (seed 004, L8: "年末出台评估标准…来不及补缺补差")."""
+        from django.utils import timezone
+
+        return self.published_at is not None and timezone.localtime(self.published_at).date() >= date(year, 1, 1)
 
 
 @tracked()
@@ -210,6 +223,13 @@ class ResultRules(models.Model):
     year = models.PositiveSmallIntegerField("考核年度", unique=True)
     yellow_card_bottom_ranks = models.PositiveSmallIntegerField(
         "黄牌警告名额", default=1, help_text="排名最后的若干名列为“重点管理”单位，给予黄牌警告"
+    )
+    tie_break = ArrayField(
+        models.CharField(max_length=100),
+        verbose_name="总分并列时依次比较",
+        default=list,
+        blank=True,
+        help_text="考核方案中线或项目的代码，按顺序比较其得分，高者名次在前；仍并列的名次相同",
     )
 
     class Meta:
@@ -341,6 +361,31 @@ class Assessment(LocatedByUnit):
         return reverse("scoring:assessment_detail", kwargs={"pk": self.pk})
 
 
+@tracked()
+class AssessmentYear(models.Model):
+    """考核年度 of a county: opened under one published scheme. A scheme published once the year had begun is
+    accepted only with ``late_reason``, shown on every result page of the year (seed 004, L8)."""
+
+    county = models.ForeignKey("areas.Area", verbose_name="县", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField("考核年度")
+    scheme = models.ForeignKey(Scheme, verbose_name="考核方案", on_delete=models.PROTECT, related_name="+")
+    late_reason = models.TextField("方案迟发说明", blank=True)
+    opened_at = models.DateTimeField("开启时间")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="开启人", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name = "考核年度"
+        verbose_name_plural = "考核年度"
+        ordering = ["-year", "county"]
+        constraints = [models.UniqueConstraint(fields=["county", "year"], name="assessment_year_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.year}年考核"
+
+
 class ScoreSource(models.TextChoices):
     MANUAL = "manual", "人工评分"
     INDICATOR = "indicator", "指标计分"
@@ -390,6 +435,7 @@ class LineScore(models.Model):
     assessment = models.ForeignKey(Assessment, verbose_name="考核", on_delete=models.CASCADE, related_name="lines")
     line = models.ForeignKey(SchemeItem, verbose_name="线", on_delete=models.PROTECT, related_name="+")
     score = models.DecimalField("得分", **POINTS)
+    adjustment = models.DecimalField("计入该线的加减分", default=0, **POINTS)
     zeroed = models.BooleanField("因一票否决计0分", default=False)
 
     class Meta:
@@ -417,6 +463,10 @@ class Adjustment(models.Model):
         Assessment, verbose_name="考核", on_delete=models.CASCADE, related_name="adjustments"
     )
     rule = models.ForeignKey(AdjustmentRule, verbose_name="加减分项目", on_delete=models.PROTECT, related_name="+")
+    line = models.ForeignKey(
+        SchemeItem, verbose_name="计入线", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="空：计入总分；否则计入该线得分（参与该线排位）",
+    )  # fmt: skip
     direction = models.CharField("类别", max_length=10, choices=AdjustmentDirection.choices)
     chosen_points = models.DecimalField("申报分值", null=True, blank=True, **POINTS)
     cases = models.PositiveIntegerField("例数（已如实上报）", default=0)

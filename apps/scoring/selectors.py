@@ -1,7 +1,10 @@
 """Reads of the scoring app, always area-scoped (DESIGN §4): a township leader sees only its own unit.
 
-Ranks are computed in SQL with ``RANK()`` over every non-vetoed unit of the county (ties share a rank), then
-the rows the user may see are picked; a township leader thus sees its own true rank, and nothing of others.
+Ranks are computed over every non-vetoed unit of the county, then the rows the user may see are picked; a
+township leader thus sees its own true rank, and nothing of others. A tie on the total is decided by the
+year's result rules (``ResultRules.tie_break``: line or item codes compared in order); units still tied
+share a rank. Per-line ranks (三线排位) are SQL ``RANK()``, ties shared. The yellow card (黄牌警告) is given
+only once every assessment of the county's year is final: a projected score never earns one.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import F, QuerySet, Window
+from django.db.models import F, Prefetch, QuerySet, Window
 from django.db.models.functions import Rank, Substr
 
 from apps.accounts.models import User
@@ -19,6 +22,7 @@ from apps.core.scoping import NOTHING, user_scope
 from apps.scoring.models import (
     Adjustment,
     Assessment,
+    AssessmentYear,
     ContractTarget,
     GradeBand,
     ItemMethod,
@@ -58,6 +62,44 @@ def assessment_years_visible(*, user: User) -> list[int]:
     return list(_assessments(user).values_list("year", flat=True).distinct().order_by("-year"))
 
 
+def assessment_year_records(*, user: User, year: int) -> list[AssessmentYear]:
+    """The opened years (考核年度) of the county the user works in."""
+    if user_scope(user) == NOTHING or not may_read(user, "scoring"):
+        return []
+    qs = AssessmentYear.objects.filter(year=year).select_related("scheme", "opened_by", "county")
+    if user.area_id:
+        qs = qs.filter(county_id=f"{user.area_id[:6]}000000")
+    return list(qs.order_by("county_id"))
+
+
+def schemes_for_year_page(*, user: User) -> QuerySet[Scheme]:
+    """Published schemes, and drafts too for a county admin (who publishes them)."""
+    from apps.accounts.models import Role
+
+    if user.has_role(Role.COUNTY_ADMIN):
+        return Scheme.objects.order_by("code", "-version")
+    return schemes_visible_to(user=user)
+
+
+def contracts_of_year(*, user: User, year: int) -> list[tuple]:
+    """(township, contract or None, targets as read) for every township in the user's area: the 目标管理责任书
+    of the year, signed or not. Three queries whatever the number of units."""
+    from apps.areas.models import Area, AreaLevel
+    from apps.scoring.models import Contract
+
+    if not may_read(user, "scoring.contracts"):
+        return []
+    townships = list(Area.objects.visible_to(user).filter(level=AreaLevel.TOWNSHIP).order_by("code"))
+    contracts = {
+        c.area_id: c
+        for c in Contract.objects.visible_to(user)
+        .filter(year=year)
+        .prefetch_related(Prefetch("targets", queryset=ContractTarget.objects.order_by("indicator_code")))
+    }
+    return [(t, contracts.get(t.code), _targets_shown(contracts[t.code].targets.all()) if t.code in contracts else [])
+            for t in townships]  # fmt: skip
+
+
 def schemes_visible_to(*, user: User) -> QuerySet[Scheme]:
     """Published schemes are public to every reader of scoring in the county (units read them all year)."""
     if user_scope(user) == NOTHING or not may_read(user, "scoring"):
@@ -75,6 +117,7 @@ class LineResult:
     score: Decimal
     rank: int | None
     zeroed: bool
+    adjustment: Decimal = Decimal(0)  # approved bonuses and deductions counted in this line
 
 
 @dataclass
@@ -85,6 +128,7 @@ class ResultRow:
     grade: str
     yellow_card: bool
     pairings: list[Pairing] = field(default_factory=list)
+    provisional: bool = True  # the county's ranking is final only once every unit's assessment is final
 
 
 @dataclass
@@ -93,6 +137,68 @@ class Results:
     lines: list[SchemeItem]
     ranked: list[ResultRow]
     vetoed: list[ResultRow]
+    year_records: list[AssessmentYear] = field(default_factory=list)
+    final: bool = False
+
+    @property
+    def late_notices(self) -> list[str]:
+        return [late_notice(r) for r in self.year_records if r.late_reason]
+
+
+def late_notice(record: AssessmentYear) -> str:
+    """The sentence shown on every result page of a year opened under a scheme published late (seed 004, L8)."""
+    published = record.scheme.published_at
+    when = f"于{published:%Y-%m-%d}发布，" if published else ""
+    return f"{record.year}年考核方案{when}晚于考核年度开始。迟发说明：{record.late_reason}"
+
+
+def rank_with_tie_break(keys: dict[int, tuple]) -> dict[int, int]:
+    """Standard competition ranks (1, 1, 3) by ``keys`` (higher first, compared element by element): the
+    total, then the tie-break scores of the year's result rules. Equal keys share a rank."""
+    ordered = sorted(keys.items(), key=lambda kv: tuple(-v for v in kv[1]))
+    ranks, previous, rank = {}, None, 0
+    for position, (pk, key) in enumerate(ordered, start=1):
+        if key != previous:
+            rank, previous = position, key
+        ranks[pk] = rank
+    return ranks
+
+
+def _total_ranks(
+    *, year: int, counties: set[str], tie_break: list[str]
+) -> tuple[dict[int, int], dict[str, list[int]], set[str]]:
+    """(assessment → rank among the non-vetoed units of its county, county → every rank given in it,
+    counties whose year is all final)."""
+    rows = list(
+        Assessment.objects.filter(year=year)
+        .annotate(county=_county("area_id"))
+        .filter(county__in=counties)
+        .values_list("pk", "area_id", "total", "excluded", "status")
+    )
+    final = {area[:6] for _pk, area, *_ in rows} - {area[:6] for _pk, area, _t, _e, st in rows if st != "final"}
+    ranked = {pk: (area[:6], total) for pk, area, total, excluded, _st in rows if not excluded}
+    extra: dict[tuple[int, str], Decimal] = {}
+    if tie_break and ranked:
+        for pk, code, score in LineScore.objects.filter(assessment_id__in=ranked, line__code__in=tie_break).values_list(
+            "assessment_id", "line__code", "score"
+        ):
+            extra[(pk, code)] = score
+        for pk, code, points in ItemScore.objects.filter(
+            assessment_id__in=ranked, item__code__in=tie_break
+        ).values_list("assessment_id", "item__code", "points"):
+            extra[(pk, code)] = points or Decimal(0)
+    ranks: dict[int, int] = {}
+    by_county: dict[str, list[int]] = {}
+    for county in {c for c, _t in ranked.values()}:
+        keys = {
+            pk: (total, *(extra.get((pk, code), Decimal(0)) for code in tie_break))
+            for pk, (c, total) in ranked.items()
+            if c == county
+        }
+        county_ranks = rank_with_tie_break(keys)
+        ranks.update(county_ranks)
+        by_county[county] = sorted(county_ranks.values())
+    return ranks, by_county, final
 
 
 def results_for(*, user: User, year: int) -> Results:
@@ -101,18 +207,9 @@ def results_for(*, user: User, year: int) -> Results:
     visible = list(assessments_visible_to(user=user, year=year))
     ids = [a.pk for a in visible]
     counties = {a.area_id[:6] for a in visible}
-    ranks: dict[int, int] = {}
-    ranked_count: dict[str, list[int]] = defaultdict(list)
-    if counties:
-        for pk, area_id, rank in (
-            Assessment.objects.filter(year=year, excluded=False)
-            .annotate(county=_county("area_id"))
-            .filter(county__in=counties)
-            .annotate(rank=Window(Rank(), partition_by=[_county("area_id")], order_by=F("total").desc()))
-            .values_list("pk", "area_id", "rank")
-        ):
-            ranks[pk] = rank
-            ranked_count[area_id[:6]].append(rank)
+    rules = ResultRules.objects.filter(year=year).first()
+    tie_break = list(rules.tie_break) if rules else []
+    ranks, ranked_count, final_counties = _total_ranks(year=year, counties=counties, tie_break=tie_break)
     line_ranks: dict[tuple[int, int], int] = {}
     county = _county("assessment__area_id")
     if counties:
@@ -133,15 +230,14 @@ def results_for(*, user: User, year: int) -> Results:
     for ls in LineScore.objects.filter(assessment_id__in=ids).select_related("line").order_by("line__position"):
         lines_by_id[ls.line_id] = ls.line
         line_scores[ls.assessment_id].append(
-            LineResult(ls.line, ls.score, line_ranks.get((ls.assessment_id, ls.line_id)), ls.zeroed)
+            LineResult(ls.line, ls.score, line_ranks.get((ls.assessment_id, ls.line_id)), ls.zeroed, ls.adjustment)
         )
     bands = list(GradeBand.objects.filter(year=year).order_by("-min_total"))
-    rules = ResultRules.objects.filter(year=year).first()
     bottom = rules.yellow_card_bottom_ranks if rules else 0
     cutoffs = {}
     for county, county_ranks in ranked_count.items():
-        county_ranks.sort()
-        if bottom and county_ranks:
+        # Only a final ranking gives yellow cards (the bottom ``bottom`` places, ties at the cut-off included).
+        if bottom and county_ranks and county in final_counties:
             cutoffs[county] = county_ranks[max(0, len(county_ranks) - bottom)]
     pairings = defaultdict(list)
     for p in Pairing.objects.visible_to(user).filter(year=year).order_by("-kind", "name"):  # leaders first
@@ -153,11 +249,29 @@ def results_for(*, user: User, year: int) -> Results:
         grade = "" if a.excluded else next((b.label for b in bands if a.total >= b.min_total), "")
         cutoff = cutoffs.get(a.area_id[:6])
         row = ResultRow(
-            a, rank, line_scores[a.pk], grade, bool(rank and cutoff and rank >= cutoff), pairings[a.area_id]
-        )
+            a, rank, line_scores[a.pk], grade, bool(rank and cutoff and rank >= cutoff), pairings[a.area_id],
+            provisional=a.area_id[:6] not in final_counties,
+        )  # fmt: skip
         (vetoed if a.excluded else ranked).append(row)
     ranked.sort(key=lambda r: (r.rank or 0, r.assessment.area_id))
-    return Results(year, sorted(lines_by_id.values(), key=lambda s: s.position), ranked, vetoed)
+    year_records = list(
+        AssessmentYear.objects.filter(year=year, county_id__in=[f"{c}000000" for c in counties])
+        .select_related("scheme")
+        .order_by("county_id")
+    )
+    lines = sorted(lines_by_id.values(), key=lambda s: s.position)
+    final = bool(counties) and counties <= final_counties
+    return Results(year, lines, ranked, vetoed, year_records, final)
+
+
+def result_rows_for(*, user: User, assessments: list[Assessment]) -> dict[int, ResultRow]:
+    """assessment → its result row (rank, per-line ranks, grade, yellow card), for the API's pages: one
+    results computation per year present."""
+    rows: dict[int, ResultRow] = {}
+    for year in sorted({a.year for a in assessments}):
+        results = results_for(user=user, year=year)
+        rows.update({r.assessment.pk: r for r in results.ranked + results.vetoed})
+    return rows
 
 
 def result_row_for(*, user: User, assessment: Assessment) -> ResultRow:
@@ -213,7 +327,8 @@ def assessment_breakdown(*, assessment: Assessment) -> list[BreakdownRow]:
 
 
 def adjustments_of(*, assessment: Assessment) -> QuerySet[Adjustment]:
-    return assessment.adjustments.select_related("rule", "claimed_by", "decided_by").order_by("claimed_at", "pk")
+    related = ("rule", "line", "claimed_by", "decided_by")
+    return assessment.adjustments.select_related(*related).order_by("claimed_at", "pk")
 
 
 def item_score_get_visible(*, user: User, pk: int) -> ItemScore:
@@ -232,13 +347,19 @@ def pairings_of(*, assessment: Assessment) -> QuerySet[Pairing]:
 
 def contract_targets_of(*, assessment: Assessment) -> list[str]:
     """The unit's 目标管理责任书 targets as people read them: "出生率 ≤ 11‰"."""
+    return _targets_shown(
+        ContractTarget.objects.filter(contract__area_id=assessment.area_id, contract__year=assessment.year).order_by(
+            "pk"
+        )
+    )
+
+
+def _targets_shown(targets) -> list[str]:
     from apps.indicators.catalogue import BY_CODE
     from apps.scoring.calculation import fmt
 
     shown = []
-    for t in ContractTarget.objects.filter(
-        contract__area_id=assessment.area_id, contract__year=assessment.year
-    ).order_by("pk"):
+    for t in targets:
         indicator = BY_CODE.get(t.indicator_code)
         name = indicator.name if indicator else t.indicator_code
         unit = indicator.unit if indicator and indicator.unit in ("‰", "%") else ""

@@ -31,6 +31,7 @@ from apps.scoring.models import (
     AdjustmentStatus,
     Assessment,
     AssessmentStatus,
+    AssessmentYear,
     Contract,
     ContractTarget,
     ItemMethod,
@@ -47,6 +48,8 @@ from apps.scoring.schemes import ParsedItem, scheme_parse
 
 ASSESSOR_ROLES = (Role.ASSESSOR,)
 DECIDER_ROLES = (Role.ASSESSOR, Role.COUNTY_ADMIN)
+# Who runs the year (open it, finalise its assessments): the role matrix's writers of ``scoring.year``.
+YEAR_ROLES = DECIDER_ROLES
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 
 
@@ -150,13 +153,17 @@ def scheme_load(
 
 @transaction.atomic
 def scheme_publish(*, scheme: Scheme, by: User | None = None) -> Scheme:
-    """发布: from now on the scheme is frozen (a database trigger refuses any change to it)."""
-    if scheme.status == SchemeStatus.PUBLISHED:
+    """发布: from now on the scheme is frozen (a database trigger refuses any change to it). The time is
+    kept: a year opened under a scheme published once it had begun needs a reason (``assessment_year_open``)."""
+    if by is not None and not by.has_role(Role.COUNTY_ADMIN):
+        raise RuleViolation("只有县级管理员可以发布考核方案")
+    if Scheme.objects.select_for_update().get(pk=scheme.pk).status == SchemeStatus.PUBLISHED:
         raise RuleViolation("该考核方案已发布，不能再修改")
     with audit_context(by, reason="publish"):
         scheme.status = SchemeStatus.PUBLISHED
         scheme.published_at = timezone.now()
-        scheme.save(update_fields=["status", "published_at"])
+        scheme.published_by = by
+        scheme.save(update_fields=["status", "published_at", "published_by"])
     return scheme
 
 
@@ -194,6 +201,8 @@ def contract_save(
     if area.level != AreaLevel.TOWNSHIP:
         raise RuleViolation("目标管理责任书只能与乡镇（街道）签订", field="area")
     if by is not None:
+        if not by.has_role(Role.COUNTY_ADMIN):
+            raise RuleViolation("只有县级管理员可以修改目标管理责任书")
         _check_in_scope(user=by, area_code=area.code)
     codes = [t.indicator_code for t in targets]
     if len(set(codes)) != len(codes):
@@ -221,18 +230,87 @@ def contract_save(
 # --- assessments ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class YearOpenResult:
+    record: AssessmentYear
+    created: int
+    existing: int
+
+    def summary(self) -> dict:
+        return {
+            "year": self.record.year,
+            "county": self.record.county_id,
+            "scheme": self.record.scheme.code,
+            "scheme_version": self.record.scheme.version,
+            "created": self.created,
+            "existing": self.existing,
+            "late_reason": self.record.late_reason,
+        }
+
+
+def _county_of(*, by: User | None, county: Area | None) -> Area:
+    if by is not None and by.area_id:
+        if by.area.level != AreaLevel.COUNTY:
+            raise RuleViolation("只有县级用户可以开启考核年度")
+        if county is not None and county.code != by.area_id:
+            raise RuleViolation("该县不在您的管辖范围内", code="out_of_scope")
+        return by.area
+    if county is None:
+        county = Area.objects.filter(level=AreaLevel.COUNTY).order_by("code").first()
+        if county is None:
+            raise RuleViolation("请先导入行政区划（load_areas）")
+    if county.level != AreaLevel.COUNTY:
+        raise RuleViolation("考核年度按县开启，请选择一个县", field="county")
+    return county
+
+
 @transaction.atomic
-def assessments_open(*, year: int, county: Area, by: User | None = None) -> list[Assessment]:
-    """Opens an assessment for every township of ``county`` for ``year`` under the scheme in force, and
-    scores what the latest snapshot allows (idempotent)."""
-    scheme = scheme_for_year(year=year)
-    townships = list(Area.objects.within(county.code).filter(level=AreaLevel.TOWNSHIP).values_list("code", flat=True))
-    with audit_context(by, reason="open_assessments"):
+def assessment_year_open(
+    *, year: int, by: User | None, county: Area | None = None, late_reason: str = ""
+) -> YearOpenResult:
+    """开启考核年度: an assessment for every township of the county under the published scheme in force.
+
+    Idempotent: a second run creates only the missing assessments (a township added since) and scores them
+    from the latest snapshot; it never touches a contract or an existing assessment's scores. A scheme
+    published once the year had begun is refused unless ``late_reason`` says why; the reason is then shown
+    on every result page of the year (seed 004, L8: the standard came out at the year's end)."""
+    if by is not None and not by.has_role(*YEAR_ROLES):
+        raise RuleViolation("只有考核评估员或县级管理员可以开启考核年度")
+    county = _county_of(by=by, county=county)
+    record = AssessmentYear.objects.select_for_update().filter(county=county, year=year).select_related("scheme")
+    record = record.first()
+    if record is None:
+        scheme = scheme_for_year(year=year)
+        reason = (late_reason or "").strip()
+        late = scheme.published_late_for(year)
+        if late and not reason:
+            published = timezone.localtime(scheme.published_at).date()
+            raise RuleViolation(
+                f"考核方案「{scheme.name}」于{published:%Y-%m-%d}发布，晚于{year}年考核开始（{year}-01-01），"
+                "须填写迟发说明；说明将显示在该年度的每个考核结果页面",
+                field="late_reason",
+                code="late_scheme",
+            )
+        with audit_context(by, reason="open_year"):
+            record = AssessmentYear.objects.create(
+                county=county, year=year, scheme=scheme, late_reason=reason if late else "",
+                opened_at=timezone.now(), opened_by=by,
+            )  # fmt: skip
+    townships = set(Area.objects.within(county.code).filter(level=AreaLevel.TOWNSHIP).values_list("code", flat=True))
+    existing = set(Assessment.objects.filter(year=year, area_id__in=townships).values_list("area_id", flat=True))
+    missing = sorted(townships - existing)
+    with audit_context(by, reason="open_year"):
         Assessment.objects.bulk_create(
-            [Assessment(area_id=code, year=year, scheme=scheme) for code in townships], ignore_conflicts=True
+            [Assessment(area_id=code, year=year, scheme_id=record.scheme_id) for code in missing],
+            ignore_conflicts=True,
         )
-    assessments_recompute(year=year, area_codes=townships, by=by)
-    return list(Assessment.objects.filter(year=year, area_id__in=townships).order_by("area_id"))
+    if missing:
+        assessments_recompute(year=year, area_codes=missing, by=by)
+    return YearOpenResult(record, len(missing), len(existing))
+
+
+def assessment_year_of(*, year: int, area_code: str) -> AssessmentYear | None:
+    return AssessmentYear.objects.filter(year=year, county_id=f"{area_code[:6]}000000").select_related("scheme").first()
 
 
 def _periods_for(year: int) -> list[str]:
@@ -290,13 +368,19 @@ def assessments_recompute(*, year: int, area_codes: list[str] | None = None, by:
         (s.assessment_id, s.item_id): s.points
         for s in ItemScore.objects.filter(assessment__in=assessments, source=ScoreSource.MANUAL)
     }
+    # Approved adjustments: those on a line count in that line's score (and its rank), the others in the total.
     adjustments = defaultdict(lambda: {"bonus": ZERO, "deduction": ZERO})
+    line_adjustments: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
     for row in (
         Adjustment.objects.filter(assessment__in=assessments, status=AdjustmentStatus.APPROVED)
-        .values("assessment_id", "direction")
+        .values("assessment_id", "line_id", "direction")
         .annotate(points=Sum("points"))
     ):
-        adjustments[row["assessment_id"]][row["direction"]] = row["points"]
+        if row["line_id"] is None:
+            adjustments[row["assessment_id"]][row["direction"]] = row["points"]
+        else:
+            sign = 1 if row["direction"] == "bonus" else -1
+            line_adjustments[(row["assessment_id"], row["line_id"])] += sign * row["points"]
 
     now = timezone.now()
     score_rows: list[ItemScore] = []
@@ -365,9 +449,10 @@ def assessments_recompute(*, year: int, area_codes: list[str] | None = None, by:
         line_total = ZERO
         for line in (i for i in items if i.parent_id is None):
             zeroed = line.pk in zero_lines
-            score = ZERO if zeroed else line_sum[line.pk]
+            adjustment = line_adjustments[(a.pk, line.pk)]
+            score = (ZERO if zeroed else line_sum[line.pk]) + adjustment
             line_total += score
-            line_rows.append(LineScore(assessment=a, line=line, score=score, zeroed=zeroed))
+            line_rows.append(LineScore(assessment=a, line=line, score=score, adjustment=adjustment, zeroed=zeroed))
         adj = adjustments[a.pk]
         a.line_total, a.bonus_total, a.deduction_total = line_total, adj["bonus"], adj["deduction"]
         a.total = line_total + adj["bonus"] - adj["deduction"]
@@ -385,8 +470,9 @@ def assessments_recompute(*, year: int, area_codes: list[str] | None = None, by:
                                "scored_at"],
             )  # fmt: skip
         LineScore.objects.bulk_create(
-            line_rows, update_conflicts=True, unique_fields=["assessment", "line"], update_fields=["score", "zeroed"]
-        )
+            line_rows, update_conflicts=True, unique_fields=["assessment", "line"],
+            update_fields=["score", "adjustment", "zeroed"],
+        )  # fmt: skip
         Assessment.objects.bulk_update(
             assessments,
             ["line_total", "bonus_total", "deduction_total", "total", "excluded", "veto_reason", "indicator_run_id",
@@ -400,6 +486,48 @@ def _check_open(assessment: Assessment) -> None:
         raise RuleViolation(f"{assessment.year}年{assessment.area.name}的考核已定稿，不能再修改")
 
 
+@dataclass(frozen=True)
+class ManualScore:
+    item: SchemeItem
+    points: Decimal
+    note: str
+
+
+@transaction.atomic
+def item_scores_manual(*, assessment: Assessment, scores: list[ManualScore], by: User | None) -> list[ItemScore]:
+    """人工评分 of several items of one assessment at once (one recomputation): each 0..the item's points,
+    with a note. ``by`` is an assessor over the unit and never of the unit itself; None is a system job
+    (the demo)."""
+    if by is not None:
+        if not by.has_role(*ASSESSOR_ROLES):
+            raise RuleViolation("只有考核评估员可以评分")
+        _check_in_scope(user=by, area_code=assessment.area_id)
+        _check_not_own_unit(user=by, assessment=assessment, message="考核评估员不能为本单位评分")
+    _check_open(assessment)
+    now = timezone.now()
+    rows = []
+    for s in scores:
+        item, points = s.item, s.points
+        if item.scheme_id != assessment.scheme_id or item.method != ItemMethod.MANUAL:
+            raise RuleViolation("该项目不是本考核方案中的人工评分项目", field="item")
+        if points is None or points < 0 or points > item.points:
+            raise RuleViolation(f"「{item.name}」的得分应在0至{fmt(item.points)}分之间", field="points")
+        if points != points.quantize(Decimal("0.01")):
+            raise RuleViolation("得分最多保留两位小数", field="points")
+        note = (s.note or "").strip()
+        if not note:
+            raise RuleViolation("请填写评分说明", field="note")
+        rows.append(ItemScore(assessment=assessment, item=item, source=ScoreSource.MANUAL, points=points, note=note,
+                              scored_by=by, scored_at=now))  # fmt: skip
+    with audit_context(by, reason="manual_score"):
+        ItemScore.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["assessment", "item"],
+            update_fields=["source", "points", "note", "scored_by", "scored_at"],
+        )  # fmt: skip
+    assessments_recompute(year=assessment.year, area_codes=[assessment.area_id], by=by)
+    return list(ItemScore.objects.filter(assessment=assessment, item__in=[s.item for s in scores]))
+
+
 @transaction.atomic
 def item_score_manual(
     *,
@@ -411,31 +539,11 @@ def item_score_manual(
     by: User,
 ) -> ItemScore:
     """人工评分 by an assessor: 0..the item's points, with a note and, optionally, an evidence file."""
-    if not by.has_role(*ASSESSOR_ROLES):
-        raise RuleViolation("只有考核评估员可以评分")
-    _check_in_scope(user=by, area_code=assessment.area_id)
-    _check_not_own_unit(user=by, assessment=assessment, message="考核评估员不能为本单位评分")
-    _check_open(assessment)
-    if item.scheme_id != assessment.scheme_id or item.method != ItemMethod.MANUAL:
-        raise RuleViolation("该项目不是本考核方案中的人工评分项目", field="item")
-    if points is None or points < 0 or points > item.points:
-        raise RuleViolation(f"「{item.name}」的得分应在0至{fmt(item.points)}分之间", field="points")
-    if points != points.quantize(Decimal("0.01")):
-        raise RuleViolation("得分最多保留两位小数", field="points")
-    note = (note or "").strip()
-    if not note:
-        raise RuleViolation("请填写评分说明", field="note")
     _check_evidence(evidence)
-    with audit_context(by, reason="manual_score"):
-        score, _ = ItemScore.objects.update_or_create(
-            assessment=assessment,
-            item=item,
-            defaults={"source": ScoreSource.MANUAL, "points": points, "note": note, "scored_by": by,
-                      "scored_at": timezone.now()},
-        )  # fmt: skip
-        if evidence is not None:
+    (score,) = item_scores_manual(assessment=assessment, scores=[ManualScore(item, points, note)], by=by)
+    if evidence is not None:
+        with audit_context(by, reason="manual_score"):
             score.evidence.save(evidence.name, evidence, save=True)
-    assessments_recompute(year=assessment.year, area_codes=[assessment.area_id], by=by)
     return score
 
 
@@ -452,6 +560,7 @@ def adjustment_claim(
     assessment: Assessment,
     rule: AdjustmentRule,
     note: str,
+    line: SchemeItem | None = None,
     chosen_points: Decimal | None = None,
     cases: int = 0,
     unreported_cases: int = 0,
@@ -465,6 +574,8 @@ def adjustment_claim(
     _check_open(assessment)
     if rule.scheme_id != assessment.scheme_id:
         raise RuleViolation("该加减分项目不属于本考核方案", field="rule")
+    if line is not None and (line.scheme_id != assessment.scheme_id or line.parent_id is not None):
+        raise RuleViolation("计入的线不是本考核方案中的考核线", field="line")
     if cases < 0 or unreported_cases < 0:
         raise RuleViolation("例数不能为负数", field="cases")
     note = (note or "").strip()
@@ -474,7 +585,8 @@ def adjustment_claim(
     points = adjustment_points(rule=rule, chosen_points=chosen_points, cases=cases, unreported_cases=unreported_cases)
     with audit_context(by, reason="adjustment_claim"):
         adjustment = Adjustment.objects.create(
-            assessment=assessment, rule=rule, direction=rule.direction, chosen_points=chosen_points, cases=cases,
+            assessment=assessment, rule=rule, line=line, direction=rule.direction, chosen_points=chosen_points,
+            cases=cases,
             unreported_cases=unreported_cases, points=points, note=note, claimed_by=by, claimed_at=timezone.now(),
         )  # fmt: skip
         if evidence is not None:
@@ -507,12 +619,15 @@ def adjustment_decide(*, adjustment: Adjustment, approve: bool, note: str = "", 
 
 
 @transaction.atomic
-def assessment_finalise(*, assessment: Assessment, by: User) -> Assessment:
-    """定稿: every manual item scored, no claim pending; the scores are then frozen."""
-    if not by.has_role(*ASSESSOR_ROLES):
-        raise RuleViolation("只有考核评估员可以定稿")
-    _check_in_scope(user=by, area_code=assessment.area_id)
-    _check_not_own_unit(user=by, assessment=assessment, message="考核评估员不能为本单位定稿")
+def assessment_finalise(*, assessment: Assessment, by: User | None) -> Assessment:
+    """定稿: every manual item scored, no claim pending; the scores are then frozen. By an assessor or a
+    county admin over the unit, never of the unit itself; None is a system job (the demo)."""
+    if by is not None:
+        if not by.has_role(*YEAR_ROLES):
+            raise RuleViolation("只有考核评估员或县级管理员可以定稿")
+        _check_in_scope(user=by, area_code=assessment.area_id)
+        _check_not_own_unit(user=by, assessment=assessment, message="考核评估员不能为本单位定稿")
+    assessment = Assessment.objects.select_for_update().select_related("area").get(pk=assessment.pk)
     _check_open(assessment)
     assessments_recompute(year=assessment.year, area_codes=[assessment.area_id], by=by)
     unscored = (

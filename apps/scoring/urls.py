@@ -12,6 +12,12 @@ urlpatterns = [
     path("assessments/<int:pk>/items/<int:item_pk>/", views.item_score_save, name="item_score_save"),
     path("assessments/<int:pk>/adjustments/", views.adjustment_claim_view, name="adjustment_claim"),
     path("adjustments/<int:pk>/decide/", views.adjustment_decide_view, name="adjustment_decide"),
+    path("assessments/<int:pk>/finalise/", views.assessment_finalise_view, name="assessment_finalise"),
+    path("year/", views.year, name="year"),
+    path("year/open/", views.year_open, name="year_open"),
+    path("schemes/<int:pk>/publish/", views.scheme_publish_view, name="scheme_publish"),
+    path("contracts/", views.contracts, name="contracts"),
+    path("contracts/<int:year>/<str:area_code>/", views.contract_edit, name="contract_edit"),
     path("evidence/scores/<int:pk>/", views.score_evidence, name="score_evidence"),
     path("evidence/adjustments/<int:pk>/", views.adjustment_evidence, name="adjustment_evidence"),
 ]

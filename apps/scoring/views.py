@@ -17,16 +17,21 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.accounts.models import Role
+from apps.areas.models import Area, AreaLevel
+from apps.core.access import may_write
 from apps.core.errors import RuleViolation
+from apps.indicators.catalogue import BY_CODE
 from apps.scoring import selectors, services
 from apps.scoring.calculation import fmt
 from apps.scoring.exports import results_xlsx
-from apps.scoring.forms import AdjustmentClaimForm, DecisionForm, ManualScoreForm, YearForm
+from apps.scoring.forms import AdjustmentClaimForm, ContractForm, DecisionForm, ManualScoreForm, YearForm, YearOpenForm
 from apps.scoring.models import (
     Adjustment,
     AdjustmentStatus,
     Assessment,
     AssessmentStatus,
+    Contract,
+    ItemMethod,
     ItemScore,
     Scheme,
     SchemeItem,
@@ -93,7 +98,7 @@ def recompute(request):
 def scheme_detail(request, pk: int):
     """考核方案: every unit reads the published scheme all year (seed 004, L8)."""
     try:
-        scheme = selectors.schemes_visible_to(user=request.user).get(pk=pk)
+        scheme = selectors.schemes_for_year_page(user=request.user).get(pk=pk)
     except Scheme.DoesNotExist:
         raise Http404 from None
     items = list(SchemeItem.objects.filter(scheme=scheme).order_by("position"))
@@ -108,8 +113,11 @@ def assessment_detail(request, pk: int):
     assessment = _assessment_or_404(request, pk)
     is_open = assessment.status == AssessmentStatus.OPEN
     user = request.user
+    year_record = services.assessment_year_of(year=assessment.year, area_code=assessment.area_id)
     context = {
         "assessment": assessment,
+        "late_notice": selectors.late_notice(year_record) if year_record and year_record.late_reason else "",
+        "can_finalise": is_open and services.may_assess(user, assessment, roles=services.YEAR_ROLES),
         "row": selectors.result_row_for(user=user, assessment=assessment),
         "breakdown": selectors.assessment_breakdown(assessment=assessment),
         "adjustments": selectors.adjustments_of(assessment=assessment),
@@ -165,7 +173,8 @@ def adjustment_claim_view(request, pk: int):
     data = form.cleaned_data
     try:
         adjustment = services.adjustment_claim(
-            assessment=assessment, rule=data["rule"], note=data["note"], chosen_points=data["chosen_points"],
+            assessment=assessment, rule=data["rule"], line=data["line"], note=data["note"],
+            chosen_points=data["chosen_points"],
             cases=data["cases"] or 0, unreported_cases=data["unreported_cases"] or 0, evidence=data["evidence"],
             by=request.user,
         )  # fmt: skip
@@ -229,3 +238,149 @@ def adjustment_evidence(request, pk: int):
     except Adjustment.DoesNotExist:
         raise Http404 from None
     return _file_response(adjustment.evidence)
+
+
+@login_required
+@require_POST
+def assessment_finalise_view(request, pk: int):
+    """定稿 of one unit: its scores are then frozen; the county's ranking is final once every unit is."""
+    assessment = _assessment_or_404(request, pk)
+    try:
+        services.assessment_finalise(assessment=assessment, by=request.user)
+    except RuleViolation as exc:
+        messages.error(request, f"未定稿：{exc.message}")
+    else:
+        messages.success(request, f"{assessment.year}年{assessment.area.name}的考核已定稿")
+    return _back(assessment)
+
+
+# --- the year: schemes, opening, contracts ---------------------------------------------------------
+
+
+def _year_from(request, source) -> int:
+    form = YearForm(source)
+    if form.is_valid() and form.cleaned_data["year"]:
+        return form.cleaned_data["year"]
+    return timezone.localdate().year
+
+
+@login_required
+def year(request):
+    """考核年度: the scheme in force and when it was published, whether the year is open, its units' state,
+    the button that opens it (with the late-publication reason when the scheme came late)."""
+    year = _year_from(request, request.GET)
+    user = request.user
+    try:
+        scheme = services.scheme_for_year(year=year)
+    except RuleViolation as exc:
+        scheme, scheme_missing = None, exc.message
+    else:
+        scheme_missing = ""
+    assessments = list(selectors.assessments_visible_to(user=user, year=year))
+    records = selectors.assessment_year_records(user=user, year=year)
+    context = {
+        "year": year,
+        "scheme": scheme,
+        "scheme_missing": scheme_missing,
+        "late": bool(scheme and scheme.published_late_for(year)),
+        "records": records,
+        "late_notices": [selectors.late_notice(r) for r in records if r.late_reason],
+        "assessments": assessments,
+        "final_count": sum(a.status == AssessmentStatus.FINAL for a in assessments),
+        "schemes": selectors.schemes_for_year_page(user=user),
+        "can_run": may_write(user, "scoring.year") and user.has_role(*services.YEAR_ROLES),
+        "can_publish": user.has_role(Role.COUNTY_ADMIN),
+        "open_form": YearOpenForm(initial={"year": year}),
+    }
+    return render(request, "scoring/year.html", context)
+
+
+@login_required
+@require_POST
+def year_open(request):
+    form = YearOpenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"未开启：{_form_errors(form)}")
+        return redirect(reverse("scoring:year"))
+    year = form.cleaned_data["year"]
+    try:
+        result = services.assessment_year_open(year=year, by=request.user, late_reason=form.cleaned_data["late_reason"])
+    except RuleViolation as exc:
+        messages.error(request, f"未开启：{exc.message}")
+    else:
+        created, existing = result.created, result.existing
+        messages.success(request, f"{year}年考核已开启：新建{created}个单位的考核，已有{existing}个未改动")
+    return redirect(f"{reverse('scoring:year')}?year={year}")
+
+
+@login_required
+@require_POST
+def scheme_publish_view(request, pk: int):
+    try:
+        scheme = selectors.schemes_for_year_page(user=request.user).get(pk=pk)
+    except Scheme.DoesNotExist:
+        raise Http404 from None
+    try:
+        services.scheme_publish(scheme=scheme, by=request.user)
+    except RuleViolation as exc:
+        messages.error(request, f"未发布：{exc.message}")
+    else:
+        messages.success(request, f"已发布「{scheme}」")
+    return redirect(f"{reverse('scoring:year')}?year={scheme.effective_from.year}")
+
+
+@login_required
+def contracts(request):
+    """目标管理责任书 of a year, one per township, with their targets (county admin edits, assessors read)."""
+    year = _year_from(request, request.GET)
+    context = {
+        "year": year,
+        "rows": selectors.contracts_of_year(user=request.user, year=year),
+        "can_edit": may_write(request.user, "scoring.contracts"),
+    }
+    return render(request, "scoring/contracts.html", context)
+
+
+def _contract_indicators(year: int, contract: Contract | None) -> list[tuple[str, str]]:
+    """The indicators a contract sets targets for: those the year's scheme scores, those the contract already
+    has, then the rest of the catalogue."""
+    try:
+        scheme = services.scheme_for_year(year=year)
+    except RuleViolation:
+        scored = []
+    else:
+        scored = list(
+            SchemeItem.objects.filter(scheme=scheme, method=ItemMethod.INDICATOR)
+            .order_by("position")
+            .values_list("indicator_code", flat=True)
+        )
+    had = [t.indicator_code for t in contract.targets.all()] if contract else []
+    codes = list(dict.fromkeys([*scored, *had, *BY_CODE]))
+    return [(code, BY_CODE[code].name if code in BY_CODE else code) for code in codes]
+
+
+@login_required
+def contract_edit(request, year: int, area_code: str):
+    try:
+        area = Area.objects.visible_to(request.user).get(code=area_code, level=AreaLevel.TOWNSHIP)
+    except Area.DoesNotExist:
+        raise Http404 from None
+    contract = Contract.objects.filter(area=area, year=year).prefetch_related("targets").first()
+    indicators = _contract_indicators(year, contract)
+    initial = {"signed_on": contract.signed_on if contract else timezone.localdate(), "note": contract.note if contract
+               else ""}  # fmt: skip
+    for t in contract.targets.all() if contract else []:
+        initial[f"direction_{t.indicator_code}"] = t.direction
+        initial[f"target_{t.indicator_code}"] = t.target.normalize()
+    form = ContractForm(request.POST or None, initial=initial, indicators=indicators)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contract_save(area=area, year=year, signed_on=form.cleaned_data["signed_on"],
+                                   targets=form.targets(), note=form.cleaned_data["note"], by=request.user)  # fmt: skip
+        except RuleViolation as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"已保存{year}年{area.name}的目标管理责任书")
+            return redirect(f"{reverse('scoring:contracts')}?year={year}")
+    return render(request, "scoring/contract_edit.html", {"form": form, "area": area, "year": year,
+                                                          "contract": contract})  # fmt: skip

@@ -142,6 +142,8 @@ def world(request, settings, tmp_path, areas, make_user):
             "scoring:adjustment_evidence": claim.pk,
         },
         "birth_pk": open_birth.pk,
+        "year": YEAR,  # scoring:contract_edit
+        "area_code": TOWNSHIP_A,
         "kind": {"registry": "marriages"},  # registry:event_correct / event_void of the world's marriage
         "other": registry.husband.pk,  # registry:person_merge (the matrix decides before the view)
         "entry_pk": roster.entries.first().pk,

@@ -1,17 +1,25 @@
 """An assessor enters manual scores with evidence, claims a deduction (a reported out-of-policy birth the
 township had not reported: double), a county admin approves it, and the township leader reads the final
-line-by-line breakdown of its own township only. Real Chromium, in Chinese."""
+line-by-line breakdown of its own township only. The year as a workflow: the county admin edits a contract
+target, the assessor opens the year (the scheme came late: a reason), scores, finalises. Real Chromium."""
 
 from datetime import date
 
 import pytest
 from playwright.sync_api import expect
 
+from apps.accounts.models import User
 from apps.accounts.services import user_create
 from apps.areas.models import Area
 from apps.areas.services import areas_load_csv
-from apps.scoring.models import Assessment
-from apps.scoring.services import assessments_recompute, contract_save, scheme_load
+from apps.scoring.models import Assessment, GradeBand, SchemeItem
+from apps.scoring.services import (
+    ManualScore,
+    assessments_recompute,
+    contract_save,
+    item_scores_manual,
+    scheme_load,
+)
 from tests.conftest import AREAS_CSV, COUNTY, PASSWORD, TOWNSHIP_A, TOWNSHIP_B
 from tests.e2e.conftest import ARTIFACTS
 from tests.scoring.conftest import ALL_MET, SCHEME_TEXT, TARGETS, YEAR, make_snapshot
@@ -146,3 +154,78 @@ def test_assessor_scores_admin_approves_and_township_leader_reads_the_breakdown(
     # Another township's page is a 404 for this leader.
     other = Assessment.objects.get(area_id=TOWNSHIP_B, year=YEAR)
     assert page.goto(f"/scoring/assessments/{other.pk}/").status == 404
+
+
+@pytest.fixture
+def unopened_year(transactional_db, settings, tmp_path):
+    """Contracts signed, the scheme published (today: after the year began), the year not yet opened."""
+    settings.MEDIA_ROOT = tmp_path
+    areas_load_csv(text=AREAS_CSV.read_text(encoding="utf-8"))
+    areas = {a.code: a for a in Area.objects.filter(code__in=[COUNTY, TOWNSHIP_A, TOWNSHIP_B])}
+    user_create(username="kaohe", password=PASSWORD, area=areas[COUNTY], roles=["assessor"], full_name="考核员甲")
+    user_create(username="xian_admin", password=PASSWORD, area=areas[COUNTY], roles=["county_admin"],
+                full_name="县管理员")  # fmt: skip
+    scheme_load(text=SCHEME_TEXT, effective_from=date(YEAR, 1, 1))
+    for code in (TOWNSHIP_A, TOWNSHIP_B):
+        contract_save(area=areas[code], year=YEAR, signed_on=date(YEAR, 1, 5), targets=TARGETS)
+    make_snapshot(f"{YEAR}Q3-YTD", {TOWNSHIP_A: ALL_MET, TOWNSHIP_B: ALL_MET})
+    # The example grade bands of the data migration (a transactional test starts from empty tables).
+    for label, min_total in (("优秀", 900), ("良好", 800), ("合格", 600), ("不合格", 0)):
+        GradeBand.objects.get_or_create(year=YEAR, label=label, defaults={"min_total": min_total})
+
+
+def test_admin_edits_a_target_and_the_assessor_opens_scores_and_finalises_the_year(page, unopened_year):
+    _sign_in(page, "xian_admin")
+    page.goto(f"/scoring/contracts/?year={YEAR}")
+    expect(page.get_by_test_id("contracts-title")).to_have_text(f"{YEAR}年目标管理责任书")
+    page.locator(f'[data-testid="contract-row"][data-area="{TOWNSHIP_A}"]').get_by_role("link", name="修改").click()
+    expect(page.get_by_test_id("contract-title")).to_have_text(f"{YEAR}年 平舒镇 目标管理责任书")
+    page.get_by_label("全员人口信息完整率目标值").fill("99")
+    page.get_by_role("button", name="保存责任书").click()
+    expect(page.get_by_role("alert")).to_have_text(f"已保存{YEAR}年平舒镇的目标管理责任书")
+    row = page.locator(f'[data-testid="contract-row"][data-area="{TOWNSHIP_A}"]')
+    expect(row.get_by_test_id("contract-targets")).to_contain_text("全员人口信息完整率 ≥ 99%")
+    _sign_out(page)
+
+    _sign_in(page, "kaohe")
+    page.get_by_role("link", name="考核年度").click()
+    page.goto(f"/scoring/year/?year={YEAR}")
+    expect(page.get_by_test_id("year-status")).to_have_text("尚未开启")
+    page.get_by_role("button", name=f"开启{YEAR}年考核").click()  # the scheme came late: refused without a reason
+    expect(page.get_by_role("alert")).to_contain_text("须填写迟发说明")
+    assert not Assessment.objects.exists()
+    page.get_by_label("方案迟发说明").fill("省考核办法3月才下发，县方案随之推迟发布")
+    page.get_by_role("button", name=f"开启{YEAR}年考核").click()
+    expect(page.get_by_role("alert")).to_have_text(f"{YEAR}年考核已开启：新建10个单位的考核，已有0个未改动")
+    expect(page.get_by_test_id("late-scheme-notice")).to_contain_text("迟发说明：省考核办法3月才下发")
+
+    # The rest of the unit's manual items were scored over the year (by the same assessor, through the service).
+    unit = Assessment.objects.get(area_id=TOWNSHIP_A, year=YEAR)
+    items = SchemeItem.objects.filter(scheme_id=unit.scheme_id, method="manual").exclude(code="pg.planning")
+    item_scores_manual(assessment=unit, scores=[ManualScore(i, i.points, "台账齐全") for i in items],
+                       by=User.objects.get(username="kaohe"))  # fmt: skip
+    page.get_by_test_id("year-units").get_by_role("link", name="平舒镇").click()
+    expect(page.get_by_test_id("late-scheme-notice")).to_contain_text("迟发说明：省考核办法3月才下发")
+    # The edited target is the one scored: 98.2 against ≥ 99 with the floor at 86 → 50 × 12.2 / 13 = 46.92.
+    expect(_row(page, "pfp.informatisation.whole_population").get_by_test_id("item-basis")).to_have_text(
+        "全员人口信息完整率：实际98.2，目标≥99，未达标"
+    )
+    planning = _row(page, "pg.planning")
+    planning.get_by_label("统筹决策得分").fill("18")
+    planning.get_by_label("统筹决策评分说明").fill("召开专题会议两次")
+    planning.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("alert")).to_have_text("已保存「统筹决策」的得分")
+    expect(page.get_by_test_id("assessment-total")).to_have_text("994.92")  # 224.92 + 752 + 18
+    page.get_by_role("button", name="定稿").click()
+    expect(page.get_by_role("alert")).to_have_text(f"{YEAR}年平舒镇的考核已定稿")
+    expect(page.get_by_test_id("assessment-status")).to_have_text("已定稿")
+    expect(page.get_by_test_id("assessment-grade")).to_have_text("优秀")
+    expect(page.get_by_test_id("assessment-rank")).to_have_text("第1名")
+    expect(page.get_by_test_id("score-form")).to_have_count(0)  # final: nothing is scored any more
+    page.get_by_role("link", name="目标考核").click()
+    first = page.get_by_test_id("result-row").first
+    expect(first).to_contain_text("平舒镇")
+    expect(first.get_by_test_id("rank")).to_have_text("1")
+    expect(first.get_by_test_id("grade")).to_have_text("优秀")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "scoring_year_finalised.png"), full_page=True)

@@ -5,10 +5,15 @@ from apps.scoring.demo import scoring_demo_ensure
 
 
 class Command(JsonSummaryCommand):
-    help = "Demo contracts, pairings and open assessments for every township of the demo county (idempotent)."
+    help = (
+        "Demo contracts (only where none exists), pairings, the year opened, and manual scores spread over the "
+        "grade bands then finalised, for every township of the demo county (idempotent, deterministic per seed)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--year", type=int, default=None)
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--no-scores", action="store_true", help="open the year without scoring it")
 
-    def run(self, *args, year: int | None, **options) -> dict:
-        return scoring_demo_ensure(year=year or timezone.localdate().year)
+    def run(self, *args, year: int | None, seed: int, no_scores: bool, **options) -> dict:
+        return scoring_demo_ensure(year=year or timezone.localdate().year, seed=seed, score=not no_scores)
