@@ -131,6 +131,42 @@ PREDICATES: dict[str, Predicate] = {
             {"max_grade": "int"},
         ),
         Predicate(
+            "spouse_hukou",
+            (PARENT,),
+            # The spouse by the latest live marriage event on or before the reference date (``sp``, see
+            # ``_SPOUSE_CTE``); divorced, widowed or a spouse who died: no spouse to check. A parent with no
+            # marriage on record: the other parent of each child, while alive, stands for the spouse.
+            lambda s: (
+                f"CASE WHEN sp.person_id IS NOT NULL THEN (sp.hukou IS NULL OR sp.hukou = '{s['type']}')"
+                f" ELSE (f.co_parent_hukou IS NULL OR f.co_parent_hukou <@ ARRAY['{s['type']}']::varchar[]) END"
+            ),
+            lambda a: f"配偶为{_HUKOU.get(a, a)}户籍（或无配偶）",
+            lambda a: f"配偶不是{_HUKOU.get(a, a)}户籍",
+            {"type": "hukou"},
+        ),
+        Predicate(
+            "living_one_or_two_daughters_or_none",
+            (PARENT,),
+            # Living children on the reference date, not births: an only child who died and a permitted
+            # second child born since leave one living child.
+            lambda s: (
+                "(f.living = 1 OR (f.living = 2 AND f.living_daughters = 2) OR (f.living = 0 AND f.children > 0))"
+            ),
+            lambda a: "现存一个子女或两个女孩，或子女死亡现无子女",
+            lambda a: "现存子女数不符（不是一个子女或两个女孩，也不是子女死亡现无子女）",
+        ),
+        Predicate(
+            "no_out_of_policy_birth_between",
+            (PARENT,),
+            lambda s: (
+                "NOT EXISTS (SELECT 1 FROM unnest(f.out_of_policy_years) AS y(year)"  # noqa: S608 (two ints)
+                f" WHERE y.year BETWEEN {int(s['from_year'])} AND {int(s['to_year'])})"
+            ),
+            lambda a: "{}至{}年间无政策外生育".format(*a.split(",")),
+            lambda a: "{}至{}年间有政策外生育".format(*a.split(",")),
+            {"from_year": "year", "to_year": "year"},
+        ),
+        Predicate(
             "youngest_child_under",
             (PARENT,),
             lambda s: f"f.youngest_birth > {_years_ago(s['years'])}",
@@ -166,9 +202,14 @@ def predicates_validate(specs: object, *, subject: str | None) -> list[dict]:
             if kind == "int":
                 if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 150:
                     raise RuleViolation(f"资格条件{pred.code}的参数{name}应为0到150之间的整数", field="predicates")
+            elif kind == "year":
+                if isinstance(value, bool) or not isinstance(value, int) or not 1900 <= value <= 2100:
+                    raise RuleViolation(f"资格条件{pred.code}的参数{name}应为1900到2100之间的年份", field="predicates")
             elif value not in _HUKOU:
                 raise RuleViolation(f"资格条件{pred.code}的参数{name}应为{'或'.join(_HUKOU)}", field="predicates")
             out[name] = value
+        if "from_year" in out and out["from_year"] > out["to_year"]:
+            raise RuleViolation(f"资格条件{pred.code}的起始年份不能晚于截止年份", field="predicates")
         clean.append(out)
     return clean
 
@@ -207,8 +248,9 @@ def _rule_select(rule, *, subject: str) -> str:
         passes.append(_quote(code))
         fails.append(f"CASE WHEN NOT {expr} THEN {_quote('!' + code)} END")
     ok = " AND ".join(exprs)
+    spouse = " LEFT JOIN spouse sp ON sp.person_id = p.id" if _uses_spouse([rule]) else ""
     source = (
-        "fam f JOIN registry_person p ON p.id = f.parent_id"
+        "fam f JOIN registry_person p ON p.id = f.parent_id" + spouse
         if subject == PARENT
         else "registry_birth b JOIN registry_person p ON p.id = b.child_id JOIN registry_person m ON m.id = b.mother_id"
     )
@@ -228,24 +270,53 @@ def _rule_select(rule, *, subject: str) -> str:
     )
 
 
+# Per parent, over the live births on or before the reference date: births, living children (by the child's
+# death date), out-of-policy births and their years, and the hukou types of the other parents still alive.
 _FAMILY_CTE = """
 fam AS (
     SELECT x.parent_id,
            count(*) AS children,
            count(*) FILTER (WHERE b.sex = 'F') AS daughters,
            count(*) FILTER (WHERE b.policy_status = 'out_of_policy') AS out_of_policy,
+           array_agg(extract(year FROM b.date)::int) FILTER (WHERE b.policy_status = 'out_of_policy')
+               AS out_of_policy_years,
            count(*) FILTER (WHERE c.death_date <= ref.d) AS children_dead,
+           count(*) FILTER (WHERE c.death_date IS NULL OR c.death_date > ref.d) AS living,
+           count(*) FILTER (WHERE b.sex = 'F' AND (c.death_date IS NULL OR c.death_date > ref.d)) AS living_daughters,
+           array_agg(DISTINCT o.hukou_type) FILTER (WHERE o.death_date IS NULL OR o.death_date > ref.d)
+               AS co_parent_hukou,
            max(b.child_id) AS last_child_id,
            max(b.date) AS youngest_birth,
            max(m.birth_date) AS mother_birth_date
     FROM ref
     CROSS JOIN registry_birth b
-    CROSS JOIN LATERAL (VALUES (b.mother_id), (b.father_id)) AS x(parent_id)
+    CROSS JOIN LATERAL (VALUES (b.mother_id, b.father_id), (b.father_id, b.mother_id)) AS x(parent_id, other_id)
     JOIN registry_person c ON c.id = b.child_id
     JOIN registry_person m ON m.id = b.mother_id
+    LEFT JOIN registry_person o ON o.id = x.other_id
     WHERE x.parent_id IS NOT NULL AND b.date <= ref.d AND b.voided_at IS NULL
     GROUP BY x.parent_id
 ),"""
+
+# Each person's spouse on the reference date: the other party of the latest live marriage event on or before
+# it, if that event is a marriage and the spouse is alive (a divorce or a death leaves no spouse). Joined only
+# by rules that ask about the spouse.
+_SPOUSE_CTE = """
+spouse AS (
+    SELECT DISTINCT ON (y.person_id) y.person_id,
+           CASE WHEN mm.kind = 'marriage' AND (s.death_date IS NULL OR s.death_date > ref.d)
+                THEN s.hukou_type END AS hukou
+    FROM ref
+    CROSS JOIN registry_marriage mm
+    CROSS JOIN LATERAL (VALUES (mm.wife_id, mm.husband_id), (mm.husband_id, mm.wife_id)) AS y(person_id, other_id)
+    JOIN registry_person s ON s.id = y.other_id
+    WHERE mm.voided_at IS NULL AND mm.date <= ref.d
+    ORDER BY y.person_id, mm.date DESC, mm.id DESC
+),"""
+
+
+def _uses_spouse(rules: list) -> bool:
+    return any(spec.get("code") == "spouse_hukou" for rule in rules for spec in (rule.predicates or []))
 
 
 def roster_fill_sql(*, rules: list, subject: str) -> str:
@@ -260,6 +331,7 @@ def roster_fill_sql(*, rules: list, subject: str) -> str:
     return f"""
 WITH ref AS (SELECT %(ref)s::date AS d),
 {_FAMILY_CTE if subject == PARENT else ""}
+{_SPOUSE_CTE if subject == PARENT and _uses_spouse(rules) else ""}
 cand AS ({candidates}),
 best AS (
     SELECT DISTINCT ON (person_id) * FROM cand

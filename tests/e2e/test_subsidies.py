@@ -105,7 +105,8 @@ def test_a_roster_walks_from_submission_to_a_reconciled_batch(page, county, tmp_
     expect(page.get_by_test_id("count-new")).to_have_text("2")
     row = page.get_by_test_id("entry-row").filter(has_text="杨建国")
     expect(row.get_by_test_id("entry-reasons")).to_have_text(
-        "农业户籍；年满60周岁；健在；只生育一个子女或两个女孩；无政策外生育"
+        "农业户籍；配偶为农业户籍（或无配偶）；年满60周岁；健在；现存一个子女或两个女孩，或子女死亡现无子女；"
+        "1973至2001年间无政策外生育"
     )
     for name, card in (("杨建国", _card("6228480")), ("李桂兰", _card("6228481"))):
         page.get_by_test_id("entry-row").filter(has_text=name).get_by_role("link", name="登记账户").click()

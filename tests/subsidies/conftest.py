@@ -93,7 +93,8 @@ def load_fixture_programmes() -> None:
     """The data migration's example programmes (idempotent): a transactional test before this one flushed them."""
     from django.apps import apps
 
-    importlib.import_module("apps.subsidies.migrations.0002_fixture_programmes").load(apps, None)
+    for migration in ("0002_fixture_programmes", "0003_national_rural_reward_criteria"):
+        importlib.import_module(f"apps.subsidies.migrations.{migration}").load(apps, None)
 
 
 @pytest.fixture

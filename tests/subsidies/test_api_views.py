@@ -58,7 +58,7 @@ def test_rosters_api_is_scoped_to_the_township_and_masks_ids(
     entries = api_client.get(f"/api/v1/subsidies/rosters/{mine.pk}/entries/").json()["results"]
     father = next(e for e in entries if e["name"] == "杨父")
     assert father["id_number"] == two_townships.father.masked_id_number
-    assert father["reasons"][:2] == ["农业户籍", "年满60周岁"]
+    assert father["reasons"][:3] == ["农业户籍", "配偶为农业户籍（或无配偶）", "年满60周岁"]
 
     # Workflow through the API: a reviewer cannot review a draft; bad input is a 400, never a 500.
     response = api_client.post(f"/api/v1/subsidies/rosters/{mine.pk}/review/", {"comment": "同意"}, format="json")

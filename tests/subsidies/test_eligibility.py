@@ -12,7 +12,14 @@ from apps.subsidies.services import disability_record, rosters_generate
 from tests.conftest import TOWNSHIP_B, VILLAGE_B
 from tests.subsidies.conftest import entries_of, roster_of
 
-RURAL_OK = ["农业户籍", "年满60周岁", "健在", "只生育一个子女或两个女孩", "无政策外生育"]
+RURAL_OK = [
+    "农业户籍",
+    "配偶为农业户籍（或无配偶）",
+    "年满60周岁",
+    "健在",
+    "现存一个子女或两个女孩，或子女死亡现无子女",
+    "1973至2001年间无政策外生育",
+]
 
 
 def test_rural_reward_age_60_exactly_on_the_period_date_and_two_daughters(make_family, programme):
