@@ -4,8 +4,9 @@ from datetime import date
 from decimal import Decimal
 
 from apps.fees.models import FeeStandard
-from apps.fees.services import fee_case_decide, fee_case_open, payment_record
+from apps.fees.services import fee_case_decide, payment_record
 from tests.conftest import COUNTY
+from tests.fees.conftest import open_case
 
 
 def test_standards_are_editable_and_the_money_is_read_only(client, make_user, make_birth, fee_officer):
@@ -13,7 +14,7 @@ def test_standards_are_editable_and_the_money_is_read_only(client, make_user, ma
     admin_user.is_superuser = True
     admin_user.save()
     client.force_login(admin_user)
-    case = fee_case_open(birth=make_birth(), by=fee_officer)
+    case = open_case(make_birth(), fee_officer)
     fee_case_decide(
         case=case, decision_number="平抚决1号", decided_on=date(2013, 1, 10), amount=Decimal("13000"),
         due_on=date(2013, 2, 10), by=fee_officer,
