@@ -92,13 +92,14 @@ def case_list(request):
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
     archive = selectors.fee_archive(user=request.user, today=today)
+    ended = selectors.fee_ended(day=today)
     awaiting = review = None
     if request.user.has_role(*services.OFFICER_ROLES) and not archive:
-        awaiting = selectors.births_awaiting_case(user=request.user, today=today)[:PAGE_SIZE]
+        if not ended:  # after the end no case is opened: no list of births awaiting one
+            awaiting = selectors.births_awaiting_case(user=request.user, today=today)[:PAGE_SIZE]
         review = selectors.fee_cases_needing_review(user=request.user)
         review = {"count": review.count(), "cases": review[:PAGE_SIZE]}
     end = selectors.fee_end()
-    ended = selectors.fee_ended(day=today)
     context = {
         "form": form,
         "page": page,
