@@ -46,7 +46,7 @@ class FeeCaseSerializer(serializers.ModelSerializer):
             "finding_share_percent", "state", "state_display", "opened_on", "standard", "category",
             "category_display", "excess_order", "income_base", "range_min", "range_max", "decision_number",
             "decided_on", "decided_amount", "due_on", "legal_basis", "collected_amount", "outstanding_amount",
-            "closed_reason",
+            "closed_reason", "closed_on",
         ]  # fmt: skip
         read_only_fields = fields
 

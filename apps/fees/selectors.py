@@ -332,7 +332,8 @@ def ledger_total(*, rows: list[LedgerRow], name: str = "合计") -> LedgerRow:
 def fee_collection_by_village(*, start: date, end: date) -> list[tuple[str, Decimal, Decimal]]:
     """fee_collection_rate's source (DESIGN §6, HELPERS): per village of the birth, the amount collected net
     of reversals and refunds (numerator) and the amount decided (denominator), for decisions dated in
-    [start, end]; withdrawn decisions count for neither. One GROUP BY query."""
+    [start, end]; withdrawn decisions count for neither. A case terminated when the fee ended keeps its
+    decision and what was collected (the shortfall is real). One GROUP BY query."""
     rows = (
         FeeCase.objects.filter(decided_on__gte=start, decided_on__lte=end)
         .exclude(state=FeeCaseState.WITHDRAWN)

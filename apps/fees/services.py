@@ -5,16 +5,19 @@ its audit context (who, why), in one transaction (DESIGN §7, seed 000 L9, L46, 
       │                  │  └──────────(paid in full)───────────────────────────┘
       │                  └──refer (past due)──> enforcement ──(paid in full)──> paid
       └──withdraw (also from decided / instalments / enforcement, once nothing is held)──> withdrawn
+    any open state ──terminate (county, in bulk, after the fee's end)──> terminated (money kept)
 
 Who may do what (scope always from the user's bound area):
 - fee_officer of the case's township (the home township after a transfer), or a county_admin: open, decide,
   record instalment plans and payments, reverse a payment, transfer, refer for enforcement;
-- county_admin only: withdraw a case and refund money (money going out needs the county);
+- county_admin only: withdraw a case and refund money (money going out needs the county), and terminate the
+  open cases of its area once the fee has ended;
 - everyone else (county_viewer, clerks) reads within their area and writes nothing.
 
 The fee's end (``FeeEnd``, seeded 2021-07-20, DESIGN §7). Which date counts is the operation's own date, as
 the paper record carries it: the opening date of a case, the decision date, the date of a written instalment
-application, the payment date; a transfer or an enforcement referral is dated today. An operation dated after
+application, the payment date, the transfer date (today unless a paper transfer is entered); an enforcement
+referral is dated today. An operation dated after
 the end is refused, whenever it is entered: opening a case today (2026) is refused, because the case's own
 date is today. One dated on or before the end is the back-entry of a paper record of the time and is allowed
 when entered later (a 2020 decision or receipt typed in today), so the ledger can be completed. Refunds,
