@@ -566,6 +566,8 @@ def fee_cases_terminate(*, reason: str, by: User) -> FeeTermination:
     trail keeps each case's before and after with this user and reason."""
     if not by or not by.is_authenticated or not by.has_role(*COUNTY_ROLES):
         raise PermissionDenied("您的角色不能批量终止征收")
+    if by.area_id is None:  # a superuser bound to no area: the action is recorded against an area
+        raise RuleViolation("请使用绑定了县级行政区的账号办理批量终止", code="no_area")
     reason = (reason or "").strip()
     if not reason:
         raise RuleViolation("批量终止必须填写原因", field="reason", code="required")
