@@ -68,6 +68,7 @@ READ: dict[str, frozenset[str]] = {
     "indicators": frozenset({ASSESSOR, COUNTY_VIEWER, COUNTY_ADMIN}),
     # 社会抚养费: cases, 决定书, payments and 票据. Subsidy staff and clerks never read them.
     "fees": frozenset({FEE_OFFICER, COUNTY_VIEWER, COUNTY_ADMIN}),
+    "fees.terminate": frozenset({COUNTY_ADMIN}),  # the bulk termination after the fee's end
     # 奖扶: programmes, rosters and their entries, 公示 notices, bank accounts (entered by the clerks).
     # Fee officers never read them.
     "subsidies": CLERKS | SUBSIDY_STAFF | {COUNTY_VIEWER, COUNTY_ADMIN},
@@ -96,6 +97,7 @@ WRITE: dict[str, frozenset[str]] = {
     "imports": frozenset({TOWNSHIP_CLERK, COUNTY_ADMIN}),
     "indicators": frozenset({COUNTY_ADMIN}),  # recompute a period
     "fees": frozenset({FEE_OFFICER, COUNTY_ADMIN}),
+    "fees.terminate": frozenset({COUNTY_ADMIN}),
     "subsidies": CLERKS | SUBSIDY_STAFF | {COUNTY_ADMIN},
     "subsidies.batches": SUBSIDY_STAFF | {COUNTY_ADMIN},  # create a batch, import the bank's return file
     "subsidies.bankfiles": frozenset(),
@@ -124,6 +126,7 @@ PAGE_PARTS: dict[str, str] = {
     "imports": "imports",
     "indicators": "indicators",
     "fees": "fees",
+    "fees:terminate": "fees.terminate",
     "subsidies": "subsidies",
     "subsidies:batch_create": "subsidies.batches",
     "subsidies:batch_list": "subsidies.batches",
@@ -170,6 +173,7 @@ WRITE_PAGES: frozenset[str] = frozenset(
         "fees:case_refer",
         "fees:case_withdraw",
         "fees:payment_reverse",
+        "fees:terminate",
         "subsidies:roster_generate",
         "subsidies:roster_action",
         "subsidies:account_edit",

@@ -8,12 +8,15 @@ from import_export.admin import ImportExportModelAdmin
 from apps.core.admin import ReadOnlyAdmin, ReadOnlyMixin
 from apps.fees.models import (
     FeeCase,
+    FeeEnd,
     FeePolicy,
     FeeRate,
     FeeStandard,
+    FeeTermination,
     FeeTransfer,
     InstalmentDue,
     InstalmentPlan,
+    LegalBasis,
     Payment,
     Refund,
 )
@@ -110,3 +113,29 @@ class RefundAdmin(ReadOnlyAdmin):
 class FeeTransferAdmin(ReadOnlyAdmin):
     list_display = ("case", "from_township", "to_township", "share_percent", "transferred_on")
     list_select_related = ("case", "from_township", "to_township")
+
+
+@admin.register(FeeEnd)
+class FeeEndAdmin(admin.ModelAdmin):
+    list_display = ("ends_on", "unsettled_outcome")
+
+    def has_add_permission(self, request) -> bool:  # the fee ends once: one row
+        return super().has_add_permission(request) and not FeeEnd.objects.exists()
+
+
+class LegalBasisResource(resources.ModelResource):
+    class Meta:
+        model = LegalBasis
+        fields = ("id", "valid_from", "valid_to", "text", "note")
+
+
+@admin.register(LegalBasis)
+class LegalBasisAdmin(ImportExportModelAdmin):
+    resource_classes = [LegalBasisResource]
+    list_display = ("valid_from", "valid_to", "text")
+
+
+@admin.register(FeeTermination)
+class FeeTerminationAdmin(ReadOnlyAdmin):
+    list_display = ("terminated_on", "area", "cases", "outcome", "reason", "created_by")
+    list_select_related = ("area", "created_by")

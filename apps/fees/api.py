@@ -46,7 +46,7 @@ class FeeCaseSerializer(serializers.ModelSerializer):
             "finding_share_percent", "state", "state_display", "opened_on", "standard", "category",
             "category_display", "excess_order", "income_base", "range_min", "range_max", "decision_number",
             "decided_on", "decided_amount", "due_on", "legal_basis", "collected_amount", "outstanding_amount",
-            "closed_reason",
+            "closed_reason", "closed_on",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -98,6 +98,9 @@ class InstalmentPlanSerializer(serializers.ModelSerializer):
 
 class CaseOpenInput(serializers.Serializer):
     birth = VisibleObjectField(selector=births_visible_to, what="该出生登记")
+    opened_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="默认今天；补录纸质案件时为原立案日期"
+    )
 
 
 class DecisionInput(serializers.Serializer):
@@ -119,6 +122,7 @@ class InstalmentInput(serializers.Serializer):
 class TransferInput(serializers.Serializer):
     to_township = serializers.RegexField(r"^\d{12}$", error_messages={"invalid": "区划代码应为12位数字"})
     reason = serializers.CharField(max_length=300)
+    on = serializers.DateField(required=False, allow_null=True, default=None, help_text="默认今天")
 
     def validate_to_township(self, code: str) -> Area:
         area = Area.objects.filter(code=code, level=AreaLevel.TOWNSHIP).first()
@@ -206,7 +210,7 @@ class FeeCaseViewSet(FeeViewSet):
 
     @extend_schema(request=CaseOpenInput, responses={201: FeeCaseSerializer})
     def create(self, request, *args, **kwargs):
-        case = services.fee_case_open(birth=self.validated(CaseOpenInput)["birth"], by=request.user)
+        case = services.fee_case_open(by=request.user, **self.validated(CaseOpenInput))
         return self.answer(case, code=status.HTTP_201_CREATED)
 
     @extend_schema(request=DecisionInput, responses={200: FeeCaseSerializer})

@@ -39,7 +39,7 @@ class DecisionForm(ServiceForm):
         label="法律依据",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="留空则使用征收标准的法律依据",
+        help_text="留空则使用决定日期当日有效的依据条文",
     )
 
 
@@ -88,9 +88,11 @@ class TransferForm(ServiceForm):
         error_messages={"invalid_choice": "请选择本县的乡镇"},
     )
     reason = forms.CharField(label="移交原因", max_length=300)
+    on = _date("移交日期")
 
     def __init__(self, *args, case: FeeCase, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["on"].initial = timezone.localdate()
         # Any township of the county may receive a case: the receiving township is outside the sender's area.
         self.fields["to_township"].queryset = (
             Area.objects.filter(level=AreaLevel.TOWNSHIP)
@@ -102,6 +104,19 @@ class TransferForm(ServiceForm):
 
 class ReasonForm(ServiceForm):
     reason = forms.CharField(label="原因", max_length=300)
+
+
+class TerminateForm(ServiceForm):
+    reason = forms.CharField(
+        label="终止原因",
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="写明依据，如：依据《中共中央 国务院关于优化生育政策促进人口长期均衡发展的决定》，社会抚养费已取消",
+    )
+    confirm = forms.BooleanField(
+        label="我已核对：终止后这些案件不再征收，已收款项保留在台账上",
+        error_messages={"required": "请勾选确认后再终止"},
+    )
 
 
 class LedgerForm(forms.Form):

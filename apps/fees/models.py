@@ -28,6 +28,11 @@ class DateRange(Func):
     output_field = DateRangeField()
 
 
+def _dates_check(name: str) -> models.CheckConstraint:
+    """A validity range never ends before it starts (an open end runs forever)."""
+    return models.CheckConstraint(condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")), name=name)
+
+
 def _validity_exclusion(name: str) -> ExclusionConstraint:
     """No two rows in force on the same day: the rule for a date is never ambiguous."""
     return ExclusionConstraint(
@@ -61,9 +66,7 @@ class FeeStandard(models.Model):
         verbose_name_plural = "征收标准"
         ordering = ["valid_from"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")), name="fee_standard_dates"
-            ),
+            _dates_check("fee_standard_dates"),
             models.CheckConstraint(
                 condition=Q(urban_income__gt=0) & Q(rural_income__gt=0), name="fee_standard_income_positive"
             ),
@@ -126,9 +129,7 @@ class FeePolicy(models.Model):
         verbose_name_plural = "征收管理参数"
         ordering = ["valid_from"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")), name="fee_policy_dates"
-            ),
+            _dates_check("fee_policy_dates"),
             models.CheckConstraint(
                 condition=Q(finding_share_percent__gte=0) & Q(finding_share_percent__lte=100),
                 name="fee_policy_share_percent",
@@ -141,6 +142,61 @@ class FeePolicy(models.Model):
         return f"征收管理参数（{self.valid_from}起）"
 
 
+class UnsettledOutcome(models.TextChoices):
+    """What becomes of the cases not settled when the fee ends: the county's choice."""
+
+    TERMINATE = "terminate", "终止征收（未缴部分不再征收）"
+    COLLECT = "collect", "已决定的案件继续征收至缴清"
+
+
+@tracked()
+class FeeEnd(models.Model):
+    """社会抚养费停征: the day after which no case is opened, decided or paid (refunds and closing entries
+    aside), and how the cases still open then end. One row (the fee ends once); editable data, not a constant:
+    the 2021 amendment of the Population and Family Planning Law removed the fee, and the central decision of
+    2021-07-20 cancelled it (seeded by the data migration). No row: the fee has not ended."""
+
+    ends_on = models.DateField(
+        "停征日期", help_text="此日期之后（不含当日）不得立案、作出征收决定、批准分期或收款；退款和结案记录除外"
+    )
+    unsettled_outcome = models.CharField(
+        "停征时未结案件的处理", max_length=20, choices=UnsettledOutcome.choices, default=UnsettledOutcome.TERMINATE
+    )
+    source = models.TextField("依据")
+
+    class Meta:
+        verbose_name = "停征参数"
+        verbose_name_plural = "停征参数"
+        constraints = [models.UniqueConstraint(Value(True), name="fee_end_one_row")]
+
+    def __str__(self) -> str:
+        return f"社会抚养费停征（{self.ends_on}）"
+
+
+@tracked()
+class LegalBasis(models.Model):
+    """依据条文 in force over a date range: each printed document (决定书, 票据, 终止征收通知书) cites the text
+    in force on the document's own date, so a 2019 decision cites the 2015 law's article 41 and a 2022
+    termination cites the 2021 decision that cancelled the fee."""
+
+    valid_from = models.DateField("生效日期")
+    valid_to = models.DateField("失效日期", null=True, blank=True)
+    text = models.TextField("依据条文", help_text="印在文书上的依据，如“《中华人民共和国人口与计划生育法》第四十一条”")
+    note = models.CharField("说明", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "文书依据条文"
+        verbose_name_plural = "文书依据条文"
+        ordering = ["valid_from"]
+        constraints = [
+            _dates_check("legal_basis_dates"),
+            _validity_exclusion("legal_basis_no_overlap"),
+        ]
+
+    def __str__(self) -> str:
+        return f"依据条文（{self.valid_from}起）"
+
+
 class FeeCaseState(models.TextChoices):
     DRAFT = "draft", "立案待决定"
     DECIDED = "decided", "已决定"
@@ -148,9 +204,12 @@ class FeeCaseState(models.TextChoices):
     PAID = "paid", "已缴清"
     ENFORCEMENT = "enforcement", "已移送强制执行"
     WITHDRAWN = "withdrawn", "已撤销"
+    TERMINATED = "terminated", "已终止征收"
 
 
 DECIDED_STATES = (FeeCaseState.DECIDED, FeeCaseState.INSTALMENTS, FeeCaseState.PAID, FeeCaseState.ENFORCEMENT)
+# Cases still open: the ones a bulk termination closes when the fee ends.
+OPEN_STATES = (FeeCaseState.DRAFT, FeeCaseState.DECIDED, FeeCaseState.INSTALMENTS, FeeCaseState.ENFORCEMENT)
 
 
 class FeeCaseQuerySet(AreaScopedQuerySet):
@@ -207,7 +266,8 @@ class FeeCase(models.Model):
     collected_amount = models.DecimalField(
         "已征收净额（元）", default=0, help_text="缴款减冲正减退款，由缴款服务在锁定案件后维护", **MONEY
     )
-    closed_reason = models.CharField("撤销或移送原因", max_length=300, blank=True)
+    closed_reason = models.CharField("撤销、移送或终止原因", max_length=300, blank=True)
+    closed_on = models.DateField("终止征收日期", null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="立案人", on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -260,6 +320,10 @@ class FeeCase(models.Model):
             models.CheckConstraint(
                 condition=Q(finding_share_percent__gte=0) & Q(finding_share_percent__lte=100),
                 name="fee_case_share_percent",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=FeeCaseState.TERMINATED) | (Q(closed_on__isnull=False) & ~Q(closed_reason="")),
+                name="fee_case_terminated_has_date_and_reason",
             ),
         ]
         indexes = [
@@ -457,3 +521,28 @@ class FeeTransfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transferred_on} 移交"
+
+
+@tracked()
+class FeeTermination(models.Model):
+    """停征后终止未结案件: one reasoned action of the county that closed every open case in its area at once.
+    The cases carry the reason and date themselves (and each case's audit event names this action's user and
+    reason); this row is the action as a whole, with how many cases it closed."""
+
+    area = models.ForeignKey("areas.Area", verbose_name="范围", on_delete=models.PROTECT, related_name="+")
+    terminated_on = models.DateField("终止日期")
+    reason = models.CharField("终止原因", max_length=300)
+    outcome = models.CharField("处理方式", max_length=20, choices=UnsettledOutcome.choices)
+    cases = models.PositiveIntegerField("终止案件数")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="经办人", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField("办理时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "批量终止征收"
+        verbose_name_plural = "批量终止征收"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.terminated_on} 终止{self.cases}件"

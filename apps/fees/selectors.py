@@ -7,18 +7,21 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from apps.accounts.models import User
 from apps.core.access import may_read, readable
 from apps.core.errors import RuleViolation
 from apps.core.scoping import NOTHING, user_scope
 from apps.fees.models import (
+    OPEN_STATES,
     FeeCase,
     FeeCaseState,
+    FeeEnd,
     FeePolicy,
     FeeRate,
     FeeStandard,
+    LegalBasis,
     PayerCategory,
     Payment,
     Refund,
@@ -40,6 +43,29 @@ def fee_policy_on(*, day: date) -> FeePolicy:
     if policy is None:
         raise RuleViolation(f"{day:%Y-%m-%d}没有生效的征收管理参数，请县级管理员在管理后台配置", code="no_policy")
     return policy
+
+
+def fee_end() -> FeeEnd | None:
+    """The fee's end (停征参数), or None where the county has not set one."""
+    return FeeEnd.objects.first()
+
+
+def fee_ended(*, day: date) -> bool:
+    """Whether ``day`` is after the fee's end: nothing new (case, decision, payment) may be dated then."""
+    end = fee_end()
+    return end is not None and day > end.ends_on
+
+
+def legal_basis_on(*, day: date) -> str:
+    """依据条文 in force on ``day``: what a document dated that day cites (empty when none is configured)."""
+    basis = _in_force(LegalBasis.objects.all(), day).first()
+    return basis.text if basis is not None else ""
+
+
+def fee_archive(*, user: User, today: date) -> bool:
+    """征收档案（只读）: after the end, once no case in the user's area is open, the fee pages only show the
+    ledger, the notices and the receipts."""
+    return fee_ended(day=today) and not fee_cases_visible_to(user=user).filter(state__in=OPEN_STATES).exists()
 
 
 def fee_standard_for_birth(*, born_on: date) -> FeeStandard:
@@ -123,8 +149,19 @@ def fee_case_get_visible(*, user: User, pk: int) -> FeeCase:
     return fee_cases_visible_to(user=user).select_related("standard").get(pk=pk)
 
 
-def births_awaiting_case(*, user: User) -> QuerySet[Birth]:
-    """待立案: registered out-of-policy births in the user's area that have no case yet."""
+def fee_cases_by_state(*, cases: QuerySet[FeeCase]) -> list[tuple[str, int, Decimal, Decimal]]:
+    """(state label, cases, decided, collected) per state of ``cases``: one GROUP BY."""
+    labels = dict(FeeCaseState.choices)
+    rows = cases.order_by().values("state").annotate(n=Count("pk"), d=Sum("decided_amount"), c=Sum("collected_amount"))
+    zero = Decimal("0.00")
+    return [(labels[r["state"]], r["n"], r["d"] or zero, r["c"] or zero) for r in rows.order_by("state")]
+
+
+def births_awaiting_case(*, user: User, today: date) -> QuerySet[Birth]:
+    """待立案: registered out-of-policy births in the user's area that have no case yet; none after the fee's
+    end, since no case may be opened then (a birth's policy status stays computed for the statistics)."""
+    if fee_ended(day=today):
+        return Birth.objects.none()
     return (
         readable(Birth.objects.visible_to(user), user, "fees")
         .filter(policy_status=PolicyStatus.OUT_OF_POLICY, fee_case__isnull=True)
@@ -201,7 +238,10 @@ def fee_case_entries(*, case: FeeCase) -> list[LedgerEntry]:
 
 
 def enforcement_referrals(*, user: User, today: date) -> QuerySet[FeeCase]:
-    """强制执行移送名单: decided cases whose due date passed more than the policy's number of days ago."""
+    """强制执行移送名单: decided cases whose due date passed more than the policy's number of days ago; none
+    after the fee's end (nothing is referred for a fee that no longer exists)."""
+    if fee_ended(day=today):
+        return FeeCase.objects.none()
     days = fee_policy_on(day=today).enforcement_after_days
     return (
         fee_cases_visible_to(user=user, state=FeeCaseState.DECIDED)
@@ -292,7 +332,8 @@ def ledger_total(*, rows: list[LedgerRow], name: str = "合计") -> LedgerRow:
 def fee_collection_by_village(*, start: date, end: date) -> list[tuple[str, Decimal, Decimal]]:
     """fee_collection_rate's source (DESIGN §6, HELPERS): per village of the birth, the amount collected net
     of reversals and refunds (numerator) and the amount decided (denominator), for decisions dated in
-    [start, end]; withdrawn decisions count for neither. One GROUP BY query."""
+    [start, end]; withdrawn decisions count for neither. A case terminated when the fee ended keeps its
+    decision and what was collected (the shortfall is real). One GROUP BY query."""
     rows = (
         FeeCase.objects.filter(decided_on__gte=start, decided_on__lte=end)
         .exclude(state=FeeCaseState.WITHDRAWN)

@@ -5,12 +5,25 @@ its audit context (who, why), in one transaction (DESIGN §7, seed 000 L9, L46, 
       │                  │  └──────────(paid in full)───────────────────────────┘
       │                  └──refer (past due)──> enforcement ──(paid in full)──> paid
       └──withdraw (also from decided / instalments / enforcement, once nothing is held)──> withdrawn
+    any open state ──terminate (county, in bulk, after the fee's end)──> terminated (money kept)
 
 Who may do what (scope always from the user's bound area):
 - fee_officer of the case's township (the home township after a transfer), or a county_admin: open, decide,
   record instalment plans and payments, reverse a payment, transfer, refer for enforcement;
-- county_admin only: withdraw a case and refund money (money going out needs the county);
+- county_admin only: withdraw a case and refund money (money going out needs the county), and terminate the
+  open cases of its area once the fee has ended;
 - everyone else (county_viewer, clerks) reads within their area and writes nothing.
+
+The fee's end (``FeeEnd``, seeded 2021-07-20, DESIGN §7). Which date counts is the operation's own date, as
+the paper record carries it: the opening date of a case, the decision date, the date of a written instalment
+application, the payment date, the transfer date (today unless a paper transfer is entered); an enforcement
+referral is dated today. An operation dated after
+the end is refused, whenever it is entered: opening a case today (2026) is refused, because the case's own
+date is today. One dated on or before the end is the back-entry of a paper record of the time and is allowed
+when entered later (a 2020 decision or receipt typed in today), so the ledger can be completed. Refunds,
+reversals and withdrawals are closing entries and stay allowed after the end; so does the bulk termination of
+the cases still open (``fee_cases_terminate``). Where the county chose to collect unsettled cases to the end
+(``UnsettledOutcome.COLLECT``), payments after the end on cases decided before it stay allowed.
 """
 
 from __future__ import annotations
@@ -30,8 +43,10 @@ from apps.core.audit import audit_context
 from apps.core.errors import RuleViolation
 from apps.core.scoping import in_scope
 from apps.fees.models import (
+    OPEN_STATES,
     FeeCase,
     FeeCaseState,
+    FeeTermination,
     FeeTransfer,
     InstalmentDue,
     InstalmentPlan,
@@ -39,8 +54,15 @@ from apps.fees.models import (
     PaymentKind,
     PaymentMethod,
     Refund,
+    UnsettledOutcome,
 )
-from apps.fees.selectors import fee_assessment_for_birth, fee_policy_on
+from apps.fees.selectors import (
+    fee_assessment_for_birth,
+    fee_cases_visible_to,
+    fee_end,
+    fee_policy_on,
+    legal_basis_on,
+)
 from apps.registry.models import Birth, PolicyStatus
 
 OFFICER_ROLES = (Role.FEE_OFFICER, Role.COUNTY_ADMIN)
@@ -81,12 +103,29 @@ def _not_future(on: date, *, field: str, what: str) -> None:
         raise RuleViolation(f"{what}不能晚于今天", field=field, code="future")
 
 
+def _day(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _not_after_end(on: date, *, field: str | None, what: str) -> None:
+    """Nothing new is dated after the fee's end (refunds and closing entries do not call this)."""
+    end = fee_end()
+    if end is not None and on > end.ends_on:
+        raise RuleViolation(
+            f"社会抚养费已于{_day(end.ends_on)}停止征收，{what}（{_day(on)}）在停征之后，不予办理；"
+            "停征后只办理退款和结案",
+            field=field,
+            code="fee_ended",
+        )
+
+
 # --- opening and deciding ---------------------------------------------------------------------------
 
 
 @transaction.atomic
-def fee_case_open(*, birth: Birth, by: User) -> FeeCase:
-    """立案: only from a registered out-of-policy birth, under the standard in force on its birth date."""
+def fee_case_open(*, birth: Birth, by: User, opened_on: date | None = None) -> FeeCase:
+    """立案: only from a registered out-of-policy birth, under the standard in force on its birth date.
+    ``opened_on`` is today, or the date of a paper case of the time entered later (never after the end)."""
     _require(by, OFFICER_ROLES, area_code=birth.village_id, what="立案征收社会抚养费")
     birth = Birth.objects.select_for_update(of=("self",)).select_related("mother", "father").get(pk=birth.pk)
     if birth.policy_status != PolicyStatus.OUT_OF_POLICY:
@@ -94,9 +133,14 @@ def fee_case_open(*, birth: Birth, by: User) -> FeeCase:
     today = _today()
     if birth.date > today:
         raise RuleViolation("出生日期晚于今天，不能预先立案（严禁预收）", field="birth", code="before_birth")
+    opened_on = opened_on or today
+    if opened_on < birth.date:
+        raise RuleViolation("立案日期早于出生日期（严禁预收）", field="opened_on", code="before_birth")
+    _not_future(opened_on, field="opened_on", what="立案日期")
     if FeeCase.objects.filter(birth=birth).exists():
         raise RuleViolation("该出生已立案，一个出生只能有一个征收案件", field="birth", code="duplicate")
     assessment = fee_assessment_for_birth(birth=birth)
+    _not_after_end(opened_on, field="opened_on" if opened_on != today else "birth", what="立案日期")
     township = township_of(birth.village_id)
     with audit_context(by, reason="立案"):
         try:
@@ -109,7 +153,7 @@ def fee_case_open(*, birth: Birth, by: User) -> FeeCase:
                     father=birth.father,
                     finding_township_id=township,
                     home_township_id=township,
-                    opened_on=today,
+                    opened_on=opened_on,
                     standard=assessment.standard,
                     category=assessment.category,
                     excess_order=assessment.excess_order,
@@ -152,6 +196,7 @@ def fee_case_decide(
     if decided_on < case.birth_date:
         raise RuleViolation("决定日期早于出生日期（严禁预收）", field="decided_on", code="before_birth")
     _not_future(decided_on, field="decided_on", what="决定日期")
+    _not_after_end(decided_on, field="decided_on", what="决定日期")
     if due_on < decided_on:
         raise RuleViolation("缴款期限不能早于决定日期", field="due_on", code="invalid")
     if FeeCase.objects.filter(decision_number=decision_number).exclude(pk=case.pk).exists():
@@ -163,7 +208,8 @@ def fee_case_decide(
             decided_on=decided_on,
             decided_amount=amount,
             due_on=due_on,
-            legal_basis=(legal_basis or "").strip() or case.legal_basis,
+            # The basis printed on the 决定书 is the one in force on the decision's own date.
+            legal_basis=(legal_basis or "").strip() or legal_basis_on(day=decided_on) or case.legal_basis,
         )
     case.refresh_from_db()
     return case
@@ -221,6 +267,7 @@ def fee_case_instalments_grant(
     if application_received_on < case.decided_on:
         raise RuleViolation("书面申请日期早于征收决定日期", field="application_received_on", code="invalid")
     _not_future(application_received_on, field="application_received_on", what="书面申请日期")
+    _not_after_end(application_received_on, field="application_received_on", what="书面申请日期")
     policy = fee_policy_on(day=application_received_on)
     if months is None or months < 1:
         raise RuleViolation("分期月数应为正整数", field="months", code="invalid")
@@ -266,6 +313,24 @@ def _state_after_balance(case: FeeCase, collected: Decimal) -> str:
     return case.state
 
 
+def _balance_update(case: FeeCase, collected: Decimal, *, on: date, what: str) -> dict:
+    """The case's new balance and state after a closing entry (reversal, refund). An entry dated after the
+    fee's end, where the county terminates unsettled cases, does not reopen a paid case for collection: the
+    case is terminated on the entry's date, so nothing open appears after the end."""
+    state = _state_after_balance(case, collected)
+    values = {"collected_amount": collected, "state": state}
+    end = fee_end()
+    if (
+        state in OPEN_STATES
+        and case.state not in OPEN_STATES
+        and end is not None
+        and end.unsettled_outcome == UnsettledOutcome.TERMINATE
+        and on > end.ends_on
+    ):
+        values.update(state=FeeCaseState.TERMINATED, closed_on=on, closed_reason=f"停征后{what}，未缴部分不再征收")
+    return values
+
+
 def _receipt_taken(number: str) -> bool:
     return Payment.objects.filter(receipt_number=number).exists()
 
@@ -295,6 +360,9 @@ def payment_record(
     if paid_on < case.decided_on:
         raise RuleViolation("缴款日期早于征收决定日期", field="paid_on", code="before_decision")
     _not_future(paid_on, field="paid_on", what="缴款日期")
+    end = fee_end()
+    if not (end is not None and end.unsettled_outcome == UnsettledOutcome.COLLECT and case.decided_on <= end.ends_on):
+        _not_after_end(paid_on, field="paid_on", what="缴款日期")
     outstanding = case.decided_amount - case.collected_amount
     if amount > outstanding:
         raise RuleViolation(
@@ -358,9 +426,7 @@ def payment_reverse(*, payment: Payment, reason: str, on: date | None = None, by
             note=reason,
             created_by=by,
         )
-        FeeCase.objects.filter(pk=case.pk).update(
-            collected_amount=collected, state=_state_after_balance(case, collected)
-        )
+        FeeCase.objects.filter(pk=case.pk).update(**_balance_update(case, collected, on=on, what="冲正"))
     return reversal
 
 
@@ -397,9 +463,7 @@ def refund_record(
             reason=reason,
             created_by=by,
         )
-        FeeCase.objects.filter(pk=case.pk).update(
-            collected_amount=collected, state=_state_after_balance(case, collected)
-        )
+        FeeCase.objects.filter(pk=case.pk).update(**_balance_update(case, collected, on=refunded_on, what="退款"))
     return refund
 
 
@@ -407,9 +471,12 @@ def refund_record(
 
 
 @transaction.atomic
-def fee_case_transfer(*, case: FeeCase, to_township: Area, reason: str, by: User) -> FeeTransfer:
+def fee_case_transfer(
+    *, case: FeeCase, to_township: Area, reason: str, by: User, on: date | None = None
+) -> FeeTransfer:
     """案件移交: the case moves to the township that will collect it; the finding township's share is the
-    policy's percentage on the transfer date (seed: a case found elsewhere is not lost between townships)."""
+    policy's percentage on the transfer date (seed: a case found elsewhere is not lost between townships).
+    ``on`` is today, or the date of a paper transfer of the time entered later (never after the end)."""
     _require(by, OFFICER_ROLES, area_code=case.home_township_id, what="移交案件")
     case = _locked(case)
     reason = (reason or "").strip()
@@ -421,11 +488,15 @@ def fee_case_transfer(*, case: FeeCase, to_township: Area, reason: str, by: User
         raise RuleViolation("只能移交给本县的乡镇", field="to_township", code="out_of_county")
     if to_township.code == case.home_township_id:
         raise RuleViolation("案件已在该乡镇", field="to_township", code="same")
-    if case.state in (FeeCaseState.PAID, FeeCaseState.WITHDRAWN, FeeCaseState.ENFORCEMENT):
+    if case.state not in (FeeCaseState.DRAFT, FeeCaseState.DECIDED, FeeCaseState.INSTALMENTS):
         raise RuleViolation(f"案件状态为“{case.get_state_display()}”，不能移交", code="state")
-    today = _today()
+    on = on or _today()
+    if on < case.opened_on:
+        raise RuleViolation("移交日期早于立案日期", field="on", code="invalid")
+    _not_future(on, field="on", what="移交日期")
+    _not_after_end(on, field="on", what="移交日期")
     share = (
-        fee_policy_on(day=today).finding_share_percent
+        fee_policy_on(day=on).finding_share_percent
         if to_township.code != case.finding_township_id
         else Decimal("0.00")  # back to the finding township: nothing to share
     )
@@ -435,7 +506,7 @@ def fee_case_transfer(*, case: FeeCase, to_township: Area, reason: str, by: User
             from_township_id=case.home_township_id,
             to_township=to_township,
             share_percent=share,
-            transferred_on=today,
+            transferred_on=on,
             reason=reason,
             created_by=by,
         )
@@ -454,6 +525,7 @@ def fee_case_refer_enforcement(*, case: FeeCase, reason: str, by: User) -> FeeCa
     if case.state not in (FeeCaseState.DECIDED, FeeCaseState.INSTALMENTS):
         raise RuleViolation(f"案件状态为“{case.get_state_display()}”，不能移送强制执行", code="state")
     today = _today()
+    _not_after_end(today, field=None, what="移送日期")
     days = fee_policy_on(day=today).enforcement_after_days
     if (today - case.due_on).days <= days:
         raise RuleViolation(f"缴款期限届满未超过{days}天，不能移送强制执行", code="not_overdue")
@@ -480,3 +552,42 @@ def fee_case_withdraw(*, case: FeeCase, reason: str, by: User) -> FeeCase:
         FeeCase.objects.filter(pk=case.pk).update(state=FeeCaseState.WITHDRAWN, closed_reason=reason)
     case.refresh_from_db()
     return case
+
+
+# --- the fee's end ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def fee_cases_terminate(*, reason: str, by: User) -> FeeTermination:
+    """停征后终止未结案件: one reasoned action of the county closes every case still open in its area, dated
+    today (after the end). Where the county terminates unsettled cases, every open case ends; where it
+    collects them to the end, only the cases never decided (which can no longer be) end. Money collected stays
+    on the ledger untouched; refunds remain possible. One UPDATE, whatever the number of cases; the audit
+    trail keeps each case's before and after with this user and reason."""
+    if not by or not by.is_authenticated or not by.has_role(*COUNTY_ROLES):
+        raise PermissionDenied("您的角色不能批量终止征收")
+    if by.area_id is None:  # a superuser bound to no area: the action is recorded against an area
+        raise RuleViolation("请使用绑定了县级行政区的账号办理批量终止", code="no_area")
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleViolation("批量终止必须填写原因", field="reason", code="required")
+    end = fee_end()
+    today = _today()
+    if end is None or today <= end.ends_on:
+        raise RuleViolation("社会抚养费尚未停止征收，不能批量终止案件", code="not_ended")
+    states = OPEN_STATES if end.unsettled_outcome == UnsettledOutcome.TERMINATE else (FeeCaseState.DRAFT,)
+    scoped = fee_cases_visible_to(user=by).filter(state__in=states).values("pk")
+    with audit_context(by, reason=f"停征后批量终止：{reason}"):
+        count = FeeCase.objects.filter(pk__in=scoped, state__in=states).update(
+            state=FeeCaseState.TERMINATED, closed_on=today, closed_reason=reason
+        )
+        if not count:
+            raise RuleViolation("您的管辖范围内没有未结案件", code="nothing_open")
+        return FeeTermination.objects.create(
+            area_id=by.area_id,
+            terminated_on=today,
+            reason=reason,
+            outcome=end.unsettled_outcome,
+            cases=count,
+            created_by=by,
+        )

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -31,9 +32,10 @@ from apps.fees.forms import (
     ReasonForm,
     RefundForm,
     ReversalForm,
+    TerminateForm,
     TransferForm,
 )
-from apps.fees.models import FeeCase, FeeCaseState, Payment, PaymentKind
+from apps.fees.models import OPEN_STATES, FeeCase, FeeCaseState, Payment, PaymentKind
 from apps.fees.printing import amount_in_words
 from apps.registry.models import Birth
 
@@ -63,6 +65,22 @@ def _id_shown(user, number: str | None) -> str:
     return (number if user.may_see_full_ids else mask_id_number(number)) or "（无）"
 
 
+ARCHIVE_MESSAGE = "社会抚养费已停止征收，且没有未结案件：征收页面为只读档案，只能查阅台账、决定书和票据"
+
+
+def _archive(request) -> bool:
+    return selectors.fee_archive(user=request.user, today=timezone.localdate())
+
+
+def _refused_in_archive(request, back):
+    """A write page of the archive answers with a polite message and goes back (refunds, the one way money
+    still moves, are not refused). Called after the record's own lookup, so another area's record stays a 404."""
+    if _archive(request):
+        messages.error(request, ARCHIVE_MESSAGE)
+        return redirect(back)
+    return None
+
+
 # --- lists ------------------------------------------------------------------------------------------
 
 
@@ -72,12 +90,26 @@ def case_list(request):
     filters = form.cleaned_data if form.is_valid() else {}
     cases = selectors.fee_cases_visible_to(user=request.user, state=filters.get("state", ""), q=filters.get("q", ""))
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    archive = selectors.fee_archive(user=request.user, today=today)
+    ended = selectors.fee_ended(day=today)
     awaiting = review = None
-    if request.user.has_role(*services.OFFICER_ROLES):
-        awaiting = selectors.births_awaiting_case(user=request.user)[:PAGE_SIZE]
+    if request.user.has_role(*services.OFFICER_ROLES) and not archive:
+        if not ended:  # after the end no case is opened: no list of births awaiting one
+            awaiting = selectors.births_awaiting_case(user=request.user, today=today)[:PAGE_SIZE]
         review = selectors.fee_cases_needing_review(user=request.user)
         review = {"count": review.count(), "cases": review[:PAGE_SIZE]}
-    context = {"form": form, "page": page, "awaiting": awaiting, "review": review}
+    end = selectors.fee_end()
+    context = {
+        "form": form,
+        "page": page,
+        "awaiting": awaiting,
+        "review": review,
+        "end": end,
+        "ended": ended,
+        "archive": archive,
+        "can_terminate": ended and not archive and request.user.has_role(*services.COUNTY_ROLES),
+    }
     return render(request, "fees/case_list.html", context)
 
 
@@ -90,7 +122,9 @@ def enforcement_list(request):
     except RuleViolation as exc:
         messages.error(request, exc.message)
         cases, days = [], None
-    return render(request, "fees/enforcement_list.html", {"cases": cases, "days": days, "today": today})
+    context = {"cases": cases, "days": days, "today": today, "end": selectors.fee_end()}
+    context["ended"] = selectors.fee_ended(day=today)
+    return render(request, "fees/enforcement_list.html", context)
 
 
 @login_required
@@ -117,6 +151,8 @@ def case_open(request, birth_pk: int):
         birth = Birth.objects.visible_to(request.user).get(pk=birth_pk)
     except Birth.DoesNotExist:
         raise Http404("未找到该出生登记，或不在您的管辖范围内") from None
+    if refused := _refused_in_archive(request, "fees:case_list"):
+        return refused
     try:
         case = services.fee_case_open(birth=birth, by=request.user)
     except RuleViolation as exc:
@@ -140,7 +176,8 @@ def case_detail(request, pk: int):
         "transfers": list(case.transfers.select_related("from_township", "to_township")),
         "history": history_for(obj=case, user=request.user),
         "review_reason": selectors.fee_case_review_reason(case=case),
-        "can_act": _acts_on(request.user, case),
+        "archive": (archive := _archive(request)),
+        "can_act": _acts_on(request.user, case) and not archive,
         "can_county": _acts_on(request.user, case, roles=(Role.COUNTY_ADMIN,)),
         "S": FeeCaseState,
         "payable": case.state in services.PAYABLE_STATES,
@@ -157,8 +194,11 @@ def _case_form_view(
     call: Callable[[FeeCase, dict], object],
     done: Callable[[object], str],
     form_kwargs: dict | None = None,
+    closing: bool = False,
 ):
     case = _case_or_404(request, pk)
+    if not closing and (refused := _refused_in_archive(request, case)):
+        return refused
     kwargs = {"user": request.user, **(form_kwargs or {})}
     if form_class is TransferForm:
         kwargs["case"] = case
@@ -217,7 +257,7 @@ def refund_create(request, pk: int):
         return services.refund_record(case=case, by=request.user, **d)
 
     return _case_form_view(
-        request, pk, form_class=RefundForm, title="办理退款", call=call,
+        request, pk, form_class=RefundForm, title="办理退款", call=call, closing=True,
         done=lambda r: f"已退款{r.amount:,.2f}元，凭证号{r.voucher_number}",
     )  # fmt: skip
 
@@ -260,6 +300,8 @@ def payment_reverse(request, pk: int):
     payment = _payment_or_404(request, pk)
     if payment.kind != PaymentKind.PAYMENT:
         raise Http404("冲正记录不能再冲正")
+    if refused := _refused_in_archive(request, payment.case):
+        return refused
     form = ReversalForm(request.POST if request.method == "POST" else None, user=request.user)
     if form.is_valid():
         try:
@@ -271,6 +313,34 @@ def payment_reverse(request, pk: int):
             return redirect(payment.case)
     title = f"冲正缴款 {payment.receipt_number}（{payment.amount:,.2f}元）"
     return render(request, "fees/form.html", {"form": form, "title": title, "case": payment.case})
+
+
+# --- the fee's end ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def terminate(request):
+    """停征后批量终止未结案件: the county's one reasoned action, with a count to check before confirming."""
+    if not request.user.has_role(*services.COUNTY_ROLES):
+        raise PermissionDenied("您的角色不能批量终止征收")
+    form = TerminateForm(request.POST if request.method == "POST" else None, user=request.user)
+    if form.is_valid():
+        try:
+            done = services.fee_cases_terminate(reason=form.cleaned_data["reason"], by=request.user)
+        except RuleViolation as exc:
+            form.add_violation(exc)
+        else:
+            messages.success(request, f"已终止{done.cases}件未结案件，已收款项保留在台账上")
+            return redirect("fees:case_list")
+    open_cases = selectors.fee_cases_visible_to(user=request.user).filter(state__in=OPEN_STATES)
+    context = {
+        "form": form,
+        "end": selectors.fee_end(),
+        "ended": selectors.fee_ended(day=timezone.localdate()),
+        "counts": selectors.fee_cases_by_state(cases=open_cases),
+    }
+    return render(request, "fees/terminate.html", context)
 
 
 # --- printed documents ------------------------------------------------------------------------------
@@ -299,5 +369,22 @@ def receipt(request, pk: int):
         "case": case,
         "payer_id": _id_shown(request.user, case.mother.id_number),
         "amount_words": amount_in_words(payment.amount),
+        "basis": selectors.legal_basis_on(day=payment.paid_on),
     }
     return render(request, "fees/print_receipt.html", context)
+
+
+@login_required
+def termination_notice(request, pk: int):
+    """终止征收通知书: a terminated case's notice, citing the basis in force on the termination date."""
+    case = _case_or_404(request, pk)
+    if case.state != FeeCaseState.TERMINATED:
+        raise Http404("该案件未终止征收")
+    context = {
+        "case": case,
+        "mother_id": _id_shown(request.user, case.mother.id_number),
+        "father_id": _id_shown(request.user, case.father.id_number) if case.father else "",
+        "basis": selectors.legal_basis_on(day=case.closed_on),
+        "outstanding_words": amount_in_words(case.outstanding_amount) if case.decided_amount is not None else "",
+    }
+    return render(request, "fees/print_termination.html", context)

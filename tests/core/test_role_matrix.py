@@ -23,13 +23,14 @@ from drf_spectacular.generators import SchemaGenerator
 from apps.accounts.models import Role
 from apps.core import access
 from apps.core.navigation import nav_items_for
-from apps.fees.services import fee_case_decide, fee_case_open, payment_record
+from apps.fees.models import FeeCase
+from apps.fees.services import fee_case_decide, payment_record
 from apps.imports.models import ImportJob
 from apps.scoring.models import AdjustmentRule, ItemMethod, SchemeItem
 from apps.scoring.services import adjustment_claim, item_score_manual
 from apps.subsidies.services import batch_create
 from tests.conftest import COUNTY, TOWNSHIP_A, VILLAGE_A
-from tests.fees.conftest import make_birth, policy_data  # noqa: F401 (fixtures)
+from tests.fees.conftest import make_birth, open_case, policy_data  # noqa: F401 (fixtures)
 from tests.registry.conftest import make_person  # noqa: F401 (fixture)
 from tests.registry.test_api import _populate
 from tests.scoring.conftest import YEAR, assessments, contracts, make_snapshot, scheme  # noqa: F401 (fixtures)
@@ -80,7 +81,7 @@ def world(request, settings, tmp_path, areas, make_user):
 
     officer = people[Role.FEE_OFFICER]
     birth = new_birth()
-    case = fee_case_open(birth=birth, by=officer)
+    case = open_case(birth, officer)
     fee_case_decide(
         case=case, decision_number="平抚决〔2013〕9号", decided_on=date(2013, 1, 10), amount=Decimal("13000.00"),
         due_on=date(2013, 2, 10), by=officer,
@@ -89,6 +90,9 @@ def world(request, settings, tmp_path, areas, make_user):
         case=case, receipt_number="R-1", amount=Decimal("100.00"), paid_on=date(2013, 1, 20), method="cash", by=officer
     )
     open_birth = new_birth(name="陈桂兰", on=date(2013, 7, 1))  # out of policy, no case yet
+    ended = open_case(new_birth(name="赵淑珍", on=date(2014, 3, 1)), officer)
+    # terminated after the fee's end (set directly: the bulk service would close the world's open case too)
+    FeeCase.objects.filter(pk=ended.pk).update(state="terminated", closed_on=date(2021, 8, 1), closed_reason="停征")
 
     roster = _approved_roster(subsidy_users)
     batch = batch_create(roster=roster, by=subsidy_users["payer"])
@@ -131,6 +135,7 @@ def world(request, settings, tmp_path, areas, make_user):
             "fees": case.pk,
             "fees:receipt": payment.pk,
             "fees:payment_reverse": payment.pk,
+            "fees:termination_notice": ended.pk,
             "subsidies": roster.pk,
             "subsidies:batch_detail": batch.pk,
             "subsidies:batch_export": batch.pk,

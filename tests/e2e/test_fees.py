@@ -2,7 +2,8 @@
 and two instalment payments, and prints the receipt; a clerk of another township gets a 404 on the case.
 Real Chromium, in Chinese."""
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
@@ -11,7 +12,8 @@ from apps.accounts.services import user_create
 from apps.areas.models import Area
 from apps.areas.services import areas_load_csv
 from apps.core.idnumbers import check_digit
-from apps.fees.models import FeeCase
+from apps.fees.models import FeeCase, FeeEnd
+from apps.fees.services import fee_case_decide, fee_case_open, payment_record
 from apps.registry.services import ChildData, PersonData, birth_record, person_create
 from tests.conftest import AREAS_CSV, PASSWORD, TOWNSHIP_A, TOWNSHIP_B, VILLAGE_A
 from tests.e2e.conftest import ARTIFACTS
@@ -68,6 +70,8 @@ def _pay(page, receipt: str, amount: str, on: str, shown: str):
 
 
 def test_fee_officer_decides_collects_two_instalments_and_prints_the_receipt(page, birth):
+    # The years when the fee was levied: the end not reached yet, so a case opened today may be.
+    FeeEnd.objects.update(ends_on=date.today() + timedelta(days=365))
     _sign_in(page, "zhengshou")
     page.get_by_role("link", name="社会抚养费").click()
     row = page.get_by_test_id("awaiting-birth").filter(has_text="刘秀英")
@@ -139,9 +143,8 @@ def test_fee_officer_decides_collects_two_instalments_and_prints_the_receipt(pag
 
 def test_officer_of_another_township_gets_404_and_a_clerk_403_on_the_case(page, birth):
     from apps.accounts.models import User
-    from apps.fees.services import fee_case_open
 
-    case = fee_case_open(birth=birth, by=User.objects.get(username="zhengshou"))
+    case = fee_case_open(birth=birth, by=User.objects.get(username="zhengshou"), opened_on=date(2013, 1, 5))
     assert FeeCase.objects.filter(pk=case.pk).exists()
     _sign_in(page, "wangcun_zhengshou")
     assert page.goto(f"/fees/cases/{case.pk}/").status == 404
@@ -151,3 +154,65 @@ def test_officer_of_another_township_gets_404_and_a_clerk_403_on_the_case(page, 
     _sign_in(page, "wangcun_luru")
     assert page.goto(f"/fees/cases/{case.pk}/").status == 403
     assert page.goto("/fees/cases/999999/").status == 403
+
+
+def test_in_2026_the_county_terminates_the_open_cases_and_the_fee_pages_become_an_archive(page, birth):
+    """The fee ended on 2021-07-20: the officer sees no births awaiting a case; the county admin terminates
+    the case still open with one reasoned action; the case keeps its money and is an archive."""
+    from apps.accounts.models import User
+
+    officer = User.objects.get(username="zhengshou")
+    user_create(
+        username="xian_guanli", password=PASSWORD, area=Area.objects.get(code="131025000000"), roles=["county_admin"]
+    )
+    case = fee_case_open(birth=birth, by=officer, opened_on=date(2013, 1, 5))
+    fee_case_decide(
+        case=case, decision_number="平抚决〔2013〕8号", decided_on=date(2013, 1, 10), amount=Decimal("13000"),
+        due_on=date(2013, 2, 10), by=officer,
+    )  # fmt: skip
+    payment_record(
+        case=case, receipt_number="冀抚票0001", amount=Decimal("5000"), paid_on=date(2013, 2, 1), method="cash",
+        by=officer,
+    )  # fmt: skip
+
+    _sign_in(page, "zhengshou")
+    page.get_by_role("link", name="社会抚养费").click()
+    expect(page.get_by_test_id("fee-ended")).to_contain_text("社会抚养费已于2021年7月20日停止征收")
+    expect(page.get_by_test_id("awaiting-birth")).to_have_count(0)  # the birth of 2012 is not offered
+    page.goto("/fees/enforcement/")
+    expect(page.get_by_test_id("enforcement-row")).to_have_count(0)  # overdue since 2013, never referred now
+
+    page.context.clear_cookies()
+    _sign_in(page, "xian_guanli")
+    page.goto("/fees/")
+    page.get_by_test_id("terminate-link").click()
+    row = page.get_by_test_id("open-state-row")
+    expect(row).to_have_count(1)
+    for cell in ("已决定", "13000.00", "5000.00"):
+        expect(row).to_contain_text(cell)
+    page.get_by_label("终止原因").fill("依据中央决定，社会抚养费已取消，未缴部分不再征收")
+    page.get_by_role("button", name="终止未结案件").click()
+    expect(page.get_by_test_id("error-confirm")).to_have_text("请勾选确认后再终止")
+    page.get_by_label("我已核对：终止后这些案件不再征收，已收款项保留在台账上").check()
+    page.get_by_role("button", name="终止未结案件").click()
+    expect(page.get_by_role("alert").filter(has_text="已终止")).to_have_text("已终止1件未结案件，已收款项保留在台账上")
+
+    page.context.clear_cookies()
+    _sign_in(page, "zhengshou")
+    page.goto(f"/fees/cases/{case.pk}/")
+    expect(page.get_by_test_id("case-state")).to_have_text("已终止征收")
+    expect(page.get_by_test_id("case-archive")).to_be_visible()
+    expect(page.get_by_test_id("collected")).to_have_text("5000.00元")
+    expect(page.get_by_role("link", name="登记缴款")).to_have_count(0)
+    expect(page.get_by_role("link", name="作出征收决定")).to_have_count(0)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "fees-archive.png"), full_page=True)
+    page.goto(f"/fees/cases/{case.pk}/payments/new/")
+    expect(page.get_by_role("alert").filter(has_text="只读档案")).to_be_visible()
+    page.goto(f"/fees/cases/{case.pk}/termination/")
+    expect(page.get_by_test_id("termination-title")).to_have_text("终止征收社会抚养费通知书")
+    expect(page.get_by_test_id("termination-basis")).to_contain_text("关于优化生育政策促进人口长期均衡发展的决定")
+    expect(page.get_by_test_id("termination-outstanding")).to_have_text("8000.00")
+    page.screenshot(path=str(ARTIFACTS / "fees-termination.png"), full_page=True)
+    page.goto(f"/fees/cases/{case.pk}/notice/")
+    expect(page.get_by_test_id("notice-basis")).to_contain_text("人口与计划生育法》第四十一条")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import importlib
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.apps import apps
+from django.utils import timezone
 
 from apps.areas.models import Area
+from apps.fees.models import FeeEnd
+from apps.fees.services import fee_case_open
 from apps.registry.services import ChildData, PersonData, birth_record, person_create
 from tests.conftest import COUNTY, TOWNSHIP_A, TOWNSHIP_B, VILLAGE_A
 from tests.registry.conftest import make_id_number
@@ -21,6 +24,7 @@ def load_policy_data() -> None:
     for module in (
         "apps.registry.migrations.0002_birth_policy_rules",
         "apps.fees.migrations.0002_example_standard_and_policy",
+        "apps.fees.migrations.0004_fee_end_and_legal_basis_data",
     ):
         importlib.import_module(module).load(apps, None)
 
@@ -28,6 +32,19 @@ def load_policy_data() -> None:
 @pytest.fixture
 def policy_data(db) -> None:
     load_policy_data()
+
+
+@pytest.fixture
+def fee_in_force(policy_data) -> None:
+    """The years when the fee was levied: the end not reached yet (moved past today), so that what is dated
+    today (opening through the pages, a transfer, an enforcement referral) is before it."""
+    FeeEnd.objects.update(ends_on=timezone.localdate() + timedelta(days=365))
+
+
+def open_case(birth, by, on: date | None = None):
+    """A case entered from the paper record of its time: opened on ``on`` (the birth date by default), long
+    before the fee's end."""
+    return fee_case_open(birth=birth, by=by, opened_on=on or birth.date)
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ def officer_api(api_client, fee_officer):
 
 
 def _open_and_decide(api, birth) -> dict:
-    response = api.post("/api/v1/fees/cases/", {"birth": birth.pk}, format="json")
+    # a paper case of 2013 entered now: its own date is before the fee's end
+    response = api.post("/api/v1/fees/cases/", {"birth": birth.pk, "opened_on": "2013-01-05"}, format="json")
     assert response.status_code == 201, response.json()
     case = response.json()
     assert (case["state"], case["range_min"], case["range_max"]) == ("draft", "13000.00", "24243.00")
@@ -92,6 +93,35 @@ def test_another_township_sees_nothing(officer_api, make_birth, fee_officer_b, a
     assert response.status_code == 400 and response.json() == {"case": ["未找到该案件，或不在您的管辖范围内"]}
 
 
+def test_after_the_end_the_api_opens_decides_and_collects_nothing(officer_api, make_birth):
+    birth = make_birth()
+    response = officer_api.post("/api/v1/fees/cases/", {"birth": birth.pk}, format="json")  # opened today
+    assert response.status_code == 400
+    assert "社会抚养费已于2021年7月20日停止征收" in response.json()["birth"][0]
+    response = officer_api.post("/api/v1/fees/cases/", {"birth": birth.pk, "opened_on": "2021-07-21"}, format="json")
+    assert response.status_code == 400 and "立案日期（2021年7月21日）在停征之后" in response.json()["opened_on"][0]
+    assert FeeCase.objects.count() == 0
+    case = officer_api.post("/api/v1/fees/cases/", {"birth": birth.pk, "opened_on": "2021-07-20"}, format="json")
+    assert case.status_code == 201
+    decision = {
+        "decision_number": "平抚决2号",
+        "decided_on": "2021-08-01",
+        "amount": "13000.00",
+        "due_on": "2021-09-01",
+    }
+    response = officer_api.post(f"/api/v1/fees/cases/{case.json()['id']}/decide/", decision, format="json")
+    assert response.status_code == 400 and "决定日期（2021年8月1日）在停征之后" in response.json()["decided_on"][0]
+    decision.update(decided_on="2021-07-20", due_on="2021-08-20")
+    response = officer_api.post(f"/api/v1/fees/cases/{case.json()['id']}/decide/", decision, format="json")
+    assert response.status_code == 200
+    payment = {"case": case.json()["id"], "receipt_number": "No.1", "amount": "100.00", "paid_on": "2021-07-21",
+               "method": "cash"}  # fmt: skip
+    response = officer_api.post("/api/v1/fees/payments/", payment, format="json")
+    assert response.status_code == 400 and "缴款日期（2021年7月21日）在停征之后" in response.json()["paid_on"][0]
+    assert Payment.objects.count() == 0
+
+
+@pytest.mark.usefixtures("fee_in_force")  # a transfer is dated today
 def test_transfer_through_the_api_and_roles_refused(officer_api, make_birth, make_user, api_client):
     case = _open_and_decide(officer_api, make_birth())
     response = officer_api.post(

@@ -12,16 +12,17 @@ from django.urls import reverse
 from apps.areas.models import Area
 from apps.fees.models import FeeCase
 from apps.fees.selectors import fee_case_review_reason, fee_cases_needing_review
-from apps.fees.services import fee_case_decide, fee_case_open, payment_record
+from apps.fees.services import fee_case_decide, payment_record
 from apps.registry.services import birth_correct, birth_void, permit_issue
 from tests.conftest import TOWNSHIP_A
+from tests.fees.conftest import open_case
 
 D = Decimal
 
 
 @pytest.fixture
 def paying_case(make_birth, fee_officer):
-    case = fee_case_open(birth=make_birth(), by=fee_officer)
+    case = open_case(make_birth(), fee_officer)
     case = fee_case_decide(
         case=case, decision_number="平抚决〔2013〕1号", decided_on=date(2013, 1, 10), amount=D("13000.00"),
         due_on=date(2013, 2, 10), by=fee_officer,

@@ -20,7 +20,6 @@ from apps.fees.selectors import (
 )
 from apps.fees.services import (
     fee_case_decide,
-    fee_case_open,
     fee_case_transfer,
     fee_case_withdraw,
     payment_record,
@@ -28,6 +27,7 @@ from apps.fees.services import (
     refund_record,
 )
 from tests.conftest import TOWNSHIP_A, TOWNSHIP_B, VILLAGE_A, VILLAGE_B
+from tests.fees.conftest import open_case
 
 D = Decimal
 VILLAGE_A2 = "131025100202"
@@ -55,11 +55,11 @@ def county_ledger(make_birth, fee_officer, fee_officer_b, county_admin, areas):
     | 4    | B       | B / B                   | 14,000 (2012-12-31)   | 14,000 — decided outside 2013 |        |
     | 5    | A       | A / A                   | withdrawn             |                               |        |
     """
-    c1 = fee_case_open(birth=make_birth(name="甲"), by=fee_officer)
+    c1 = open_case(make_birth(name="甲"), fee_officer)
     _decide(c1, fee_officer, "13000.00", "平抚决1号", date(2013, 1, 10))
     _pay(c1, fee_officer, "13000.00", "P1", date(2013, 1, 20))
 
-    c2 = fee_case_open(birth=make_birth(name="乙", village=VILLAGE_A2), by=fee_officer)
+    c2 = open_case(make_birth(name="乙", village=VILLAGE_A2), fee_officer)
     _decide(c2, fee_officer, "20000.00", "平抚决2号", date(2013, 3, 1))
     _pay(c2, fee_officer, "5000.00", "P2", date(2013, 3, 5))
     wrong = _pay(c2, fee_officer, "1000.00", "P3", date(2013, 3, 6))
@@ -69,17 +69,19 @@ def county_ledger(make_birth, fee_officer, fee_officer_b, county_admin, areas):
         by=county_admin,
     )  # fmt: skip
 
-    c3 = fee_case_open(birth=make_birth(name="丙"), by=fee_officer)
-    fee_case_transfer(case=c3, to_township=areas[TOWNSHIP_B], reason="户籍在旺村镇", by=fee_officer)
+    c3 = open_case(make_birth(name="丙"), fee_officer)
+    fee_case_transfer(
+        case=c3, to_township=areas[TOWNSHIP_B], reason="户籍在旺村镇", by=fee_officer, on=date(2013, 4, 1)
+    )
     c3.refresh_from_db()
     _decide(c3, fee_officer_b, "15000.00", "旺抚决1号", date(2013, 5, 1))
     _pay(c3, fee_officer_b, "10000.00", "P4", date(2013, 5, 10))
 
-    c4 = fee_case_open(birth=make_birth(name="丁", village=VILLAGE_B), by=fee_officer_b)
+    c4 = open_case(make_birth(name="丁", village=VILLAGE_B), fee_officer_b)
     _decide(c4, fee_officer_b, "14000.00", "旺抚决0号", date(2012, 12, 31))
     _pay(c4, fee_officer_b, "14000.00", "P5", date(2013, 1, 5))
 
-    c5 = fee_case_open(birth=make_birth(name="戊"), by=fee_officer)
+    c5 = open_case(make_birth(name="戊"), fee_officer)
     _decide(c5, fee_officer, "13000.00", "平抚决3号", date(2013, 6, 1))
     fee_case_withdraw(case=c5, reason="复核为政策内", by=county_admin)
     return c1, c2, c3, c4, c5
@@ -140,22 +142,29 @@ def test_case_list_query_count_is_pinned(county_ledger, county_admin, django_ass
 
 def test_births_awaiting_a_case(make_birth, fee_officer, fee_officer_b):
     birth = make_birth()
-    assert list(births_awaiting_case(user=fee_officer)) == [birth]
-    assert list(births_awaiting_case(user=fee_officer_b)) == []
-    fee_case_open(birth=birth, by=fee_officer)
-    assert list(births_awaiting_case(user=fee_officer)) == []
+    last_day = date(2021, 7, 20)  # the fee's last day: a case may still be opened
+    assert list(births_awaiting_case(user=fee_officer, today=last_day)) == [birth]
+    assert list(births_awaiting_case(user=fee_officer_b, today=last_day)) == []
+    # After the end the list is empty: no case may be opened (the birth stays out of policy in the registry).
+    assert list(births_awaiting_case(user=fee_officer, today=date(2021, 7, 21))) == []
+    assert list(births_awaiting_case(user=fee_officer, today=timezone.localdate())) == []
+    open_case(birth, fee_officer)
+    assert list(births_awaiting_case(user=fee_officer, today=last_day)) == []
 
 
 def test_enforcement_referral_list_uses_the_configured_days(make_birth, fee_officer):
-    today = timezone.localdate()
-    late = fee_case_open(birth=make_birth(name="晚缴"), by=fee_officer)
+    today = date(2021, 7, 1)
+    late = open_case(make_birth(name="晚缴"), fee_officer)
     _decide(late, fee_officer, "13000.00", "平抚决9号", today - timedelta(days=150))  # due 120 days ago
-    recent = fee_case_open(birth=make_birth(name="新决定"), by=fee_officer)
+    recent = open_case(make_birth(name="新决定"), fee_officer)
     _decide(recent, fee_officer, "13000.00", "平抚决10号", today - timedelta(days=100))  # due 70 days ago
     assert [c.pk for c in enforcement_referrals(user=fee_officer, today=today)] == [late.pk]
     FeePolicy.objects.update(enforcement_after_days=60)
     assert [c.pk for c in enforcement_referrals(user=fee_officer, today=today)] == [late.pk, recent.pk]
     assert FeeCase.objects.count() == 2
+    # After the fee's end nothing is referred, however overdue.
+    assert list(enforcement_referrals(user=fee_officer, today=date(2021, 7, 21))) == []
+    assert list(enforcement_referrals(user=fee_officer, today=timezone.localdate())) == []
 
 
 def test_the_indicator_report_takes_the_collection_rate_from_the_ledger(county_ledger):

@@ -19,7 +19,6 @@ from apps.fees.selectors import fee_case_entries
 from apps.fees.services import (
     fee_case_decide,
     fee_case_instalments_grant,
-    fee_case_open,
     fee_case_refer_enforcement,
     fee_case_transfer,
     fee_case_withdraw,
@@ -29,6 +28,7 @@ from apps.fees.services import (
 )
 from apps.registry.models import Birth
 from tests.conftest import TOWNSHIP_A, TOWNSHIP_B, VILLAGE_A
+from tests.fees.conftest import open_case
 
 D = Decimal
 
@@ -50,7 +50,7 @@ def test_no_case_for_an_in_policy_birth(make_birth, fee_officer):
     first = make_birth().mother.births_given.order_by("date").first()
     assert first.policy_status == "in_policy"
     with pytest.raises(RuleViolation) as exc:
-        fee_case_open(birth=first, by=fee_officer)
+        open_case(first, fee_officer)
     assert exc.value.message == "该出生为政策内出生，不征收社会抚养费"
     assert FeeCase.objects.count() == 0
 
@@ -58,32 +58,32 @@ def test_no_case_for_an_in_policy_birth(make_birth, fee_officer):
 def test_rural_first_excess_child_is_assessed_at_least_the_seed_minimum(make_birth, fee_officer):
     birth = make_birth()
     assert birth.policy_status == "out_of_policy" and birth.birth_order == 2
-    case = fee_case_open(birth=birth, by=fee_officer)
+    case = open_case(birth, fee_officer)
     # 8,081 × 1 = 8,081 is below the rural minimum of 13,000 (seed 000 L81); 8,081 × 3 = 24,243.
     assert (case.category, case.excess_order) == ("rural", 1)
     assert (case.income_base, case.range_min, case.range_max) == (D("8081.00"), D("13000.00"), D("24243.00"))
     assert case.state == FeeCaseState.DRAFT
     assert case.village_id == VILLAGE_A and case.home_township_id == case.finding_township_id == TOWNSHIP_A
-    assert (case.mother_id, case.opened_on) == (birth.mother_id, timezone.localdate())
+    assert (case.mother_id, case.opened_on) == (birth.mother_id, birth.date)  # the paper case's date
 
 
 def test_second_excess_child_urban_and_employee_minimums(make_birth, fee_officer):
     rural_third = make_birth(on=date(2014, 6, 1), extra_children=(date(2011, 1, 1),))
-    case = fee_case_open(birth=rural_third, by=fee_officer)
+    case = open_case(rural_third, fee_officer)
     assert (case.excess_order, case.range_min, case.range_max) == (2, D("20000.00"), D("48486.00"))
 
     urban = make_birth(hukou="non_agricultural", name="城镇母亲")
-    case = fee_case_open(birth=urban, by=fee_officer)
+    case = open_case(urban, fee_officer)
     assert (case.category, case.range_min, case.range_max) == ("urban", D("20543.00"), D("61629.00"))
 
     employee = make_birth(hukou="non_agricultural", employment="employee", name="职工母亲")
-    case = fee_case_open(birth=employee, by=fee_officer)
+    case = open_case(employee, fee_officer)
     assert (case.category, case.range_min, case.range_max) == ("employee", D("41086.00"), D("123258.00"))
 
 
 def test_minimum_is_data_edited_in_the_rule_set(make_birth, fee_officer):
     FeeRate.objects.filter(category="rural", excess_order=1).update(minimum_amount=D("15000.00"))
-    case = fee_case_open(birth=make_birth(), by=fee_officer)
+    case = open_case(make_birth(), fee_officer)
     assert case.range_min == D("15000.00")
 
 
@@ -100,7 +100,7 @@ def test_standard_is_chosen_by_the_birth_date(make_birth, fee_officer):
     FeeRate.objects.create(
         standard=old, category="rural", excess_order=1, multiple_min=2, multiple_max=4, minimum_amount=D("3000")
     )
-    case = fee_case_open(birth=make_birth(on=date(2009, 5, 1), first_on=date(2006, 1, 1)), by=fee_officer)
+    case = open_case(make_birth(on=date(2009, 5, 1), first_on=date(2006, 1, 1)), fee_officer)
     assert (case.standard_id, case.range_min, case.range_max) == (old.pk, D("4000.00"), D("8000.00"))
     assert case.legal_basis == "旧条例"
 
@@ -117,7 +117,7 @@ def test_no_case_for_a_birth_after_the_standard_ends(make_birth, fee_officer):
     birth = make_birth(on=date(2022, 3, 1), extra_children=(date(2016, 5, 1), date(2021, 6, 1)))
     assert birth.policy_status == "out_of_policy"
     with pytest.raises(RuleViolation) as exc:
-        fee_case_open(birth=birth, by=fee_officer)
+        open_case(birth, fee_officer)
     assert exc.value.code == "after_standard_end"
     assert "2021-07-19" in exc.value.message and "不予立案" in exc.value.message
     assert FeeCase.objects.count() == 0
@@ -125,16 +125,16 @@ def test_no_case_for_a_birth_after_the_standard_ends(make_birth, fee_officer):
 
 def test_exactly_one_case_per_birth(make_birth, fee_officer):
     birth = make_birth()
-    case = fee_case_open(birth=birth, by=fee_officer)
+    case = open_case(birth, fee_officer)
     with pytest.raises(RuleViolation) as exc:
-        fee_case_open(birth=birth, by=fee_officer)
+        open_case(birth, fee_officer)
     assert exc.value.code == "duplicate"
     with pytest.raises(IntegrityError), transaction.atomic():  # and the database says so too
         FeeCase.objects.create(**{f.attname: getattr(case, f.attname) for f in FeeCase._meta.concrete_fields[1:]})
 
 
 def test_nothing_is_dated_before_the_birth(make_birth, fee_officer):
-    case = fee_case_open(birth=make_birth(), by=fee_officer)
+    case = open_case(make_birth(), fee_officer)
     with pytest.raises(RuleViolation) as exc:
         decide(case, fee_officer, on=date(2012, 5, 9), due=date(2012, 6, 9))
     assert exc.value.message == "决定日期早于出生日期（严禁预收）"
@@ -148,8 +148,8 @@ def test_only_the_case_townships_fee_officer_or_the_county_acts(make_birth, fee_
     clerk = make_user("clerk", TOWNSHIP_A, "township_clerk")
     for user in (fee_officer_b, viewer, clerk):
         with pytest.raises(PermissionDenied):
-            fee_case_open(birth=birth, by=user)
-    case = fee_case_open(birth=birth, by=fee_officer)
+            open_case(birth, user)
+    case = open_case(birth, fee_officer)
     with pytest.raises(PermissionDenied):
         decide(case, fee_officer_b)
     with pytest.raises(PermissionDenied):  # withdrawing is for the county
@@ -160,7 +160,7 @@ def test_only_the_case_townships_fee_officer_or_the_county_acts(make_birth, fee_
 
 
 def test_decided_amount_must_be_inside_the_range(make_birth, fee_officer):
-    case = fee_case_open(birth=make_birth(), by=fee_officer)
+    case = open_case(make_birth(), fee_officer)
     with pytest.raises(RuleViolation) as exc:
         decide(case, fee_officer, amount="12999.99")
     assert exc.value.message == "决定征收额应在13,000.00元至24,243.00元之间（不得低于首征标准）"
@@ -169,7 +169,7 @@ def test_decided_amount_must_be_inside_the_range(make_birth, fee_officer):
 
 
 def test_no_payment_before_the_decision(make_birth, fee_officer):
-    case = fee_case_open(birth=make_birth(), by=fee_officer)
+    case = open_case(make_birth(), fee_officer)
     with pytest.raises(RuleViolation) as exc:
         pay(case, fee_officer, "1000.00", "No.001")
     assert exc.value.message == "尚未作出征收决定，不能收款（严禁预收）"
@@ -181,7 +181,7 @@ def test_no_payment_before_the_decision(make_birth, fee_officer):
 
 
 def test_overpayment_is_refused_and_full_payment_closes_the_case(make_birth, fee_officer):
-    case = decide(fee_case_open(birth=make_birth(), by=fee_officer), fee_officer)
+    case = decide(open_case(make_birth(), fee_officer), fee_officer)
     pay(case, fee_officer, "8000.00", "No.001")
     with pytest.raises(RuleViolation) as exc:
         pay(case, fee_officer, "5000.01", "No.002")
@@ -197,7 +197,7 @@ def test_overpayment_is_refused_and_full_payment_closes_the_case(make_birth, fee
 
 
 def test_payments_are_never_updated_or_deleted(make_birth, fee_officer):
-    case = decide(fee_case_open(birth=make_birth(), by=fee_officer), fee_officer)
+    case = decide(open_case(make_birth(), fee_officer), fee_officer)
     payment = pay(case, fee_officer, "8000.00", "No.001")
     with pytest.raises(DatabaseError), transaction.atomic():
         Payment.objects.filter(pk=payment.pk).update(amount=D("1.00"))
@@ -207,7 +207,7 @@ def test_payments_are_never_updated_or_deleted(make_birth, fee_officer):
 
 
 def test_reversals_balance_and_refunds_are_their_own_records(make_birth, fee_officer, county_admin):
-    case = decide(fee_case_open(birth=make_birth(), by=fee_officer), fee_officer)
+    case = decide(open_case(make_birth(), fee_officer), fee_officer)
     wrong = pay(case, fee_officer, "8000.00", "No.001")
     reversal = payment_reverse(payment=wrong, reason="金额录错", on=date(2013, 1, 16), by=fee_officer)
     assert (reversal.amount, reversal.receipt_number, reversal.reverses_id) == (D("-8000.00"), "No.001-冲", wrong.pk)
@@ -246,7 +246,7 @@ def test_reversals_balance_and_refunds_are_their_own_records(make_birth, fee_off
 
 
 def test_withdrawal_needs_the_money_refunded_first(make_birth, fee_officer, county_admin):
-    case = decide(fee_case_open(birth=make_birth(), by=fee_officer), fee_officer)
+    case = decide(open_case(make_birth(), fee_officer), fee_officer)
     pay(case, fee_officer, "2000.00", "No.001")
     with pytest.raises(RuleViolation) as exc:
         fee_case_withdraw(case=case, reason="复核为政策内", by=county_admin)
@@ -274,7 +274,7 @@ def _grant(case, by, months, **extra):
 
 
 def test_instalments_only_on_a_written_application_and_at_most_36_months(make_birth, fee_officer):
-    case = decide(fee_case_open(birth=make_birth(), by=fee_officer), fee_officer)
+    case = decide(open_case(make_birth(), fee_officer), fee_officer)
     with pytest.raises(RuleViolation) as exc:
         _grant(case, fee_officer, 12, application_number=" ")
     assert exc.value.field == "application_number"
@@ -297,7 +297,7 @@ def test_instalments_only_on_a_written_application_and_at_most_36_months(make_bi
 
 def test_instalment_cap_is_data(make_birth, fee_officer):
     FeePolicy.objects.update(max_instalment_months=24)
-    case = decide(fee_case_open(birth=make_birth(), by=fee_officer), fee_officer)
+    case = decide(open_case(make_birth(), fee_officer), fee_officer)
     with pytest.raises(RuleViolation) as exc:
         _grant(case, fee_officer, 25)
     assert exc.value.message == "分期缴纳的期限不得超过24个月"
@@ -307,8 +307,10 @@ def test_instalment_cap_is_data(make_birth, fee_officer):
 
 
 def test_transfer_changes_the_home_township_and_records_the_share(make_birth, fee_officer, fee_officer_b, areas):
-    case = fee_case_open(birth=make_birth(), by=fee_officer)
-    transfer = fee_case_transfer(case=case, to_township=areas[TOWNSHIP_B], reason="户籍在旺村镇", by=fee_officer)
+    case = open_case(make_birth(), fee_officer)
+    transfer = fee_case_transfer(
+        case=case, to_township=areas[TOWNSHIP_B], reason="户籍在旺村镇", by=fee_officer, on=date(2012, 12, 1)
+    )
     case.refresh_from_db()
     assert (transfer.from_township_id, transfer.to_township_id, transfer.share_percent) == (
         TOWNSHIP_A,
@@ -325,9 +327,10 @@ def test_transfer_changes_the_home_township_and_records_the_share(make_birth, fe
     decide(case, fee_officer_b)
 
 
+@pytest.mark.usefixtures("fee_in_force")  # a referral is dated today
 def test_enforcement_referral_only_past_due_by_the_configured_days(make_birth, fee_officer):
     today = timezone.localdate()
-    case = fee_case_open(birth=make_birth(), by=fee_officer)
+    case = open_case(make_birth(), fee_officer)
     case = decide(case, fee_officer, on=today - timedelta(days=120), due=today - timedelta(days=90))
     with pytest.raises(RuleViolation) as exc:
         fee_case_refer_enforcement(case=case, reason="逾期未缴", by=fee_officer)
@@ -338,7 +341,7 @@ def test_enforcement_referral_only_past_due_by_the_configured_days(make_birth, f
 
 
 def test_each_transition_is_audited_with_user_and_reason(make_birth, fee_officer):
-    case = decide(fee_case_open(birth=make_birth(), by=fee_officer), fee_officer)
+    case = decide(open_case(make_birth(), fee_officer), fee_officer)
     events = list(Events.objects.tracks(case).order_by("pgh_created_at", "pgh_id"))
     assert [e.pgh_label for e in events] == ["insert", "update"]
     assert [e.pgh_context["reason"] for e in events] == ["立案", "征收决定 平抚决〔2013〕1号"]
@@ -350,7 +353,7 @@ def test_each_transition_is_audited_with_user_and_reason(make_birth, fee_officer
 
 @pytest.mark.django_db(transaction=True)
 def test_two_racing_payments_cannot_overpay(make_birth, fee_officer):
-    case = decide(fee_case_open(birth=make_birth(), by=fee_officer), fee_officer)  # 13,000 decided
+    case = decide(open_case(make_birth(), fee_officer), fee_officer)  # 13,000 decided
     barrier = threading.Barrier(2)
     outcomes: dict[str, str] = {}
 
@@ -378,7 +381,7 @@ def test_two_racing_payments_cannot_overpay(make_birth, fee_officer):
 
 def test_births_keep_their_case(make_birth, fee_officer):
     birth = make_birth()
-    fee_case_open(birth=birth, by=fee_officer)
+    open_case(birth, fee_officer)
     with pytest.raises(ProtectedError), transaction.atomic():
         Birth.objects.filter(pk=birth.pk).delete()
     assert Birth.objects.filter(pk=birth.pk).exists()

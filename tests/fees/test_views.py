@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 
 from apps.fees.models import FeeCase, Payment
-from apps.fees.services import fee_case_decide, fee_case_open, payment_record
+from apps.fees.services import fee_case_decide, payment_record
+from tests.fees.conftest import open_case
 
 D = Decimal
 
@@ -29,13 +30,14 @@ def signed_in(client):
 
 @pytest.fixture
 def decided_case(make_birth, fee_officer):
-    case = fee_case_open(birth=make_birth(), by=fee_officer)
+    case = open_case(make_birth(), fee_officer)
     return fee_case_decide(
         case=case, decision_number="平抚决〔2013〕1号", decided_on=date(2013, 1, 10), amount=D("13000.00"),
         due_on=date(2013, 2, 10), by=fee_officer,
     )  # fmt: skip
 
 
+@pytest.mark.usefixtures("fee_in_force")  # opening through the pages is dated today
 def test_officer_opens_decides_and_collects_through_the_pages(make_birth, fee_officer, signed_in):
     birth = make_birth()
     client = signed_in(fee_officer)
@@ -128,4 +130,11 @@ def test_ledger_and_enforcement_pages(decided_case, county_admin, client, django
     )
     assert client.get(url("ledger"), {"start": "not-a-date"}).status_code == 200
     enforcement = client.get(url("enforcement_list")).content.decode()
-    assert "平抚决〔2013〕1号" in enforcement
+    assert "社会抚养费已于2021年7月20日停止征收，不再移送强制执行" in enforcement
+    assert "平抚决〔2013〕1号" not in enforcement  # overdue since 2013, but the fee has ended
+
+
+@pytest.mark.usefixtures("fee_in_force")
+def test_enforcement_page_before_the_end(decided_case, county_admin, client):
+    client.force_login(county_admin)
+    assert "平抚决〔2013〕1号" in client.get(url("enforcement_list")).content.decode()
