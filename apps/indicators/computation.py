@@ -73,19 +73,19 @@ def _avg_women(groups) -> str:
     return f"({day0} + {day1}) / 2.0"
 
 
-# Per group of persons (g), then per village and date (pop): the age groups, from the bands above.
-_AGE_COUNTS = {  # name: (filter in g, the date it counts on)
-    "age0_2": ("band1 = 4", 1),
-    "age0_14": ("band1 >= 3", 1),
-    "age15_64": ("band1 IN (1, 2)", 1),
-    "age60": ("band1 <= 1", 1),
-    "age65": ("band1 = 0", 1),
-    **{f"w{day}_{k}": (f"wg{day} = {k}", day) for day in (0, 1) for k in _GROUPS},
+# Persons are grouped (g) by their age band on the last day and women's groups on both dates as well as by where
+# they live; per village and date (pop), each age group sums the groups it covers.
+_AGE_COUNTS = {  # name: (condition on g's keys, the date it counts on)
+    "age0_2": ("g.band1 = 4", 1),
+    "age0_14": ("g.band1 >= 3", 1),
+    "age15_64": ("g.band1 IN (1, 2)", 1),
+    "age60": ("g.band1 <= 1", 1),
+    "age65": ("g.band1 = 0", 1),
+    **{f"w{day}_{k}": (f"g.wg{day} = {k}", day) for day in (0, 1) for k in _GROUPS},
 }
-_G_AGES = "".join(f",\n        count(*) FILTER (WHERE {cond}) AS {name}" for name, (cond, _) in _AGE_COUNTS.items())
 _POP_AGES = "".join(
-    f",\n        coalesce(sum(g.{name}) FILTER (WHERE at.day = {day}), 0) AS {name}"
-    for name, (_, day) in _AGE_COUNTS.items()
+    f",\n        coalesce(sum(g.n) FILTER (WHERE at.day = {day} AND {cond}), 0) AS {name}"
+    for name, (cond, day) in _AGE_COUNTS.items()
 )
 
 _B_MOTHER_AGES = "".join(
@@ -189,13 +189,13 @@ r AS (  -- one row per person: where they live on both dates (if alive and born)
     WHERE p.birth_date <= %(d1)s
       AND NOT p.is_external AND p.merged_into_id IS NULL  -- county residents only, each person once
 ),
-g AS (  -- persons grouped by where they live on both dates: about one group per village, plus the movers
-    SELECT code0, code1, count(*) AS n,
+g AS (  -- persons grouped by where they live on both dates and their age groups: a few dozen groups per village
+    SELECT code0, code1, band1, wg0, wg1, count(*) AS n,
         count(*) FILTER (WHERE complete) AS complete,
         count(*) FILTER (WHERE married_wra) AS married,
         count(*) FILTER (WHERE married_wra AND method_user) AS users,
-        count(*) FILTER (WHERE married_wra AND long_acting) AS long_acting{_G_AGES}
-    FROM r GROUP BY code0, code1
+        count(*) FILTER (WHERE married_wra AND long_acting) AS long_acting
+    FROM r GROUP BY code0, code1, band1, wg0, wg1
 ),
 pop AS (  -- population on both dates (§6), women by age group on both; the rest on the last day
     SELECT at.code,
@@ -229,7 +229,9 @@ b AS (  -- births dated in the period, at the birth's village; mothers' age grou
             WHERE dl.valid_from <= rb.date AND (dl.valid_to IS NULL OR dl.valid_to >= rb.date)
             ORDER BY dl.valid_from DESC LIMIT 1
         )) AS timely{_B_MOTHER_AGES}
-    FROM registry_birth rb JOIN registry_person m ON m.id = rb.mother_id
+    FROM registry_birth rb
+    -- the mothers of the period's births by their key, not a pass over every person
+    CROSS JOIN LATERAL (SELECT birth_date FROM registry_person WHERE id = rb.mother_id) AS m
     WHERE rb.date >= %(start)s AND rb.date <= %(d1)s AND rb.voided_at IS NULL
       AND rb.village_id >= %(low)s AND rb.village_id < %(high)s
     GROUP BY rb.village_id
