@@ -1,11 +1,11 @@
-"""Admin: alert thresholds and the birth registration deadline are configuration (editable); snapshots are
-read-only."""
+"""Admin: alert thresholds, the birth registration deadline and the indicators' assessment ends are
+configuration (editable); snapshots are read-only."""
 
 from django.contrib import admin
 from import_export import resources
 from import_export.admin import ImportExportModelAdmin
 
-from apps.indicators.models import AlertThreshold, RegistrationDeadline, ReportRun
+from apps.indicators.models import AlertThreshold, AssessmentEnd, RegistrationDeadline, ReportRun
 
 
 class AlertThresholdResource(resources.ModelResource):
@@ -24,6 +24,11 @@ class AlertThresholdAdmin(ImportExportModelAdmin):
 @admin.register(RegistrationDeadline)
 class RegistrationDeadlineAdmin(admin.ModelAdmin):
     list_display = ("days", "valid_from", "valid_to", "note")
+
+
+@admin.register(AssessmentEnd)
+class AssessmentEndAdmin(admin.ModelAdmin):
+    list_display = ("indicator_code", "last_date", "reason")
 
 
 @admin.register(ReportRun)

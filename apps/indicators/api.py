@@ -33,7 +33,7 @@ class IndicatorValueSerializer(serializers.ModelSerializer):
     class Meta:
         model = IndicatorValue
         fields = ("id", "period", "area", "indicator", "indicator_name", "unit", "value", "numerator",
-                  "denominator", "run", "data_as_of")  # fmt: skip
+                  "denominator", "not_applicable", "run", "data_as_of")  # fmt: skip
         read_only_fields = fields
 
     def get_indicator_name(self, obj: IndicatorValue) -> str:

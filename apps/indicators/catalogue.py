@@ -4,6 +4,19 @@ Every stored value keeps its numerator and denominator; ``scale`` turns them int
 (value = numerator / denominator × scale). A count (``scale is None``) is its numerator; its denominator is
 stored as 1 at every level. A parent area's value comes from the summed numerators and denominators of its
 villages, never from averaging rates.
+
+Ages are completed years on a date (a person born on 29 February turns a year older on 1 March in other
+years, as ``registry.rules.age_birth_bounds`` and PostgreSQL's ``age()`` both count). The population groups
+(0–2, 0–14, 15–64, 60+, 65+, women 15–49 and their 5-year groups) count the population of §6 (born on or before
+the date, not dead, resident in the area) by age on the period's last day; an "average" group is (the group on
+the day before the period + the group on its last day) / 2, each counted by age on its own date. Rates over a
+period shorter than a year are the period's own, not annualised, like the birth rate (a quarter's general
+fertility rate or TFR is about a quarter of the year's).
+
+The total fertility rate is the one indicator that is not a numerator over a denominator that can be summed:
+it is 5 × the sum of the seven age-specific fertility rates, each of which is stored with its own numerator and
+denominator (``asfr_15_19`` … ``asfr_45_49``). Every area's TFR, villages included, is computed from those
+stored components, so a parent's TFR comes from its children's summed births and women per age group.
 """
 
 from __future__ import annotations
@@ -17,10 +30,29 @@ class Unit:
     PERCENT = "%"
     RATIO = "ratio"
     COUNT = "count"
+    PER_WOMAN = "per_woman"
 
 
-UNIT_LABELS = {Unit.PER_MILLE: "‰", Unit.PERCENT: "%", Unit.RATIO: "女=100", Unit.COUNT: "人"}
-_SCALES = {Unit.PER_MILLE: Decimal(1000), Unit.PERCENT: Decimal(100), Unit.RATIO: Decimal(100), Unit.COUNT: None}
+UNIT_LABELS = {
+    Unit.PER_MILLE: "‰",
+    Unit.PERCENT: "%",
+    Unit.RATIO: "女=100",
+    Unit.COUNT: "人",
+    Unit.PER_WOMAN: "孩/妇女",
+}
+_SCALES = {
+    Unit.PER_MILLE: Decimal(1000),
+    Unit.PERCENT: Decimal(100),
+    Unit.RATIO: Decimal(100),
+    Unit.COUNT: None,
+    Unit.PER_WOMAN: Decimal(1),
+}
+
+# The seven 5-year age groups of mothers (age at the birth date) and of women (age on each date) behind the
+# age-specific fertility rates and the TFR.
+FERTILITY_AGE_GROUPS: tuple[tuple[int, int], ...] = tuple((a, a + 4) for a in range(15, 50, 5))
+ASFR_CODES: tuple[str, ...] = tuple(f"asfr_{low}_{high}" for low, high in FERTILITY_AGE_GROUPS)
+TFR_CODE = "total_fertility_rate"
 
 
 @dataclass(frozen=True)
@@ -34,6 +66,8 @@ class Indicator:
     source: str = ""  # a registered source (sources.py) instead of the registry
     key: bool = False  # shown on the dashboard cards and the township ranking
     trend: bool = False  # has a quarterly trend chart
+    card: bool = False  # shown on the dashboard's second row of cards (人口结构与生育水平), not ranked
+    components: tuple[str, ...] = ()  # computed from these indicators' stored values (the TFR), not summed
 
     @property
     def scale(self) -> Decimal | None:
@@ -92,7 +126,8 @@ INDICATORS: tuple[Indicator, ...] = (
         "policy_compliance_rate",
         "出生政策符合率",
         Unit.PERCENT,
-        "政策内出生数 ÷ 出生人数 × 100",
+        "政策内出生数 ÷ 出生人数 × 100；只计生育政策考核截止日（指标适用期，按日期配置）及以前的出生，"
+        "报表期始于该日之后为不适用",
         "政策内出生数",
         "出生人数",
         key=True,
@@ -163,9 +198,101 @@ INDICATORS: tuple[Indicator, ...] = (
         "出生人数",
         key=True,
     ),
+    Indicator(
+        "second_birth_rate",
+        "二孩率",
+        Unit.PERCENT,
+        "二孩出生数 ÷ 出生人数 × 100（与一孩率、多孩率一起为按孩次的出生构成；孩次由登记系统计算）",
+        "二孩出生数",
+        "出生人数",
+        card=True,
+    ),
+    Indicator(
+        "children_0_2",
+        "0–2岁儿童数",
+        Unit.COUNT,
+        "期末最后一天常住人口中0、1、2周岁者（出生于期末前3年之后、期末当日及以前；育儿补贴的对象人群）",
+        "0–2岁儿童数",
+        "—",
+        card=True,
+        trend=True,
+    ),
+    Indicator("population_60plus", "60岁及以上人口", Unit.COUNT, "期末常住人口中60周岁及以上者", "60岁及以上人口", "—"),
+    Indicator("population_65plus", "65岁及以上人口", Unit.COUNT, "期末常住人口中65周岁及以上者", "65岁及以上人口", "—"),
+    Indicator(
+        "share_60plus",
+        "60岁及以上人口比重",
+        Unit.PERCENT,
+        "期末60周岁及以上人口 ÷ 期末人口 × 100",
+        "60岁及以上人口",
+        "期末人口",
+        card=True,
+    ),
+    Indicator(
+        "share_65plus",
+        "65岁及以上人口比重",
+        Unit.PERCENT,
+        "期末65周岁及以上人口 ÷ 期末人口 × 100",
+        "65岁及以上人口",
+        "期末人口",
+        card=True,
+        trend=True,
+    ),
+    Indicator(
+        "old_age_dependency_ratio",
+        "老年抚养比",
+        Unit.PERCENT,
+        "期末65周岁及以上人口 ÷ 期末15–64周岁人口 × 100",
+        "65岁及以上人口",
+        "15–64岁人口",
+        card=True,
+    ),
+    Indicator(
+        "child_dependency_ratio",
+        "少儿抚养比",
+        Unit.PERCENT,
+        "期末0–14周岁人口 ÷ 期末15–64周岁人口 × 100",
+        "0–14岁人口",
+        "15–64岁人口",
+        card=True,
+    ),
+    Indicator(
+        "general_fertility_rate",
+        "一般生育率",
+        Unit.PER_MILLE,
+        "出生人数 ÷ 15–49周岁平均妇女人数 × 1000（平均妇女人数 =（期初前一日 + 期末）÷ 2，各按当日年龄；不折算年率）",
+        "出生人数",
+        "15–49岁平均妇女人数",
+        card=True,
+        trend=True,
+    ),
+    *(
+        Indicator(
+            code,
+            f"{low}–{high}岁年龄别生育率",
+            Unit.PER_MILLE,
+            f"生育时{low}–{high}周岁的母亲所生出生人数 ÷ {low}–{high}周岁平均妇女人数 × 1000（按出生地；不折算年率）",
+            f"{low}–{high}岁母亲出生数",
+            f"{low}–{high}岁平均妇女人数",
+        )
+        for code, (low, high) in zip(ASFR_CODES, FERTILITY_AGE_GROUPS, strict=True)
+    ),
+    Indicator(
+        TFR_CODE,
+        "总和生育率",
+        Unit.PER_WOMAN,
+        "5 × ∑ 15–19岁至45–49岁七个年龄组的年龄别生育率（‰）÷ 1000；上级区划由下级各年龄组出生数、"
+        "平均妇女人数分别加总后计算；某年龄组无妇女时该组不计；不折算年率",
+        "每千名妇女终身生育数（5 × ∑ 年龄别生育率‰）",
+        "1000名妇女",
+        card=True,
+        trend=True,
+        components=ASFR_CODES,
+    ),
 )
 
 BY_CODE: dict[str, Indicator] = {i.code: i for i in INDICATORS}
+DERIVED_CODES: tuple[str, ...] = tuple(i.code for i in INDICATORS if i.components)
 CODES: tuple[str, ...] = tuple(BY_CODE)
 
 

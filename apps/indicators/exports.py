@@ -1,5 +1,6 @@
 """The quarterly report as a formatted Excel workbook (openpyxl): one sheet per level (县, 乡镇, 村), Chinese
-headers with units, each rate beside its numerator and denominator, the header row frozen. Read from the
+headers with units, each rate beside its numerator and denominator (不适用 where an indicator does not apply
+to the period), the header row frozen. Read from the
 stored snapshot only. Written by the one safe writer (``apps.core.exports``): no cell can run as a formula."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from apps.areas.models import AreaLevel
 from apps.core.exports import Styled, XlsxWriter
 from apps.indicators.catalogue import INDICATORS, Indicator
-from apps.indicators.formatting import display_value
+from apps.indicators.formatting import NOT_APPLICABLE, display_value
 from apps.indicators.periods import period_parse
 
 _HEADER_FONT = Font(bold=True)
@@ -50,6 +51,8 @@ def report_workbook(report) -> bytes:
                 reading = report.readings.get((area.code, indicator.code))
                 if reading is None:
                     row.extend([None] * (1 if indicator.is_count else 3))
+                elif reading.not_applicable:  # e.g. 出生政策符合率 after 2021: not a rate of 0 over 0
+                    row.extend([NOT_APPLICABLE] + [None] * (0 if indicator.is_count else 2))
                 elif indicator.is_count:
                     row.append(int(reading.numerator))
                 else:

@@ -77,7 +77,9 @@ class ReportRun(models.Model):
 
 class IndicatorValue(models.Model):
     """One indicator of one area in one snapshot. ``value`` is ``numerator / denominator × scale`` (the
-    numerator for counts), unrounded; it is empty when the denominator is 0 (e.g. no female births)."""
+    numerator for counts), unrounded; it is empty when the denominator is 0 (e.g. no female births) or when
+    the indicator is not applicable to the period (``not_applicable`` says why). The total fertility rate is
+    computed from its stored components (catalogue.py)."""
 
     run = models.ForeignKey(ReportRun, verbose_name="报表计算", on_delete=models.CASCADE, related_name="values")
     area = models.ForeignKey(
@@ -87,6 +89,9 @@ class IndicatorValue(models.Model):
     value = models.DecimalField("指标值", max_digits=20, decimal_places=6, null=True, blank=True)
     numerator = models.DecimalField("分子", max_digits=18, decimal_places=2)
     denominator = models.DecimalField("分母", max_digits=18, decimal_places=2)
+    # Why the indicator is not applicable to the period (e.g. 出生政策符合率 after the 2021 policy change); then
+    # the value is empty and the numerator and denominator 0. Empty for an applicable value.
+    not_applicable = models.CharField("不适用说明", max_length=200, blank=True, default="", db_default="")
 
     area_scope_field = "area_id"
     objects = AreaScopedQuerySet.as_manager()
@@ -173,3 +178,23 @@ class RegistrationDeadline(models.Model):
 
     def __str__(self) -> str:
         return f"{self.days}天（{self.valid_from}起）"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class AssessmentEnd(models.Model):
+    """指标考核截止: the last event date an indicator assesses. A report period that starts after it shows the
+    indicator as 不适用 (with ``reason``), not as a rate; a period that straddles it counts only the events
+    dated on or before it. 出生政策符合率 ends with the 2021 policy change: birth policy status stays computed
+    for history, but births after it are no longer assessed as in or out of policy."""
+
+    indicator_code = models.CharField("指标", max_length=40, choices=INDICATOR_CHOICES, unique=True)
+    last_date = models.DateField("最后考核日期")
+    reason = models.CharField("不适用说明", max_length=200)
+
+    class Meta:
+        verbose_name = "指标考核截止"
+        verbose_name_plural = "指标考核截止"
+        ordering = ["indicator_code"]
+
+    def __str__(self) -> str:
+        return f"{self.get_indicator_code_display()}：{self.last_date}止"

@@ -15,7 +15,7 @@ from apps.areas.models import Area
 from apps.core.access import may_read, may_write, readable
 from apps.core.scoping import NOTHING, in_scope, user_scope
 from apps.indicators.catalogue import BY_CODE, INDICATORS, Indicator
-from apps.indicators.formatting import shown_value
+from apps.indicators.formatting import shown_reading
 from apps.indicators.models import AlertThreshold, IndicatorValue, ReportRun, RunStatus
 from apps.indicators.periods import Period, period_parse, quarters_up_to
 
@@ -27,6 +27,7 @@ class IndicatorReading:
     denominator: Decimal
     run_id: int
     data_as_of: datetime
+    not_applicable: str = ""  # why the indicator does not apply to the period (shown as 不适用); "" if it does
 
 
 _LATEST_SQL = """
@@ -38,7 +39,7 @@ WITH latest AS (  -- per period and area: the latest successful run holding valu
 )
 SELECT l.period, v.area_id, v.indicator_code, v.value, v.numerator, v.denominator, l.run_id,
     -- a run's time once, not on each of its rows (turning timestamps into datetimes is the cost of a page)
-    CASE WHEN row_number() OVER (PARTITION BY l.run_id) = 1 THEN l.data_as_of END
+    CASE WHEN row_number() OVER (PARTITION BY l.run_id) = 1 THEN l.data_as_of END, v.not_applicable
 FROM latest l JOIN indicators_indicatorvalue v ON v.run_id = l.run_id AND v.area_id = l.area_id
 {indicator_filter}
 """
@@ -66,8 +67,8 @@ def indicator_values_for_periods(
         rows = cursor.fetchall()
     as_of = {row[6]: row[7] for row in rows if row[7] is not None}
     return {
-        (period, area, code): IndicatorReading(value, numerator, denominator, run_id, as_of[run_id])
-        for period, area, code, value, numerator, denominator, run_id, _ in rows
+        (period, area, code): IndicatorReading(value, numerator, denominator, run_id, as_of[run_id], na)
+        for period, area, code, value, numerator, denominator, run_id, _, na in rows
     }
 
 
@@ -233,7 +234,8 @@ class Dashboard:
     period: Period
     area: Area
     trail: list[Area]
-    cards: list[Card]
+    cards: list[Card]  # the key indicators, also ranked below
+    structure_cards: list[Card]  # 人口结构与生育水平: today's work (ageing, young children, fertility)
     rows: list[RankRow]
     rank_by: Indicator
     trend: dict[str, list]  # indicator code -> [value or None per quarter]
@@ -257,8 +259,10 @@ def dashboard_for(*, user: User, period: Period, area: Area, rank_by: str | None
     with the change from the same period last year, the children ranked with alerts, quarterly trends.
     A fixed number of queries whatever the number of areas."""
     key = [i for i in INDICATORS if i.key]
+    structure = [i for i in INDICATORS if i.card]
     ranked = BY_CODE.get(rank_by or "")
-    if ranked is None or not ranked.key:
+    chosen = ranked is not None and ranked.key
+    if not chosen:
         ranked = BY_CODE["policy_compliance_rate"]
     children = list(Area.objects.filter(parent_id=area.code).order_by("code"))
     trail = list(Area.objects.filter(code__in=set(_ancestors_and_self(area.code))).order_by("code"))
@@ -267,34 +271,37 @@ def dashboard_for(*, user: User, period: Period, area: Area, rank_by: str | None
     quarters = quarters_up_to(period, TREND_QUARTERS)
     trend_codes = [i.code for i in INDICATORS if i.trend]
     # Two queries: this period for the area and its children; last year and the trend for the area alone.
+    carded = [*key, *structure]
     readings = indicator_values_for_periods(
         periods=[period.code],
         area_codes=[area.code, *(c.code for c in children)],
-        indicator_codes=[i.code for i in key],
+        indicator_codes=[i.code for i in carded],
     )
     readings |= indicator_values_for_periods(
         periods=[last_year.code, *(q.code for q in quarters)],
         area_codes=[area.code],
-        indicator_codes=sorted({i.code for i in key} | set(trend_codes)),
+        indicator_codes=sorted({i.code for i in carded} | set(trend_codes)),
     )
+    own_ranked = readings.get((period.code, area.code, ranked.code))
+    if not chosen and own_ranked and own_ranked.not_applicable:  # e.g. 出生政策符合率 after 2021
+        ranked = BY_CODE["birth_rate"]
     thresholds = alert_thresholds_in_force(on=period.end)
 
     def reading(p: Period, code: str, indicator: str) -> IndicatorReading | None:
         return readings.get((p.code, code, indicator))
 
-    cards = []
-    for i in key:
+    def card(i: Indicator) -> Card:
         r = reading(period, area.code, i.code)
-        cards.append(
-            Card(i, r, reading(last_year, area.code, i.code), _alert_for(thresholds, i.code, area.level, r and r.value))
-        )
+        alert = _alert_for(thresholds, i.code, area.level, r and r.value)
+        return Card(i, r, reading(last_year, area.code, i.code), alert)
+
     rows = []
     for child in children:
         cells = []
         for i in key:
             r = reading(period, child.code, i.code)
             alert = _alert_for(thresholds, i.code, child.level, r and r.value)
-            cells.append(Cell(i.code, shown_value(r.value if r else None, i), str(alert) if alert else ""))
+            cells.append(Cell(i.code, shown_reading(r, i), str(alert) if alert else ""))
         rows.append(RankRow(None, child, cells))
     ranked_value = {row.area.code: (readings.get((period.code, row.area.code, ranked.code)) or None) for row in rows}
     rows.sort(
@@ -318,7 +325,8 @@ def dashboard_for(*, user: User, period: Period, area: Area, rank_by: str | None
         period=period,
         area=area,
         trail=trail,
-        cards=cards,
+        cards=[card(i) for i in key],
+        structure_cards=[card(i) for i in structure],
         rows=rows,
         rank_by=ranked,
         trend=trend,

@@ -21,7 +21,7 @@ from apps.core.areacodes import code_range, is_valid_code
 from apps.core.errors import RuleViolation
 from apps.core.scoping import ensure_area_in_scope
 from apps.indicators import computation
-from apps.indicators.models import ACTIVE_STATUSES, IndicatorValue, ReportRun, RunStatus
+from apps.indicators.models import ACTIVE_STATUSES, AssessmentEnd, IndicatorValue, ReportRun, RunStatus
 from apps.indicators.periods import period_parse
 from apps.indicators.sources import source_rows, sources_registered
 from apps.registry.rules import wra_birth_bounds
@@ -102,6 +102,8 @@ def _execute(run: ReportRun) -> None:
     data_as_of = timezone.now()
     _progress(run, percent=10, step="计算村级指标", status=RunStatus.RUNNING, started_at=data_as_of)
     oldest, youngest = wra_birth_bounds(period.end)
+    ends = {e.indicator_code: e for e in AssessmentEnd.objects.all()}
+    policy_end = ends.get("policy_compliance_rate")
     params = {
         "run": run.pk,
         "low": low,
@@ -111,6 +113,8 @@ def _execute(run: ReportRun) -> None:
         "d1": period.end,
         "wra_oldest": oldest,
         "wra_youngest": youngest,
+        "policy_end": policy_end.last_date if policy_end else None,
+        **computation.age_thresholds(d0=period.day_before_start, d1=period.end),
     }
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(computation.VILLAGE_SESSION_SETTINGS)
@@ -129,6 +133,17 @@ def _execute(run: ReportRun) -> None:
                     "codes": [r[0] for r in rows],
                     "nums": [r[1] for r in rows],
                     "dens": [r[2] for r in rows],
+                },
+            )
+    not_applicable = [e for e in ends.values() if e.last_date < period.start]
+    if not_applicable:  # the period starts after the indicator's assessment ended: 不适用, not a rate
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                computation.NOT_APPLICABLE_SQL,
+                {
+                    "run": run.pk,
+                    "codes": [e.indicator_code for e in not_applicable],
+                    "reasons": [e.reason for e in not_applicable],
                 },
             )
     _progress(run, percent=80, step="汇总乡镇和全县")

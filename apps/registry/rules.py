@@ -111,6 +111,13 @@ def _years_before(on: date, years: int) -> date:
         return on.replace(year=on.year - years, day=28)
 
 
+def age_threshold(on: date, years: int) -> date:
+    """The earliest birth date of a person younger than ``years`` (completed years) on ``on``: a person is
+    aged ``years`` or more on ``on`` exactly when born before it (one born on 29 February is a year older on
+    1 March in other years, as PostgreSQL's ``age()`` counts)."""
+    return _years_before(on, years) + timedelta(days=1)
+
+
 def wra_birth_bounds(on: date) -> tuple[date, date]:
     """育龄妇女 (DESIGN §5): women aged 15–49 on ``on``, as the range of their birth dates (oldest, youngest)."""
     return _years_before(on, 50) + timedelta(days=1), _years_before(on, 15)

@@ -66,7 +66,15 @@ def test_full_report_of_the_reference_county(db, bench_record):
         county_population_end=report["values"]["population_end"]["value"],
         county_birth_rate=report["values"]["birth_rate"]["value"],
         county_sex_ratio_at_birth=report["values"]["sex_ratio_at_birth"]["value"],
+        county_children_0_2=report["values"]["children_0_2"]["value"],
+        county_old_age_dependency_ratio=report["values"]["old_age_dependency_ratio"]["value"],
+        county_general_fertility_rate=report["values"]["general_fertility_rate"]["value"],
+        county_total_fertility_rate=report["values"]["total_fertility_rate"]["value"],
+        county_policy_compliance=report["values"]["policy_compliance_rate"],
     )
+    # Today's indicators are in the same run (the age groups and the TFR's components in the same statements).
+    assert {"children_0_2", "share_65plus", "child_dependency_ratio", "general_fertility_rate"} <= set(report["values"])
+    assert report["values"]["total_fertility_rate"]["value"] is not None
     assert county_seconds < LIMIT_SECONDS
     # Forty times the areas, the same statements: nothing runs per area.
     assert areas_in_county > 10 * areas_in_township

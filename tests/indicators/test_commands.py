@@ -26,7 +26,7 @@ def test_compute_then_report_as_json_and_xlsx(events_scenario, tmp_path):
     code, summary = run("compute_indicators", "--period", "2024Q1")
     assert code == 0
     assert (summary["ok"], summary["period"], summary["area"], summary["status"]) == (True, "2024Q1", COUNTY, "success")
-    assert summary["values"] == 411 * 17
+    assert summary["values"] == 411 * 34  # every indicator but the two from unregistered sources (fees, subsidies)
 
     code, report = run("report", "--period", "2024Q1", "--area", TOWNSHIP_A, "--format", "json")
     assert code == 0
@@ -35,6 +35,14 @@ def test_compute_then_report_as_json_and_xlsx(events_scenario, tmp_path):
     assert report["values"]["birth_rate"] == {"value": 260.869565, "numerator": 3, "denominator": 11.5}
     assert report["values"]["sex_ratio_parity3plus"] == {"value": None, "numerator": 1, "denominator": 0}
     assert "fee_collection_rate" not in report["values"]  # no source registered
+    # Births after 2021 are not assessed as in or out of policy: 不适用 with its reason, not 100.00.
+    policy = report["values"]["policy_compliance_rate"]
+    assert (policy["value"], policy["numerator"], policy["denominator"]) == (None, 0, 0)
+    assert "2021年7月20日起" in policy["not_applicable"]
+    # Today's indicators are in the report: township A's women and mothers are hand-counted in test_demography.
+    assert {"children_0_2", "old_age_dependency_ratio", "general_fertility_rate", "total_fertility_rate"} <= set(
+        report["values"]
+    )
 
     out = tmp_path / "report.xlsx"
     code, summary = run("report", "--period", "2024q1", "--area", COUNTY, "--format", "xlsx", "--out", str(out))

@@ -68,7 +68,7 @@ def test_the_beat_call_computes_the_finished_quarter_and_a_finished_run_is_left_
     (result,) = indicators_compute_task.delay(period="2024Q1").get(timeout=90)
     assert result["status"] == "success" and result["area"] == COUNTY
     stored = IndicatorValue.objects.filter(run_id=result["run"]).count()
-    assert stored == (1 + 10 + 400) * 17  # every registry indicator of every area; no fee/subsidy source
+    assert stored == (1 + 10 + 400) * 34  # every registry indicator of every area; no fee/subsidy source
 
     # Delivered again (acks_late after a lost connection): nothing is recomputed or duplicated.
     (again,) = indicators_compute_task.delay(run_id=result["run"]).get(timeout=90)

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from apps.indicators.formatting import display_value
-from apps.indicators.models import ReportRun
+from apps.indicators.models import AssessmentEnd, ReportRun
 from apps.indicators.services import indicators_compute, report_run_request
 from apps.registry.services import ChildData, birth_record
 from tests.conftest import COUNTY, TOWNSHIP_A, TOWNSHIP_B, VILLAGE_A, VILLAGE_B
@@ -22,7 +22,9 @@ DASHBOARD = reverse("indicators:dashboard")
 
 @pytest.fixture
 def reported(events_scenario):
-    """2024Q1 and, for the change from last year, 2023Q1 (no births in the county: a birth rate of 0)."""
+    """2024Q1 and, for the change from last year, 2023Q1 (no births in the county: a birth rate of 0), in a
+    county that still assesses births as in or out of policy (no assessment end of 出生政策符合率)."""
+    AssessmentEnd.objects.all().delete()
     indicators_compute(period="2023Q1")
     return indicators_compute(period="2024Q1")
 

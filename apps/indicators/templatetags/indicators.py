@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import template
 
-from apps.indicators.formatting import display_value, shown_value
+from apps.indicators.formatting import display_value, shown_reading, shown_value
 
 register = template.Library()
 
@@ -13,6 +13,14 @@ def shown(value: Decimal | None, indicator=None) -> str:
     if value == "":  # no reading (an empty lookup in a template)
         return "—"
     return shown_value(value, indicator or None)
+
+
+@register.filter
+def reading(value, indicator=None) -> str:
+    """A stored reading as shown: "不适用" for an indicator that does not apply to the period, else ``shown``."""
+    if value == "":
+        return "—"
+    return shown_reading(value or None, indicator or None)
 
 
 @register.filter

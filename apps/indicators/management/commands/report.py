@@ -17,6 +17,17 @@ def _number(value):
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+def _reading(reading) -> dict:
+    out = {
+        "value": _number(reading.value),
+        "numerator": _number(reading.numerator),
+        "denominator": _number(reading.denominator),
+    }
+    if reading.not_applicable:  # no value because the indicator does not apply to the period, and why
+        out["not_applicable"] = reading.not_applicable
+    return out
+
+
 class Command(JsonSummaryCommand):
     help = "The latest stored snapshot of a period for an area, as JSON or a formatted Excel workbook (DESIGN §8)."
 
@@ -47,15 +58,7 @@ class Command(JsonSummaryCommand):
             out = out or Path(f"report-{root.code}-{period}.xlsx")
             out.write_bytes(report_workbook(report))
             return {**summary, "format": "xlsx", "out": str(out), "areas": len(report.areas)}
-        summary["values"] = {
-            i.code: {
-                "value": _number(own[i.code].value),
-                "numerator": _number(own[i.code].numerator),
-                "denominator": _number(own[i.code].denominator),
-            }
-            for i in INDICATORS
-            if i.code in own
-        }
+        summary["values"] = {i.code: _reading(own[i.code]) for i in INDICATORS if i.code in own}
         if out:
             out.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
         return summary
