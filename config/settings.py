@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "apps.core.middleware.AuditContextMiddleware",
     "apps.core.middleware.RoleMatrixMiddleware",
+    # After the role matrix (a refused page stays a 403): a temporary password must be changed first.
+    "apps.accounts.middleware.PasswordChangeRequiredMiddleware",
     # AxesMiddleware last: it turns a lockout raised during authentication into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -18,14 +18,14 @@ class DemoUser:
     full_name: str
     level: str
     roles: tuple[str, ...]
-    is_staff: bool = False
 
 
 DEMO_USERS = (
-    DemoUser("county_admin", "县管理员", AreaLevel.COUNTY, (Role.COUNTY_ADMIN,), is_staff=True),
+    DemoUser("county_admin", "县管理员", AreaLevel.COUNTY, (Role.COUNTY_ADMIN,)),
     DemoUser("county_viewer", "县级查询", AreaLevel.COUNTY, (Role.COUNTY_VIEWER,)),
     DemoUser("assessor", "考核评估员", AreaLevel.COUNTY, (Role.ASSESSOR, Role.COUNTY_VIEWER)),
     DemoUser("subsidy_approver", "奖扶审批人", AreaLevel.COUNTY, (Role.SUBSIDY_APPROVER,)),
+    DemoUser("township_admin", "乡镇管理员", AreaLevel.TOWNSHIP, (Role.TOWNSHIP_ADMIN,)),
     DemoUser("township_clerk", "乡镇录入员", AreaLevel.TOWNSHIP, (Role.TOWNSHIP_CLERK,)),
     # A township leader (乡镇领导): reads everything of the own township, e.g. its scoring results.
     DemoUser("township_leader", "乡镇领导", AreaLevel.TOWNSHIP, (Role.COUNTY_VIEWER,)),
@@ -55,7 +55,6 @@ def demo_users_ensure(*, password: str) -> list[dict]:
                 area=area,
                 roles=demo.roles,
                 full_name=demo.full_name,
-                is_staff=demo.is_staff,
                 validate=False,
             )
         else:

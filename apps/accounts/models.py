@@ -18,6 +18,7 @@ class Role(models.TextChoices):
     ASSESSOR = "assessor", "考核评估员"
     COUNTY_VIEWER = "county_viewer", "县级查询"
     COUNTY_ADMIN = "county_admin", "县级管理员"
+    TOWNSHIP_ADMIN = "township_admin", "乡镇管理员"
 
 
 # Roles whose work needs the full resident ID number (entering records, assessing fees, paying people),
@@ -52,6 +53,11 @@ class User(AbstractUser):
         verbose_name="角色",
         default=list,
         blank=True,
+    )
+    must_change_password = models.BooleanField(
+        "须修改密码",
+        default=False,
+        help_text="管理员设置或重置的密码：用户下次登录后须先修改密码才能办理其他事务。",
     )
 
     area_scope_field = "area_id"

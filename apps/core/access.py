@@ -34,9 +34,11 @@ SUBSIDY_APPROVER = "subsidy_approver"
 ASSESSOR = "assessor"
 COUNTY_VIEWER = "county_viewer"  # bound to a township: a township leader (乡镇领导)
 COUNTY_ADMIN = "county_admin"
+TOWNSHIP_ADMIN = "township_admin"  # 乡镇管理员: the user accounts of its own township, nothing else
 
 ALL_ROLES = frozenset(
     {
+        TOWNSHIP_ADMIN,
         VILLAGE_CLERK,
         TOWNSHIP_CLERK,
         FEE_OFFICER,
@@ -49,6 +51,7 @@ ALL_ROLES = frozenset(
 )
 CLERKS = frozenset({VILLAGE_CLERK, TOWNSHIP_CLERK})
 SUBSIDY_STAFF = frozenset({SUBSIDY_REVIEWER, SUBSIDY_APPROVER})
+USER_ADMINS = frozenset({COUNTY_ADMIN, TOWNSHIP_ADMIN})
 
 PUBLIC = "public"  # the sign-in page, the health check: no role needed (not even a signed-in user)
 
@@ -83,7 +86,10 @@ READ: dict[str, frozenset[str]] = {
     # county side of scoring; a township leader reads its own unit's contract.
     "scoring.year": frozenset({ASSESSOR, COUNTY_VIEWER, COUNTY_ADMIN}),
     "scoring.contracts": frozenset({ASSESSOR, COUNTY_VIEWER, COUNTY_ADMIN}),
-    # The admin site (users, roles, rule tables). Django's own permissions apply inside it.
+    # User accounts (/accounts/users/): the county admin for the county, a township admin for its township.
+    "users": USER_ADMINS,
+    # The admin site (the rule tables of ``CONFIG_MODELS``). Django's own permissions apply inside it: those of
+    # the role's group (``role_permissions``).
     "admin": frozenset({COUNTY_ADMIN}),
 }
 
@@ -107,6 +113,7 @@ WRITE: dict[str, frozenset[str]] = {
     "scoring.year": frozenset({ASSESSOR, COUNTY_ADMIN}),
     # The county admin edits the contracts' targets; assessors read them.
     "scoring.contracts": frozenset({COUNTY_ADMIN}),
+    "users": USER_ADMINS,
     "admin": frozenset({COUNTY_ADMIN}),
 }
 
@@ -115,6 +122,12 @@ PAGE_PARTS: dict[str, str] = {
     "accounts": "home",
     "accounts:login": PUBLIC,
     "accounts:logout": PUBLIC,
+    "accounts:user_list": "users",
+    "accounts:user_create": "users",
+    "accounts:user_edit": "users",
+    "accounts:user_password_reset": "users",
+    "accounts:user_set_active": "users",
+    "accounts:user_unlock": "users",
     "healthz": PUBLIC,
     "api-token": PUBLIC,
     "api-root": "api_docs",
@@ -187,6 +200,11 @@ WRITE_PAGES: frozenset[str] = frozenset(
         "scoring:scheme_publish",
         "scoring:assessment_finalise",
         "scoring:contract_edit",
+        "accounts:user_create",
+        "accounts:user_edit",
+        "accounts:user_password_reset",
+        "accounts:user_set_active",
+        "accounts:user_unlock",
     }
 )
 
@@ -194,8 +212,48 @@ WRITE_PAGES: frozenset[str] = frozenset(
 MODEL_PARTS: dict[str, str] = {
     "subsidies.paymentbatch": "subsidies.batches",
     "subsidies.payment": "subsidies.batches",
-    "accounts.user": "admin",
+    "accounts.user": "users",
 }
+
+# Who may give which roles to the users they manage (within their own area, ``core.scoping``). A township
+# admin gives the township's own roles, never a county role.
+TOWNSHIP_ROLES = frozenset({VILLAGE_CLERK, TOWNSHIP_CLERK, FEE_OFFICER, SUBSIDY_REVIEWER, TOWNSHIP_ADMIN})
+GRANTS: dict[str, frozenset[str]] = {
+    COUNTY_ADMIN: ALL_ROLES,
+    TOWNSHIP_ADMIN: TOWNSHIP_ROLES,
+}
+
+# Configuration: the rule tables edited in the admin (every policy number is dated data, DESIGN §1), each with
+# the part it configures and what the part's configurers may do there besides viewing. Roles become Django
+# permissions from this and the matrix alone (``role_permissions``), through one group per role that
+# ``accounts.services`` keeps in step with each user's roles.
+EDIT = frozenset({"add", "change", "delete"})
+CONFIG_MODELS: dict[str, tuple[str, frozenset[str]]] = {
+    "areas.area": ("areas", frozenset({"add", "change"})),  # a division is renamed or added, never deleted
+    "registry.birthpolicyrule": ("registry", EDIT),
+    "registry.plausibilityrule": ("registry", EDIT),
+    "fees.feestandard": ("fees", EDIT),
+    "fees.feerate": ("fees", EDIT),
+    "fees.feepolicy": ("fees", EDIT),
+    "subsidies.programme": ("subsidies", EDIT),
+    "subsidies.programmerule": ("subsidies", EDIT),
+    "subsidies.disabilityrecord": ("subsidies", frozenset({"add"})),  # entered from the certificate, kept
+    "indicators.alertthreshold": ("indicators", EDIT),
+    "indicators.registrationdeadline": ("indicators", EDIT),
+    # Schemes are loaded by ``load_scheme`` and frozen once published: viewed here, with their items.
+    "scoring.scheme": ("scoring", frozenset()),
+    "scoring.schemeitem": ("scoring", frozenset()),
+    "scoring.adjustmentrule": ("scoring", frozenset()),
+    "scoring.resultrules": ("scoring", EDIT),
+    "scoring.gradeband": ("scoring", EDIT),
+    "scoring.contract": ("scoring", EDIT),
+    "scoring.contracttarget": ("scoring", EDIT),
+    "scoring.pairing": ("scoring", EDIT),
+    # Accounts are managed in our own pages (/accounts/users/), through the services; the admin only lists them.
+    "accounts.user": ("users", frozenset()),
+}
+# Those who configure: the roles that write the admin part. Viewing follows the part's readers.
+CONFIGURERS = WRITE["admin"]
 
 DENIED_MESSAGE = "您的角色不能查看此类记录"
 
@@ -244,6 +302,33 @@ def page_allowed(user: User | None, namespace: str, url_name: str) -> bool:
         return False
     full = f"{namespace}:{url_name}" if namespace else url_name
     return full not in WRITE_PAGES or may_write(user, part)
+
+
+def role_permissions(role: str) -> frozenset[str]:
+    """The Django permissions (``app_label.codename``) of a role's group: viewing every configuration model of
+    a part the role reads, and changing it as ``CONFIG_MODELS`` allows where the role configures and writes
+    the part. Nothing else: records change only through the services, checked against this matrix."""
+    perms = set()
+    for label, (part, actions) in CONFIG_MODELS.items():
+        app_label, model = label.split(".")
+        if role in READ[part]:
+            perms.add(f"{app_label}.view_{model}")
+        if role in CONFIGURERS and role in WRITE[part]:
+            perms.update(f"{app_label}.{action}_{model}" for action in actions)
+    return frozenset(perms)
+
+
+def may_enter_admin(roles) -> bool:
+    """Whether roles open the admin site (``is_staff``, kept in step with the roles by the services)."""
+    return bool(set(roles) & READ["admin"])
+
+
+def grantable_roles(user: User | None) -> frozenset[str]:
+    """The roles a user may give to the accounts it manages."""
+    unlimited, roles = _roles(user)
+    if unlimited:
+        return ALL_ROLES
+    return frozenset().union(*(GRANTS.get(role, frozenset()) for role in roles))
 
 
 def part_of_model(model) -> str:

@@ -23,6 +23,19 @@ class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     pass
 
 
+class AreaScopedAdminMixin:
+    """Located rows in the admin (contracts, pairings, users, disability records): only those in the user's
+    own area (``visible_to``; a row outside is a 404 there too), and only areas inside it to choose from."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model._meta.label == "areas.Area":
+            kwargs["queryset"] = db_field.related_model.objects.visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 @admin.register(ExportLog)
 class ExportLogAdmin(ReadOnlyAdmin):
     list_display = ("at", "user", "export", "area_code", "rows", "full_ids", "purpose")

@@ -59,6 +59,8 @@ class AreaScopedViewSetMixin:
         super().initial(request, *args, **kwargs)
         if not may_read(request.user, api_part(self)):
             raise exceptions.PermissionDenied(DENIED_MESSAGE)
+        if getattr(request.user, "must_change_password", False):  # a temporary password opens no record
+            raise exceptions.PermissionDenied("请先登录网页修改管理员设置的临时密码")
 
     def scoped_queryset(self, *, user) -> QuerySet:
         raise NotImplementedError

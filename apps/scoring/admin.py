@@ -3,6 +3,7 @@ loaded with ``load_scheme`` and shown read-only (a published scheme is frozen in
 
 from django.contrib import admin
 
+from apps.core.admin import AreaScopedAdminMixin
 from apps.scoring.models import (
     AdjustmentRule,
     AssessmentYear,
@@ -67,7 +68,7 @@ class ContractTargetInline(admin.TabularInline):
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(AreaScopedAdminMixin, admin.ModelAdmin):
     list_display = ("area", "year", "signed_on")
     list_select_related = ("area",)
     list_filter = ("year",)
@@ -75,7 +76,7 @@ class ContractAdmin(admin.ModelAdmin):
 
 
 @admin.register(Pairing)
-class PairingAdmin(admin.ModelAdmin):
+class PairingAdmin(AreaScopedAdminMixin, admin.ModelAdmin):
     list_display = ("year", "area", "kind", "name", "title")
     list_select_related = ("area",)
     list_filter = ("year", "kind")

@@ -4,7 +4,7 @@ here, because they change only through the workflow services."""
 from django import forms
 from django.contrib import admin
 
-from apps.core.admin import ReadOnlyAdmin
+from apps.core.admin import AreaScopedAdminMixin, ReadOnlyAdmin
 from apps.core.errors import RuleViolation
 from apps.subsidies.models import (
     BankAccount,
@@ -83,7 +83,7 @@ class BankAccountAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DisabilityRecord)
-class DisabilityRecordAdmin(admin.ModelAdmin):
+class DisabilityRecordAdmin(AreaScopedAdminMixin, admin.ModelAdmin):
     """独生子女伤残登记 entered by staff from the certificate (the registry has no disability field)."""
 
     list_display = ("person", "grade", "recognised_on")

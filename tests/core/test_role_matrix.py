@@ -14,7 +14,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
@@ -49,9 +48,11 @@ ROLE_AREAS = {
     Role.ASSESSOR: COUNTY,
     Role.COUNTY_VIEWER: COUNTY,
     Role.COUNTY_ADMIN: COUNTY,
+    Role.TOWNSHIP_ADMIN: TOWNSHIP_A,
 }
-# Admin pages: every pattern must belong to the admin part; these are requested.
-ADMIN_SAMPLE = ["/admin/", "/admin/accounts/user/", "/admin/fees/feecase/", "/admin/subsidies/roster/"]
+# Admin pages: every pattern must belong to the admin part; these are requested (configuration: the role
+# groups' permissions, from the matrix, open them to the county admin).
+ADMIN_SAMPLE = ["/admin/", "/admin/accounts/user/", "/admin/registry/birthpolicyrule/", "/admin/scoring/contract/"]
 
 
 def _patterns(resolver=None, prefix="", namespace=""):
@@ -72,11 +73,9 @@ def world(request, settings, tmp_path, areas, make_user):
         request.getfixturevalue(name) for name in ("make_person", "make_birth", "users", "assessments")
     )
     request.getfixturevalue("families")  # two eligible couples with bank cards, and the 2025 rosters
+    # Inside the admin, Django's own permissions apply: those of the role's group, which user_create gives.
     people = {role: make_user(f"m_{role}", area, role) for role, area in ROLE_AREAS.items()}
-    people[Role.COUNTY_ADMIN].is_staff = True
-    people[Role.COUNTY_ADMIN].save(update_fields=["is_staff"])
-    # Inside the admin, Django's own permissions apply: the county admin may view every model.
-    people[Role.COUNTY_ADMIN].user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
+    managed = make_user("m_managed", VILLAGE_A, Role.VILLAGE_CLERK)  # a user the user admins open
     registry = _populate(new_person, village=VILLAGE_A, township=TOWNSHIP_A, tag="甲")
 
     officer = people[Role.FEE_OFFICER]
@@ -145,6 +144,7 @@ def world(request, settings, tmp_path, areas, make_user):
             "scoring:adjustment_decide": claim.pk,
             "scoring:score_evidence": score.pk,
             "scoring:adjustment_evidence": claim.pk,
+            "accounts": managed.pk,
         },
         "birth_pk": open_birth.pk,
         "year": YEAR,  # scoring:contract_edit
