@@ -94,6 +94,7 @@ def load_fixture_programmes() -> None:
     from django.apps import apps
 
     importlib.import_module("apps.subsidies.migrations.0002_fixture_programmes").load(apps, None)
+    importlib.import_module("apps.subsidies.migrations.0004_childcare_by_application").forward(apps, None)
 
 
 @pytest.fixture
