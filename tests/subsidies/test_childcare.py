@@ -261,3 +261,38 @@ def test_import_refuses_another_townships_child_and_a_bad_relationship_naming_no
         VILLAGE_A,
     )
     assert application.account.account_number == card_number("62281")
+
+
+def test_the_clerk_enters_an_application_on_the_page_and_the_api_lists_it_masked(
+    client, api_client, make_family, programme, users
+):
+    family = make_family(
+        surname="龙", father=date(1990, 1, 1), mother=date(1992, 1, 1), children=[("F", date(2025, 3, 3))]
+    )
+    child = family.children[0]
+    client.force_login(users["village"])
+    form = {
+        "child_id_number": child.id_number, "applicant_id_number": family.father.id_number,
+        "relationship": "mother", "applied_on": "2025-04-01", "bank_name": "邮储银行",
+        "account_kind": "card", "account_number": card_number("62210"),
+    }  # fmt: skip
+    response = client.post("/subsidies/childcare/new/", form)
+    assert response.status_code == 200
+    assert "申请人不是该婴幼儿出生登记中的母亲" in response.content.decode()
+    assert ChildcareApplication.objects.count() == 0
+
+    response = client.post("/subsidies/childcare/new/", {**form, "relationship": "father"}, follow=True)
+    page = response.content.decode()
+    assert "已受理龙女1的育儿补贴申领（申请人：龙父）" in page
+    assert child.id_number not in page and child.masked_id_number in page
+
+    api_client.force_authenticate(users["reviewer"])
+    rows = api_client.get("/api/v1/subsidies/childcare-applications/").json()["results"]
+    assert [(r["child_name"], r["applicant_name"], r["relationship"], r["child_id_number"]) for r in rows] == [
+        ("龙女1", "龙父", "father", child.masked_id_number)
+    ]
+    api_client.force_authenticate(users["reviewer_b"])  # another township: nothing, and the record is a 404
+    assert api_client.get("/api/v1/subsidies/childcare-applications/").json()["results"] == []
+    assert api_client.get(f"/api/v1/subsidies/childcare-applications/{rows[0]['id']}/").status_code == 404
+    bad = api_client.post("/api/v1/subsidies/childcare-applications/", {**form, "relationship": "uncle"})
+    assert bad.status_code == 400
