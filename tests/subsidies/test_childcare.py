@@ -296,3 +296,18 @@ def test_the_clerk_enters_an_application_on_the_page_and_the_api_lists_it_masked
     assert api_client.get(f"/api/v1/subsidies/childcare-applications/{rows[0]['id']}/").status_code == 404
     bad = api_client.post("/api/v1/subsidies/childcare-applications/", {**form, "relationship": "uncle"})
     assert bad.status_code == 400
+
+
+def test_persons_sheets_carry_the_hukou_place_and_an_empty_cell_keeps_it(areas, make_user, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    make_user("zhen_a", TOWNSHIP_A, "township_clerk")
+    number = make_id_number(date(2024, 5, 1), "F")
+    header = ["身份证号", "姓名", "性别", "出生日期", "户籍性质", "现住址区划代码", "户籍地区划代码"]
+    path = tmp_path / "人口.csv"
+    for hukou, expected in ((OUTSIDE, OUTSIDE), ("", OUTSIDE)):
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows([header, [number, "户籍测", "女", "2024-05-01", "农业", VILLAGE_A, hukou]])
+        out = StringIO()
+        call_command("import_sheet", "persons", str(path), "--user", "zhen_a", stdout=out)
+        assert Person.objects.get(id_number=number).hukou_place_code == expected
+    assert json.loads(out.getvalue().strip().splitlines()[-1])["updated"] == 0  # the empty cell changed nothing
