@@ -10,11 +10,14 @@ class SubsidiesConfig(AppConfig):
         from apps.core.navigation import NavItem, nav_register
         from apps.imports.kinds import kind_register
         from apps.indicators.sources import source_register
+        from apps.registry.demo import demo_extension_register
+        from apps.subsidies.childcare_demo import childcare_demo_applications
         from apps.subsidies.import_kind import ChildcareApplicationsSpec
         from apps.subsidies.selectors import subsidy_payment_by_village
 
         # subsidy_payment_rate of the indicator reports comes from this app (indicators never imports it).
         source_register("subsidy_payment_rate", subsidy_payment_by_village)
+        demo_extension_register("childcare_applications", childcare_demo_applications)
         kind_register(ChildcareApplicationsSpec())  # the childcare_applications sheet (imports sits below us)
         nav_register(NavItem("奖扶名册", "subsidies:roster_list", order=60))
         nav_register(

@@ -311,3 +311,14 @@ def test_persons_sheets_carry_the_hukou_place_and_an_empty_cell_keeps_it(areas, 
         call_command("import_sheet", "persons", str(path), "--user", "zhen_a", stdout=out)
         assert Person.objects.get(id_number=number).hukou_place_code == expected
     assert json.loads(out.getvalue().strip().splitlines()[-1])["updated"] == 0  # the empty cell changed nothing
+
+
+def test_the_demo_county_has_childcare_applications_that_the_roster_pays(db, programme):
+    out = StringIO()
+    call_command("seed_demo", "--persons", "3000", "--seed", "3", stdout=out)
+    summary = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert summary["extensions"]["childcare_applications"] == ChildcareApplication.objects.count() > 0
+    rosters_generate(programme=programme("childcare"), period="2025M12", by=None)
+    entries = RosterEntry.objects.filter(roster__programme__code="childcare", roster__period="2025M12")
+    assert entries.exists()
+    assert not entries.exclude(payee_id__in=ChildcareApplication.objects.values("applicant_id")).exists()
