@@ -26,7 +26,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from apps.core.errors import RuleViolation
-from apps.registry.rules import hukou_at_sql
+from apps.registry.rules import HUKOU_MOVERS, hukou_at_sql
 
 # Reason codes of 育儿补贴 entries (labels shown by ``eligibility.reason_labels``).
 REASONS = {
@@ -72,7 +72,7 @@ def childcare_fill_sql(*, rules: list) -> str:
     programme (each month takes the one in force on its first day). Parameters as ``roster_fill_sql``
     (``low``/``high``, ``programme``, ``period``, ``previous``) plus ``start``/``end``, the month's days."""
     first = min(rule.valid_from for rule in rules) if rules else None
-    hukou = hukou_at_sql(person="p", on="(m.d::date - 1)")
+    hukou = hukou_at_sql(person="p", on="(m.d::date - 1)", moved="hm.person_id IS NOT NULL")
     return f"""
 WITH rules (id, priority, category, valid_from, valid_to, amount, months, alive) AS (VALUES {_rules_values(rules)}),
 chosen AS (
@@ -94,6 +94,7 @@ months AS (
            {hukou} AS hukou, p.village_id AS residence, p.birth_date, p.death_date
     FROM chosen c
     JOIN registry_person p ON p.id = c.child_id AND NOT p.is_external AND p.merged_into_id IS NULL
+    LEFT JOIN {HUKOU_MOVERS} hm ON hm.person_id = c.child_id
     CROSS JOIN LATERAL generate_series(
         greatest(date_trunc('month', p.birth_date::timestamp), date_trunc('month', '{first}'::timestamp)),
         %(start)s::timestamp, interval '1 month') AS m(d)
