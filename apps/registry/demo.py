@@ -1111,6 +1111,9 @@ def demo_seed(*, persons: int, seed: int, as_of: date | None = None, if_empty: b
         timings["recompute"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
+        extensions = {name: fn(as_of=as_of) for name, fn in DEMO_EXTENSIONS.items()}
+        timings["extensions"] = time.perf_counter() - mark
+        mark = time.perf_counter()
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # check the foreign keys now, not at some later commit
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         timings["constraints"] = time.perf_counter() - mark
@@ -1118,9 +1121,6 @@ def demo_seed(*, persons: int, seed: int, as_of: date | None = None, if_empty: b
         start = date.fromordinal(county.window_start)
         cursor.execute(_SUMMARY_SQL, {"start": start, "after": offsets["registry_birth"]})
         out_of_policy, recent, boys, girls = cursor.fetchone()
-        mark = time.perf_counter()
-        extensions = {name: fn(as_of=as_of) for name, fn in DEMO_EXTENSIONS.items()}
-        timings["extensions"] = time.perf_counter() - mark
     return {
         "persons": persons,
         "seed": seed,

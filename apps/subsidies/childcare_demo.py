@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import connection
+from django.db import connection, transaction
 
-from apps.core.audit import audit_context
 from apps.registry.rules import hukou_at_sql
 
 _CANDIDATES = """
@@ -62,7 +61,8 @@ ON CONFLICT DO NOTHING
 
 def childcare_demo_applications(*, as_of: date) -> int:
     """Returns the number of applications written (none when there is no 育儿补贴 programme)."""
-    with audit_context(None, reason="seed_demo 育儿补贴申领"), connection.cursor() as cursor:
+    # Inside seed_demo's own audit context (a nested one would rewrite that context's reason).
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_CANDIDATES.format(hukou=hukou_at_sql(person="c", on="cand.applied_on")), {"as_of": as_of})
         cursor.execute(_ACCOUNTS)
         cursor.execute(_APPLICATIONS)
