@@ -21,7 +21,7 @@ from apps.registry.api import (
     PersonViewSet,
 )
 from apps.scoring.api import AssessmentViewSet, SchemeViewSet
-from apps.subsidies.api import PaymentBatchViewSet, ProgrammeViewSet, RosterViewSet
+from apps.subsidies.api import ChildcareApplicationViewSet, PaymentBatchViewSet, ProgrammeViewSet, RosterViewSet
 
 router = DefaultRouter()
 router.register("areas", AreaViewSet, basename="area")
@@ -40,6 +40,9 @@ router.register("fees/payments", PaymentViewSet, basename="fee-payment")
 router.register("subsidies/programmes", ProgrammeViewSet, basename="subsidy-programme")
 router.register("subsidies/rosters", RosterViewSet, basename="subsidy-roster")
 router.register("subsidies/batches", PaymentBatchViewSet, basename="subsidy-batch")
+router.register(
+    "subsidies/childcare-applications", ChildcareApplicationViewSet, basename="subsidy-childcare-application"
+)
 router.register("scoring/schemes", SchemeViewSet, basename="scoring-scheme")
 router.register("scoring/assessments", AssessmentViewSet, basename="scoring-assessment")
 

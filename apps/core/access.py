@@ -192,6 +192,8 @@ WRITE_PAGES: frozenset[str] = frozenset(
         "subsidies:account_edit",
         "subsidies:batch_create",
         "subsidies:batch_return",
+        "subsidies:childcare_create",
+        "subsidies:childcare_close",
         "scoring:recompute",
         "scoring:item_score_save",
         "scoring:adjustment_claim",

@@ -13,6 +13,7 @@ class ImportKind(models.TextChoices):
     MARRIAGES = "marriages", "婚姻登记"
     CONTRACEPTION = "contraception", "避孕措施"
     MOVES = "moves", "迁移流动"
+    CHILDCARE_APPLICATIONS = "childcare_applications", "育儿补贴申领"
 
 
 class ImportMode(models.TextChoices):
@@ -32,7 +33,7 @@ class ImportStatus(models.TextChoices):
 class ImportJob(models.Model):
     """导入任务. ``area`` is the uploader's area: every row must lie within it."""
 
-    kind = models.CharField("类型", max_length=20, choices=ImportKind.choices)
+    kind = models.CharField("类型", max_length=30, choices=ImportKind.choices)
     mode = models.CharField("导入方式", max_length=20, choices=ImportMode.choices, default=ImportMode.ALL_OR_NOTHING)
     dry_run = models.BooleanField("仅校验", default=True)
     status = models.CharField("状态", max_length=20, choices=ImportStatus.choices, default=ImportStatus.PENDING)

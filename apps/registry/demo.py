@@ -1034,6 +1034,15 @@ FROM registry_birth WHERE id > %(after)s
 """
 
 
+# Apps above the registry add their demo rows after the registry's (subsidies: 育儿补贴申领), each a set-based
+# ``fn(as_of=date) -> int`` registered from its AppConfig.ready (the registry never imports them).
+DEMO_EXTENSIONS: dict[str, object] = {}
+
+
+def demo_extension_register(name: str, fn) -> None:
+    DEMO_EXTENSIONS[name] = fn
+
+
 @transaction.atomic
 def demo_seed(*, persons: int, seed: int, as_of: date | None = None, if_empty: bool = False, log=None) -> dict:
     """Writes the demo county into an empty registry and returns the summary (counts per table, seconds)."""
@@ -1102,6 +1111,9 @@ def demo_seed(*, persons: int, seed: int, as_of: date | None = None, if_empty: b
         timings["recompute"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
+        extensions = {name: fn(as_of=as_of) for name, fn in DEMO_EXTENSIONS.items()}
+        timings["extensions"] = time.perf_counter() - mark
+        mark = time.perf_counter()
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # check the foreign keys now, not at some later commit
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         timings["constraints"] = time.perf_counter() - mark
@@ -1121,6 +1133,7 @@ def demo_seed(*, persons: int, seed: int, as_of: date | None = None, if_empty: b
         "out_of_policy_births": out_of_policy,
         "recompute_changed_births": changed,
         "recompute_changed_persons": rules_changed,
+        "extensions": extensions,
         "timings": {k: round(v, 2) for k, v in timings.items()},
         "seconds": round(time.perf_counter() - started, 2),
     }

@@ -7,6 +7,7 @@ selectors build residence from the same SQL pieces. No other module re-implement
 
 - ``residence_sync``        现住址: the current village follows the latest live move into a county village;
 - ``residence_at_sql`` / ``residence_by_person_sql``  residence at a date, for one person or all at once;
+- ``hukou_at_sql``          户籍地 at a date: the household registration place, moved by 迁入/迁出 only;
 - ``marital_status_sync``   婚姻状况: from the latest live marriage event, widowed when the spouse died;
 - ``death_sync``            死亡: ``Person.death_date`` mirrors the live death record, and a death closes the
                             person's contraception on that day (a void of the death reopens only what it closed);
@@ -45,6 +46,28 @@ def residence_at_sql(*, person: str, on: str) -> str:
     latest = f"coalesce({_destination_at(on)}, {FIRST_ORIGIN})"
     moves = f"SELECT {latest} FROM {LIVE_MOVES} mv_ WHERE mv_.person_id = {person}.id"  # noqa: S608
     return f"coalesce(({moves}), {person}.village_id)"
+
+
+HUKOU_MOVES = "(SELECT * FROM registry_move WHERE voided_at IS NULL AND kind IN ('move_in', 'move_out'))"
+
+
+# Persons with any live 迁入/迁出.
+HUKOU_MOVERS = f"(SELECT DISTINCT person_id FROM {HUKOU_MOVES} hm_)"  # noqa: S608 - constants
+
+
+def hukou_at_sql(*, person: str, on: str, moved: str | None = None) -> str:
+    """户籍地 at ``on`` of the person row aliased ``person``, as a 12-digit code: the destination of the latest
+    live 迁入/迁出 (a household registration move; 流入/流出 leave the 户籍 where it is) on or before ``on``;
+    before the first such move, its origin; with none, the registered 户籍地区划代码, and when that is empty
+    (DESIGN §8: "empty = the residence's county") the village of residence. The shape of ``residence_at_sql``."""
+    latest = f"coalesce({_destination_at(on)}, {FIRST_ORIGIN})"
+    moves = f"SELECT {latest} FROM {HUKOU_MOVES} mv_ WHERE mv_.person_id = {person}.id"  # noqa: S608
+    registered = f"coalesce(nullif({person}.hukou_place_code, ''), {person}.village_id)"
+    if moved is None:
+        return f"coalesce(({moves}), {registered})"
+    # ``moved``: an SQL condition that the person has a 迁入/迁出 (e.g. a join on ``HUKOU_MOVERS``), so that a
+    # query over many person-dates looks the moves up only for those who have some.
+    return f"CASE WHEN {moved} THEN coalesce(({moves}), {registered}) ELSE {registered} END"
 
 
 def residence_by_person_sql(dates: dict[str, str]) -> str:

@@ -8,6 +8,7 @@ from apps.core.admin import AreaScopedAdminMixin, ReadOnlyAdmin
 from apps.core.errors import RuleViolation
 from apps.subsidies.models import (
     BankAccount,
+    ChildcareApplication,
     DisabilityRecord,
     Payment,
     PaymentBatch,
@@ -41,7 +42,7 @@ class ProgrammeRuleInline(admin.StackedInline):
 
 @admin.register(Programme)
 class ProgrammeAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "subject", "period_kind", "reference_day", "is_active")
+    list_display = ("code", "name", "subject", "by_application", "period_kind", "reference_day", "is_active")
     inlines = [ProgrammeRuleInline]
 
 
@@ -80,6 +81,16 @@ class BankAccountAdmin(ReadOnlyAdmin):
     list_display = ("person", "bank_name", "masked_number", "is_active")
     list_select_related = ("person",)
     exclude = ("account_number",)
+
+
+@admin.register(ChildcareApplication)
+class ChildcareApplicationAdmin(ReadOnlyAdmin):
+    """育儿补贴申领 change only through the clerk's pages, the API or an import (the checks live there)."""
+
+    list_display = ("child", "applicant", "relationship", "applied_on", "status", "village")
+    list_select_related = ("child", "applicant", "village")
+    list_filter = ("status", "relationship")
+    exclude = ("account",)
 
 
 @admin.register(DisabilityRecord)

@@ -11,9 +11,20 @@ from rest_framework.response import Response
 
 from apps.core.api import AreaScopedViewSetMixin
 from apps.core.privacy import mask_id_number
-from apps.subsidies import selectors, services
+from apps.subsidies import childcare_selectors, childcare_services, selectors, services
 from apps.subsidies.eligibility import reason_labels
-from apps.subsidies.models import Payment, PaymentBatch, Programme, ProgrammeRule, Roster, RosterEntry, RosterStep
+from apps.subsidies.models import (
+    AccountKind,
+    ChildcareApplication,
+    Payment,
+    PaymentBatch,
+    Programme,
+    ProgrammeRule,
+    Relationship,
+    Roster,
+    RosterEntry,
+    RosterStep,
+)
 
 
 class ProgrammeRuleSerializer(serializers.ModelSerializer):
@@ -85,6 +96,7 @@ class RosterEntrySerializer(serializers.ModelSerializer):
             "reason_codes",
             "reasons",
             "payee_name",
+            "month",
         ]
 
     def get_id_number(self, obj) -> str:
@@ -219,3 +231,60 @@ class PaymentBatchViewSet(ReadOnlyScoped):
         batch = self.get_object()
         page = self.paginate_queryset(selectors.batch_payments(batch=batch, user=request.user))
         return self.get_paginated_response(PaymentSerializer(page, many=True).data)
+
+
+class ChildcareApplicationSerializer(serializers.ModelSerializer):
+    """育儿补贴申领 (IDs and the account masked)."""
+
+    child_name = serializers.CharField(source="child.name", read_only=True)
+    child_id_number = serializers.SerializerMethodField()
+    child_birth_date = serializers.DateField(source="child.birth_date", read_only=True)
+    applicant_name = serializers.CharField(source="applicant.name", read_only=True)
+    applicant_id_number = serializers.SerializerMethodField()
+    bank_name = serializers.CharField(source="account.bank_name", read_only=True)
+    account = serializers.CharField(source="account.masked_number", read_only=True)
+
+    class Meta:
+        model = ChildcareApplication
+        fields = [
+            "id", "child_name", "child_id_number", "child_birth_date", "applicant_name", "applicant_id_number",
+            "relationship", "guardian_basis", "applied_on", "bank_name", "account", "village", "status",
+            "status_reason", "created_at",
+        ]  # fmt: skip
+
+    def get_child_id_number(self, obj) -> str:
+        return mask_id_number(obj.child.id_number)
+
+    def get_applicant_id_number(self, obj) -> str:
+        return mask_id_number(obj.applicant.id_number)
+
+
+class ChildcareApplicationInputSerializer(serializers.Serializer):
+    child_id_number = serializers.CharField(max_length=30)
+    applicant_id_number = serializers.CharField(max_length=30)
+    relationship = serializers.ChoiceField(choices=Relationship.choices)
+    guardian_basis = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    applied_on = serializers.DateField()
+    bank_name = serializers.CharField(max_length=60)
+    account_kind = serializers.ChoiceField(choices=AccountKind.choices, required=False, allow_blank=True, default="")
+    account_number = serializers.CharField(max_length=40)
+
+
+class ChildcareApplicationViewSet(ReadOnlyScoped):
+    """育儿补贴申领 of the user's area (by the child's 户籍 village); ``?status=&q=``. POST enters one, as the
+    clerk's form does (the same checks)."""
+
+    serializer_class = ChildcareApplicationSerializer
+
+    def scoped_queryset(self, *, user):
+        params = self.request.query_params
+        return childcare_selectors.childcare_applications_visible_to(
+            user=user, status=params.get("status", "")[:10], q=params.get("q", "").strip()[:20]
+        )
+
+    @extend_schema(request=ChildcareApplicationInputSerializer, responses={201: ChildcareApplicationSerializer})
+    def create(self, request):
+        data = ChildcareApplicationInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = childcare_services.childcare_application_submit(by=request.user, **data.validated_data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=application.pk)).data, status=201)

@@ -17,6 +17,7 @@ from datetime import date
 
 from apps.core.errors import RuleViolation
 from apps.registry.models import HukouType
+from apps.subsidies.childcare import REASONS as CHILDCARE_REASONS
 
 PARENT, CHILD = "parent", "child"
 
@@ -182,6 +183,7 @@ SPECIAL_REASONS = {
     "moved_township": "已迁往本县其他乡镇（在该乡镇名册中）",
     "not_found": "登记信息中已无符合条件的记录（迁出本县或生育记录已更正）",
 }
+SPECIAL_REASONS.update(CHILDCARE_REASONS)  # 育儿补贴 (apps.subsidies.childcare)
 
 
 def predicates_validate(specs: object, *, subject: str | None) -> list[dict]:

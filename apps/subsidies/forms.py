@@ -1,6 +1,6 @@
 from django import forms
 
-from apps.subsidies.models import AccountKind, Programme
+from apps.subsidies.models import AccountKind, ApplicationStatus, Programme, Relationship
 
 
 class GenerateForm(forms.Form):
@@ -22,3 +22,26 @@ class AccountForm(forms.Form):
 
 class ReturnFileForm(forms.Form):
     file = forms.FileField(label="银行回盘文件（.csv或.xlsx）")
+
+
+class ChildcareApplicationForm(forms.Form):
+    """育儿补贴申领, as the clerk reads it off the application form (申请表)."""
+
+    child_id_number = forms.CharField(label="婴儿身份证号", max_length=30)
+    applicant_id_number = forms.CharField(label="申请人身份证号", max_length=30)
+    relationship = forms.ChoiceField(label="申请人与婴儿关系", choices=Relationship.choices)
+    guardian_basis = forms.CharField(
+        label="监护依据", max_length=200, required=False, help_text="其他监护人必填，如法院判决书、村（居）委会指定监护"
+    )
+    applied_on = forms.DateField(label="申请日期", widget=forms.DateInput(attrs={"type": "date"}))
+    bank_name = forms.CharField(label="开户银行", max_length=60)
+    account_kind = forms.ChoiceField(label="账户类型", choices=AccountKind.choices)
+    account_number = forms.CharField(label="银行账号", max_length=40)
+
+
+class ChildcareCloseForm(forms.Form):
+    status = forms.ChoiceField(
+        label="处理",
+        choices=[(ApplicationStatus.WITHDRAWN, "申请人撤回"), (ApplicationStatus.REJECTED, "不予受理")],
+    )
+    reason = forms.CharField(label="原因", max_length=200)

@@ -23,7 +23,7 @@ from apps.core.scoping import NOTHING, AreaScopedQuerySet, user_scope
 
 class Subject(models.TextChoices):
     PARENT = "parent", "父母（按人）"
-    CHILD = "child", "子女（按孩，发给母亲）"
+    CHILD = "child", "子女（按孩）"
 
 
 class PeriodKind(models.TextChoices):
@@ -53,6 +53,13 @@ class Programme(models.Model):
     )
     description = models.TextField("说明", blank=True)
     is_active = models.BooleanField("启用", default=True)
+    by_application = models.BooleanField(
+        "按申领发放",
+        default=False,
+        db_default=False,
+        help_text="育儿补贴：由父母或监护人申领、按婴幼儿户籍地认定、按月（含补发往月）发给申请人；"
+        "不勾选时按子女发放的项目发给母亲",
+    )
 
     class Meta:
         verbose_name = "奖扶项目"
@@ -284,6 +291,13 @@ class RosterEntry(models.Model):
     amount = models.DecimalField("应发金额（元）", max_digits=12, decimal_places=2, default=0)
     change = models.CharField("变动", max_length=12, choices=Change.choices)
     reason_codes = ArrayField(models.CharField(max_length=40), verbose_name="原因代码", default=list)
+    month = models.CharField(
+        "所属月份",
+        max_length=8,
+        blank=True,
+        db_default="",
+        help_text="按申领发放的项目：该笔所属的月份（补发往月时早于名册期间）；空表示名册期间",
+    )
 
     area_scope_field = "village_id"
     objects = AreaScopedQuerySet.as_manager()
@@ -293,7 +307,8 @@ class RosterEntry(models.Model):
         verbose_name_plural = "名册人员"
         ordering = ["roster", "village_id", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["roster", "person"], name="roster_entry_unique_person"),
+            # One entry per person and month in a roster (a month of its own: a back month of 育儿补贴).
+            models.UniqueConstraint(fields=["roster", "person", "month"], name="roster_entry_unique_person_month"),
             models.CheckConstraint(
                 condition=Q(change="leaving", amount=0) | (~Q(change="leaving") & Q(amount__gt=0)),
                 name="roster_entry_amount_by_change",
@@ -402,7 +417,9 @@ class PaymentStatus(models.TextChoices):
 
 @tracked()
 class Payment(models.Model):
-    """发放明细. ``person`` is the beneficiary (享受对象), ``payee`` the person whose own account is paid."""
+    """发放明细. ``person`` is the beneficiary (享受对象), ``payee`` the person whose own account is paid.
+    ``period`` is the period the money is for: the roster's, or the entry's month (育儿补贴's back months), so
+    ``payment_once_per_person_period`` pays a child once per month whoever applied."""
 
     batch = models.ForeignKey(PaymentBatch, verbose_name="批次", on_delete=models.PROTECT, related_name="payments")
     entry = models.ForeignKey(RosterEntry, verbose_name="名册人员", on_delete=models.PROTECT, related_name="payments")
@@ -453,3 +470,81 @@ class Payment(models.Model):
     @property
     def masked_id(self) -> str:
         return mask_id_number(self.payee.id_number)
+
+
+class Relationship(models.TextChoices):
+    FATHER = "father", "父亲"
+    MOTHER = "mother", "母亲"
+    GUARDIAN = "guardian", "其他监护人"
+
+
+class ApplicationStatus(models.TextChoices):
+    ACTIVE = "active", "有效"
+    WITHDRAWN = "withdrawn", "已撤回"
+    REJECTED = "rejected", "不予受理"
+
+
+@tracked()
+class ChildcareApplication(models.Model):
+    """育儿补贴申领: a parent or guardian applies for a child under 3 whose 户籍 is in the county; the money
+    goes to the applicant's own account. Several applications for one child may stand (both parents applied);
+    the child is still paid once a month (``Payment.payment_once_per_person_period``): the earliest
+    application of a living applicant pays (``childcare.childcare_fill_sql``). ``village`` is the child's
+    户籍 village when the application was made: the area whose clerks see and enter it."""
+
+    programme = models.ForeignKey(Programme, verbose_name="项目", on_delete=models.PROTECT, related_name="+")
+    child = models.ForeignKey(
+        "registry.Person",
+        verbose_name="婴幼儿",
+        on_delete=models.PROTECT,
+        related_name="childcare_applications",
+        db_index=False,  # childcare_app_child_idx
+    )
+    applicant = models.ForeignKey(
+        "registry.Person", verbose_name="申请人", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    relationship = models.CharField("申请人与婴儿关系", max_length=10, choices=Relationship.choices)
+    guardian_basis = models.CharField(
+        "监护依据", max_length=200, blank=True, help_text="其他监护人须说明监护依据（如法院判决、村委会指定）"
+    )
+    applied_on = models.DateField("申请日期")
+    account = models.ForeignKey(
+        BankAccount, verbose_name="领取账户", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    village = models.ForeignKey(
+        "areas.Area", verbose_name="户籍村（居）", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    status = models.CharField(
+        "状态", max_length=10, choices=ApplicationStatus.choices, default=ApplicationStatus.ACTIVE
+    )
+    status_reason = models.CharField("撤回或不予受理原因", max_length=200, blank=True)
+    created_at = models.DateTimeField("录入时间", auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="录入人", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    area_scope_field = "village_id"
+    objects = AreaScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "育儿补贴申领"
+        verbose_name_plural = "育儿补贴申领"
+        ordering = ["-applied_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "child", "applicant"],
+                condition=Q(status="active"),
+                name="childcare_application_once_per_applicant",
+            ),
+            models.CheckConstraint(condition=~Q(child=F("applicant")), name="childcare_application_not_self"),
+            models.CheckConstraint(
+                condition=Q(status="active") | ~Q(status_reason=""), name="childcare_application_closed_has_reason"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["village", "applied_on"], name="childcare_app_village_idx"),
+            models.Index(fields=["child"], name="childcare_app_child_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_relationship_display()}申领 {self.applied_on}"

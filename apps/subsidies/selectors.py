@@ -37,8 +37,12 @@ def rosters_visible_to(*, user: User, programme: str = "", period: str = "", sta
         qs = qs.filter(status=status)
     entries = RosterEntry.objects.visible_to(user).filter(roster=OuterRef("pk"))
     return qs.annotate(
+        # Persons, not entries: a 育儿补贴 roster holds a child's back months as entries of their own.
         beneficiaries=Subquery(
-            entries.exclude(change="leaving").values("roster").annotate(n=Count("id")).values("n")[:1]
+            entries.exclude(change="leaving")
+            .values("roster")
+            .annotate(n=Count("person_id", distinct=True))
+            .values("n")[:1]
         ),
         amount_due=Subquery(entries.values("roster").annotate(s=Sum("amount")).values("s")[:1]),
     ).order_by("-period_start", "programme__code", "township_id")

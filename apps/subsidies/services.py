@@ -25,6 +25,7 @@ from apps.core.audit import audit_context
 from apps.core.errors import RuleViolation
 from apps.core.scoping import ensure_area_in_scope
 from apps.registry.models import Person
+from apps.subsidies.childcare import childcare_fill_sql
 from apps.subsidies.eligibility import reference_date, roster_fill_sql
 from apps.subsidies.models import (
     AccountKind,
@@ -129,7 +130,10 @@ def rosters_generate(*, programme: Programme, period: str, by: User | None, coun
     silently rewritten (return it first). Idempotent: running it again rewrites the same draft rosters."""
     plan = _generation_plan(programme=programme, period=period, by=by, county=county)
     p, low, high = plan.period, plan.low, plan.high
-    sql = roster_fill_sql(rules=plan.rules, subject=programme.subject)
+    if programme.by_application:  # 育儿补贴: every rule of the programme, for the back months too
+        sql = childcare_fill_sql(rules=list(programme.rules.order_by("priority", "id")))
+    else:
+        sql = roster_fill_sql(rules=plan.rules, subject=programme.subject)
     rosters = Roster.objects.filter(programme=programme, period=p.code, township_id__gte=low, township_id__lt=high)
     with audit_context(by, reason=f"资格认定 {programme.code} {p.code}"):
         RosterStep.objects.filter(roster__in=rosters, superseded=False).update(superseded=True)
@@ -155,6 +159,8 @@ def rosters_generate(*, programme: Programme, period: str, by: User | None, coun
                     "programme": programme.pk,
                     "period": p.code,
                     "previous": plan.previous.code,
+                    "start": p.start,
+                    "end": p.end,
                 },
             )
             return cursor.rowcount
@@ -342,7 +348,8 @@ def bank_account_save(
 _BATCH_PAYMENTS_SQL = """
 INSERT INTO subsidies_payment
     (batch_id, entry_id, person_id, payee_id, programme_id, period, village_id, amount, account_id, status, bank_reason)
-SELECT %(batch)s, e.id, e.person_id, e.payee_id, r.programme_id, r.period, e.village_id, e.amount, a.id, 'pending', ''
+SELECT %(batch)s, e.id, e.person_id, e.payee_id, r.programme_id, coalesce(nullif(e.month, ''), r.period),
+       e.village_id, e.amount, a.id, 'pending', ''
 FROM subsidies_rosterentry e
 JOIN subsidies_roster r ON r.id = e.roster_id
 JOIN subsidies_bankaccount a ON a.person_id = e.payee_id AND a.is_active
@@ -353,10 +360,11 @@ WHERE r.programme_id = %(programme)s AND r.township_id = %(township)s AND r.stat
   AND e.change <> 'leaving'
   AND NOT EXISTS (
       SELECT 1 FROM subsidies_payment q
-      WHERE q.person_id = e.person_id AND q.programme_id = r.programme_id AND q.period = r.period
+      WHERE q.person_id = e.person_id AND q.programme_id = r.programme_id
+        AND q.period = coalesce(nullif(e.month, ''), r.period)
         AND q.status <> 'failed'
   )
-ORDER BY e.village_id, e.person_id, r.period_start
+ORDER BY e.village_id, e.person_id, r.period_start, e.month
 """
 
 

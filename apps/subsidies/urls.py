@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.subsidies import views
+from apps.subsidies import childcare_views, views
 
 app_name = "subsidies"
 urlpatterns = [
@@ -17,4 +17,7 @@ urlpatterns = [
     path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("batches/<int:pk>/export/<str:fmt>/", views.batch_export_view, name="batch_export"),
     path("batches/<int:pk>/return/", views.batch_return_view, name="batch_return"),
+    path("childcare/", childcare_views.childcare_list, name="childcare_list"),
+    path("childcare/new/", childcare_views.childcare_create, name="childcare_create"),
+    path("childcare/<int:pk>/close/", childcare_views.childcare_close, name="childcare_close"),
 ]

@@ -27,6 +27,7 @@ from apps.fees.services import fee_case_decide, payment_record
 from apps.imports.models import ImportJob
 from apps.scoring.models import AdjustmentRule, ItemMethod, SchemeItem
 from apps.scoring.services import adjustment_claim, item_score_manual
+from apps.subsidies.models import BankAccount, ChildcareApplication, Programme
 from apps.subsidies.services import batch_create
 from tests.conftest import COUNTY, TOWNSHIP_A, VILLAGE_A
 from tests.fees.conftest import make_birth, open_case, policy_data  # noqa: F401 (fixtures)
@@ -95,6 +96,17 @@ def world(request, settings, tmp_path, areas, make_user):
 
     roster = _approved_roster(subsidy_users)
     batch = batch_create(roster=roster, by=subsidy_users["payer"])
+    father = roster.entries.get(person__name="杨父").person
+    childcare = ChildcareApplication.objects.create(
+        programme=Programme.objects.get(code="childcare"),
+        child=registry.wife,
+        applicant=father,
+        relationship="guardian",
+        guardian_basis="指定监护",
+        applied_on=date(2025, 3, 1),
+        account=BankAccount.objects.get(person=father, is_active=True),
+        village_id=VILLAGE_A,
+    )  # fmt: skip (the matrix opens its pages; its rules are tested in tests/subsidies/test_childcare.py)
 
     assessment = township_assessments[TOWNSHIP_A]
     run = make_snapshot(f"{YEAR}Q2-YTD", {area: {"policy_compliance_rate": "99"} for area in (COUNTY, TOWNSHIP_A)})
@@ -139,6 +151,7 @@ def world(request, settings, tmp_path, areas, make_user):
             "subsidies:batch_detail": batch.pk,
             "subsidies:batch_export": batch.pk,
             "subsidies:batch_return": batch.pk,
+            "subsidies:childcare_close": childcare.pk,
             "scoring": assessment.pk,
             "scoring:scheme_detail": assessment.scheme_id,
             "scoring:adjustment_decide": claim.pk,
@@ -174,6 +187,7 @@ def world(request, settings, tmp_path, areas, make_user):
         "subsidies/programmes": roster.programme_id,
         "subsidies/rosters": roster.pk,
         "subsidies/batches": batch.pk,
+        "subsidies/childcare-applications": childcare.pk,
         "scoring/schemes": assessment.scheme_id,
         "scoring/assessments": assessment.pk,
     }

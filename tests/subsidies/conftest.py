@@ -93,8 +93,9 @@ def load_fixture_programmes() -> None:
     """The data migration's example programmes (idempotent): a transactional test before this one flushed them."""
     from django.apps import apps
 
-    for migration in ("0002_fixture_programmes", "0003_national_rural_reward_criteria"):
-        importlib.import_module(f"apps.subsidies.migrations.{migration}").load(apps, None)
+    importlib.import_module("apps.subsidies.migrations.0002_fixture_programmes").load(apps, None)
+    importlib.import_module("apps.subsidies.migrations.0004_childcare_by_application").forward(apps, None)
+    importlib.import_module("apps.subsidies.migrations.0005_national_rural_reward_criteria").load(apps, None)
 
 
 @pytest.fixture

@@ -127,24 +127,43 @@ def test_only_child_parents_child_exactly_18_leaves(make_family, programme):
     }
 
 
-def test_childcare_each_child_under_3_paid_to_the_mother_from_2025(make_family, programme):
+def test_childcare_is_paid_on_application_to_the_applicant_from_2025(make_family, programme):
+    from apps.registry.models import Person
+    from apps.subsidies.childcare_services import childcare_application_submit
+    from tests.registry.conftest import make_id_number
+    from tests.subsidies.conftest import card_number
+
     family = make_family(
         surname="沈", father=date(1990, 1, 1), mother=date(1992, 1, 1),
         children=[("M", date(2022, 6, 1)), ("F", date(2022, 6, 2)), ("F", date(2024, 2, 29))],
     )  # fmt: skip
+    for child in family.children:
+        Person.objects.filter(pk=child.pk).update(id_number=make_id_number(child.birth_date, child.sex))
+        child.refresh_from_db()
     # No rule before 2025: the childcare subsidy starts on 2025-01-01.
     with pytest.raises(RuleViolation, match="没有有效的资格规则"):
         rosters_generate(programme=programme("childcare"), period="2024M12", by=None)
+    # The father applies for the first child, the mother for the third; no one for the second.
+    for child, parent, relationship, prefix in (
+        (family.children[0], family.father, "father", "62281"),
+        (family.children[2], family.mother, "mother", "62282"),
+    ):
+        childcare_application_submit(
+            child_id_number=child.id_number, applicant_id_number=parent.id_number, relationship=relationship,
+            applied_on=date(2025, 6, 10), bank_name="农商银行", account_number=card_number(prefix), by=None,
+        )  # fmt: skip
 
     rosters_generate(programme=programme("childcare"), period="2025M06", by=None)
 
-    entries = roster_of("childcare", "2025M06").entries.order_by("person__birth_date")
-    # The first child is exactly 3 on 2025-06-01: not eligible; each younger child is, paid to the mother.
-    assert [(e.person.name, e.payee_id, str(e.amount), e.change) for e in entries] == [
-        ("沈女2", family.mother.pk, "300.00", "new"),
-        ("沈女3", family.mother.pk, "300.00", "new"),
+    entries = roster_of("childcare", "2025M06").entries.order_by("person__birth_date", "month")
+    # By month from the birth month: the first child's last month is May 2025 (3 on 2025-06-01), paid back
+    # with the months since January; the third child every month of 2025 so far; each to the applicant.
+    assert [(e.person.name, e.month, e.payee_id, str(e.amount), e.change) for e in entries] == [
+        *[("沈子1", f"2025M0{m}", family.father.pk, "300.00", "new") for m in range(1, 6)],
+        *[("沈女3", f"2025M0{m}", family.mother.pk, "300.00", "new") for m in range(1, 7)],
     ]
-    assert entries[0].reasons == ["未满3周岁", "健在", "母亲（领取人）健在"]
+    assert entries.last().reasons == ["未满3周岁", "健在", "户籍在本县", "父母或监护人已申领"]
+    assert entries.first().reasons[-1] == "补发往月"
 
 
 def test_a_beneficiary_who_moved_townships_leaves_one_roster_and_joins_the_other(make_family, programme):

@@ -1,4 +1,5 @@
-"""The six kinds of sheet of DESIGN §8."""
+"""The kinds of sheet of DESIGN §8: the registry's six here; an app above imports registers its own
+(``kind_register``, e.g. subsidies' ``childcare_applications``) from its ``AppConfig.ready``."""
 
 from apps.imports.engine import KindSpec
 from apps.imports.kinds.births import BirthsSpec
@@ -12,6 +13,10 @@ SPECS: dict[str, KindSpec] = {
     spec.kind: spec
     for spec in (PersonsSpec(), BirthsSpec(), DeathsSpec(), MarriagesSpec(), ContraceptionSpec(), MovesSpec())
 }
+
+
+def kind_register(spec: KindSpec) -> None:
+    SPECS[spec.kind] = spec
 
 
 def spec_for(kind: str) -> KindSpec:

@@ -31,6 +31,10 @@ FIELDS = (
     "employment_type",
 )
 
+# 户籍地区划代码 (optional; DESIGN §8): an empty cell keeps the registered 户籍地 (a sheet without the column
+# must not erase what clerks entered); a new person without one has the residence's county.
+KEEP_HUKOU_PLACE = "COALESCE(NULLIF(EXCLUDED.hukou_place_code, ''), registry_person.hukou_place_code)"
+
 
 class PersonsSpec(KindSpec):
     kind = "persons"
@@ -50,6 +54,7 @@ class PersonsSpec(KindSpec):
         Column("婚姻状况", "marital_status", required=False),
         Column("联系电话", "phone", required=False),
         Column("就业类型", "employment_type", required=False),
+        Column("户籍地区划代码", "hukou_place", required=False),
     )
     stage_columns = (
         ("id_number", "text"),
@@ -64,6 +69,7 @@ class PersonsSpec(KindSpec):
         ("marital_status", "text"),
         ("phone", "text"),
         ("employment_type", "text"),
+        ("hukou_place_code", "text"),
     )
 
     def parse(self, c: dict[str, Any], ctx: ImportContext) -> tuple:
@@ -90,6 +96,7 @@ class PersonsSpec(KindSpec):
             cells.choice("婚姻状况", c["marital_status"], MARITAL, required=False),
             phone,
             cells.choice("就业类型", c["employment_type"], EMPLOYMENT, required=False),
+            cells.area_code("户籍地区划代码", c["hukou_place"], required=False),
         )
 
     def check(self, cursor, ctx: ImportContext, rows: RowRange = ALL_ROWS) -> list[RowError]:
@@ -126,8 +133,9 @@ class PersonsSpec(KindSpec):
         return errors
 
     _DIFFERS = (
-        "(" + ", ".join(f"p.{f}" for f in FIELDS) + ", COALESCE(ph.number, ''))"
-        " IS DISTINCT FROM (" + ", ".join(f"s.{f}" for f in FIELDS) + ", s.household_number)"
+        "(" + ", ".join(f"p.{f}" for f in FIELDS) + ", COALESCE(ph.number, ''), p.hukou_place_code)"
+        " IS DISTINCT FROM (" + ", ".join(f"s.{f}" for f in FIELDS) + ", s.household_number, "
+        "COALESCE(NULLIF(s.hukou_place_code, ''), p.hukou_place_code))"
     )
 
     def preview(self, cursor, ctx: ImportContext) -> tuple[int, int]:
@@ -160,18 +168,22 @@ class PersonsSpec(KindSpec):
         cursor.execute(
             f"""
             WITH upserted AS (
-                INSERT INTO registry_person (id_number, {columns}, household_id, version,
+                INSERT INTO registry_person (id_number, {columns}, household_id, hukou_place_code, version,
                                              created_at, updated_at, created_by_id)
-                SELECT s.id_number, {", ".join(f"s.{f}" for f in FIELDS)}, h.id, 1, now(), now(), %(user)s
+                SELECT s.id_number, {", ".join(f"s.{f}" for f in FIELDS)}, h.id, COALESCE(s.hukou_place_code, ''), 1,
+                       now(), now(), %(user)s
                 FROM import_stage s LEFT JOIN registry_household h ON h.number = s.household_number
                 WHERE NOT s.rejected AND s.row_no BETWEEN %(lo)s AND %(hi)s
                 ON CONFLICT (id_number) DO UPDATE SET
                     {", ".join(f"{f} = EXCLUDED.{f}" for f in FIELDS)},
                     household_id = EXCLUDED.household_id,
+                    hukou_place_code = {KEEP_HUKOU_PLACE},
                     version = registry_person.version + 1,
                     updated_at = now()
-                WHERE ({", ".join(f"registry_person.{f}" for f in FIELDS)}, registry_person.household_id)
-                      IS DISTINCT FROM ({", ".join(f"EXCLUDED.{f}" for f in FIELDS)}, EXCLUDED.household_id)
+                WHERE ({", ".join(f"registry_person.{f}" for f in FIELDS)}, registry_person.household_id,
+                       registry_person.hukou_place_code)
+                      IS DISTINCT FROM ({", ".join(f"EXCLUDED.{f}" for f in FIELDS)}, EXCLUDED.household_id,
+                                        {KEEP_HUKOU_PLACE})
                 RETURNING (xmax = 0) AS inserted
             )
             SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted

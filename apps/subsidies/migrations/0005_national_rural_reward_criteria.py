@@ -47,5 +47,5 @@ def unload(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("subsidies", "0002_fixture_programmes")]
+    dependencies = [("subsidies", "0004_childcare_by_application")]
     operations = [migrations.RunPython(load, unload)]
