@@ -124,6 +124,7 @@ PAGE_PARTS: dict[str, str] = {
     "subsidies:batch_return": "subsidies.batches",
     "scoring": "scoring",
     "admin": "admin",
+    "core:worklist_open": "home",  # the start page's links (each leads to a page with its own check)
     # core:history takes the part of the record it shows (``part_of_model``).
 }
 
