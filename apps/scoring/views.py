@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.models import Role
 from apps.core.errors import RuleViolation
+from apps.core.exports import office_name
 from apps.scoring import selectors, services
 from apps.scoring.calculation import fmt
 from apps.scoring.exports import results_xlsx
@@ -70,7 +71,8 @@ def results(request):
 def results_export(request):
     _reader(request.user)
     year = _year(request)
-    body = results_xlsx(results=selectors.results_for(user=request.user, year=year))
+    results = selectors.results_for(user=request.user, year=year)
+    body = results_xlsx(results=results, office=office_name(request.user.area))
     response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="scoring-{year}.xlsx"'
     return response
