@@ -19,9 +19,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
-## The app with the demo county on http://127.0.0.1:8000 (embedded PostgreSQL/Redis unless configured).
+## The app with the demo county on http://127.0.0.1:$(PORT) (embedded PostgreSQL/Redis unless configured);
+## another port: make run PORT=8080.
+PORT ?= 8000
 run: install
-	$(WITH_SERVICES) scripts/run.sh
+	PORT=$(PORT) $(WITH_SERVICES) scripts/run.sh
 
 ## The whole suite, browser tests included.
 test: install

@@ -278,6 +278,17 @@ SPREADSHEET_LIMITS = {
 # Runs of one import job that may start (its worker died in each) before it is failed as a poison file.
 IMPORT_MAX_ATTEMPTS = env.int("IMPORT_MAX_ATTEMPTS", default=3)
 
+# The dashboard ranks the areas by the first of these indicators whose values differ between them (unless the
+# user picks one): an indicator on which every township has 100.00 ranks nothing.
+INDICATORS_RANKING = env.list(
+    "INDICATORS_RANKING",
+    default=["policy_compliance_rate", "birth_registration_timeliness", "contraceptive_prevalence",
+             "record_completeness_rate", "long_acting_share", "natural_growth_rate"],
+)  # fmt: skip
+
+# 编制单位 on every Excel report: the user's area name followed by this office's name.
+EXPORT_OFFICE_NAME = env.str("EXPORT_OFFICE_NAME", default="人口和计划生育办公室")
+
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_SERIALIZER = "json"

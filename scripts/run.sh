@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 export DEBUG=${DEBUG:-1}
 export DEMO_PERSONS=${DEMO_PERSONS:-20000}
+PORT=${PORT:-8000}
+case "$PORT" in
+  '' | *[!0-9]*) echo "PORT must be a port number, not '$PORT'" >&2; exit 2 ;;
+esac
 
 $PY manage.py migrate --no-input
 $PY manage.py load_areas fixtures/areas_demo.csv
@@ -42,7 +46,7 @@ trap cleanup INT TERM EXIT
 .venv/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 \
   --schedule=.data/celerybeat-schedule &
 pids+=($!)
-echo "Web server: http://127.0.0.1:8000  (Ctrl-C stops everything)"
-$PY manage.py runserver 127.0.0.1:8000 &
+echo "Web server: http://127.0.0.1:$PORT  (Ctrl-C stops everything)"
+$PY manage.py runserver "127.0.0.1:$PORT" &
 pids+=($!)
 wait -n "${pids[@]}" || true

@@ -17,6 +17,7 @@ from apps.accounts.models import User
 from apps.areas.selectors import area_children
 from apps.core.clientip import login_rate_limited
 from apps.core.errors import RuleViolation
+from apps.core.worklist import worklist_for
 
 PAGE_SIZE = 50
 
@@ -39,10 +40,12 @@ class LogoutView(auth_views.LogoutView):
 
 @login_required
 def home(request):
-    """The signed-in user's start page: who and where they are, and the areas under them."""
+    """The signed-in user's start page (工作台): the work waiting for them, by role (``apps.core.worklist``),
+    then who and where they are and the areas under them."""
     area = request.user.area
     children = area_children(area=area) if area else []
-    return render(request, "accounts/home.html", {"area": area, "children": children})
+    context = {"area": area, "children": children, "worklist": worklist_for(request.user)}
+    return render(request, "accounts/home.html", context)
 
 
 @login_required

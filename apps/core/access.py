@@ -154,6 +154,7 @@ PAGE_PARTS: dict[str, str] = {
     "scoring:contracts": "scoring.contracts",
     "scoring:contract_edit": "scoring.contracts",
     "admin": "admin",
+    "core:worklist_open": "home",  # the start page's links (each leads to a page with its own check)
     # core:history takes the part of the record it shows (``part_of_model``).
 }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from import_export.formats import base_formats
 
-from apps.core.exports import csv_bytes, xlsx_bytes
+from apps.core.exports import Heading, csv_bytes, office_name, xlsx_bytes
 
 
 class SafeCSV(base_formats.CSV):
@@ -16,4 +16,8 @@ class SafeCSV(base_formats.CSV):
 
 class SafeXLSX(base_formats.XLSX):
     def export_data(self, dataset, **kwargs) -> bytes:
-        return xlsx_bytes(dataset.headers or [], dataset, title=dataset.title or "Sheet1")
+        from django.utils import timezone
+
+        title = dataset.title or "配置数据导出"  # the admin passes no model; its file name names it
+        heading = Heading(title, office_name(), f"截至{timezone.localdate():%Y年%m月%d日}")
+        return xlsx_bytes(dataset.headers or [], dataset, title=title, heading=heading, freeze="A2")

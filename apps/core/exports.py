@@ -10,14 +10,21 @@ number, not text, and a Decimal is written exactly to the fen.
 Both writers stream: the xlsx workbook is openpyxl's write-only mode (rows go to a temporary file as they
 are appended, memory stays flat), and the CSV is a generator of encoded lines that a
 ``StreamingHttpResponse`` can send as it goes.
+
+Every workbook reads well on paper: a sheet given a ``Heading`` starts with the report's title and a line
+naming the office that made it (the user's area and ``settings.EXPORT_OFFICE_NAME``), the period and the
+local time it was made; every sheet prints landscape, fitted to the page width, with its header row repeated
+on each page and a footer (office, page x of y, time); sheet names are cleaned to what Excel accepts.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +34,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_from_string
+from openpyxl.worksheet.worksheet import Worksheet
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -35,6 +44,11 @@ CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 BOLD = Font(bold=True)
+TITLE_FONT = Font(bold=True, size=14)
+INFO_FONT = Font(size=10, color="555555")
+HEADING_ROWS = 2  # the title, then office · period · time; the table's header row follows
+SHEET_NAME_MAX = 31
+SHEET_NAME_FORBIDDEN = re.compile(r"[\\/*?:\[\]]")
 
 # Full ID numbers leave the system only with a purpose of at least this many characters (用途).
 PURPOSE_MIN_LENGTH = 5
@@ -53,6 +67,50 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def sheet_name(name: str, fallback: str = "数据") -> str:
+    """A name Excel accepts: none of ``\\ / * ? : [ ]``, no leading or trailing apostrophe, 1–31 characters."""
+    cleaned = SHEET_NAME_FORBIDDEN.sub("_", name or "").strip().strip("'").strip()
+    return cleaned[:SHEET_NAME_MAX] or fallback
+
+
+def office_name(area=None) -> str:
+    """编制单位: the area's name and the office configured for the deployment (``EXPORT_OFFICE_NAME``)."""
+    from django.conf import settings
+
+    office = getattr(settings, "EXPORT_OFFICE_NAME", "")
+    return f"{area.name}{office}" if area is not None else office
+
+
+def local_now() -> datetime:
+    from django.utils import timezone
+
+    return timezone.localtime()
+
+
+@dataclass(frozen=True)
+class Heading:
+    """What a printed report says above its table: title, 编制单位, the period it covers, when it was made."""
+
+    title: str
+    office: str
+    period: str
+    made_at: datetime = field(default_factory=local_now)
+
+    @property
+    def made_at_text(self) -> str:
+        from django.utils import timezone
+
+        return timezone.localtime(self.made_at).strftime("%Y-%m-%d %H:%M")
+
+    @property
+    def info_line(self) -> str:
+        return f"编制单位：{self.office}　　期间：{self.period}　　生成时间：{self.made_at_text}"
+
+
+def _footer_text(text: str) -> str:
+    return text.replace("&", "&&")  # "&" starts a code in a header or footer
+
+
 @dataclass
 class Styled:
     """A value with its formatting, for the few cells that need more than a value."""
@@ -69,10 +127,27 @@ class Styled:
 class XlsxSheet:
     """One sheet of an ``XlsxWriter``. ``append`` takes plain values or ``Styled`` ones."""
 
-    def __init__(self, sheet, *, formats: dict[int, str]):
+    def __init__(self, sheet, *, formats: dict[int, str], heading: Heading | None = None):
         self._sheet = sheet
         self._formats = formats
+        self._heading = heading
+        self._table_start = 0  # rows above the table (the heading's)
         self.rows = 0
+        if heading is not None:
+            self.append([Styled(heading.title, font=TITLE_FONT)])
+            self.append([Styled(heading.info_line, font=INFO_FONT)])
+            self._table_start = self.rows
+
+    def header(self, values: Sequence[Any], *, font: Font | None = BOLD) -> None:
+        """The table's header row: repeated at the top of every printed page; the heading's title and
+        information line are merged across its width."""
+        row = self.rows + 1
+        self._sheet.print_title_rows = f"{row}:{row}"
+        if self._heading is not None and len(values) > 1:
+            last = get_column_letter(len(values))
+            for heading_row in range(1, self._table_start + 1):
+                self._sheet.merged_cells.add(f"A{heading_row}:{last}{heading_row}")
+        self.append(values, font=font)
 
     def append(self, values: Iterable[Any], *, font: Font | None = None) -> None:
         cells = []
@@ -81,7 +156,7 @@ class XlsxSheet:
             cell = WriteOnlyCell(self._sheet, value=neutralise(styled.value))
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # a string, never a formula, whatever it says
-            if i in self._formats and self.rows:  # the header row keeps the general format
+            if i in self._formats and self.rows > self._table_start:  # the table's first row keeps its format
                 cell.number_format = self._formats[i]
             if styled.number_format:
                 cell.number_format = styled.number_format
@@ -115,21 +190,41 @@ class XlsxWriter:
         self,
         title: str,
         *,
+        heading: Heading | None = None,
         widths: dict[int, float] | Sequence[float] | None = None,
         freeze: str | None = None,
         text_columns: Iterable[int] = (),
         formats: dict[int, str] | None = None,
     ) -> XlsxSheet:
-        """``widths``: column widths by 0-based column (a dict) or in order (a list); ``text_columns``:
-        0-based columns formatted as text (ID and account numbers); ``formats``: number formats by 0-based
-        column, for every row but the first."""
-        ws = self._workbook.create_sheet(title[:31])
+        """``title``: the sheet's name (cleaned: ``sheet_name``); ``heading``: the report's title lines above
+        the table; ``widths``: column widths by 0-based column (a dict) or in order (a list);
+        ``freeze``: the first cell that scrolls, counted within the table (its header row is row 1; the
+        heading's rows are added); ``text_columns``: 0-based columns formatted as text (ID and account
+        numbers); ``formats``: number formats by 0-based column, for every row of the table but its first."""
+        ws = self._workbook.create_sheet(sheet_name(title))
         items = widths.items() if isinstance(widths, dict) else enumerate(widths or ())
         for col, width in items:
             ws.column_dimensions[get_column_letter(col + 1)].width = width
+        offset = HEADING_ROWS if heading is not None else 0
         if freeze:
-            ws.freeze_panes = freeze
-        return XlsxSheet(ws, formats={**(formats or {}), **dict.fromkeys(text_columns, "@")})
+            column, row = coordinate_from_string(freeze)
+            ws.freeze_panes = f"{column}{row + offset}"
+        _print_setup(ws, heading)
+        if heading is not None and not self._workbook.properties.title:
+            self._workbook.properties.title = heading.title
+            self._workbook.properties.creator = heading.office
+        return XlsxSheet(ws, formats={**(formats or {}), **dict.fromkeys(text_columns, "@")}, heading=heading)
+
+    def about(self, heading: Heading, *, title: str = "文件说明") -> None:
+        """A sheet that only says what the file is: for a workbook whose data sheet must keep a fixed layout
+        (a bank's import file), where no title may go above the table."""
+        ws = self.sheet(title, widths=[12, 60])
+        for label, value in (("标题", heading.title), ("编制单位", heading.office), ("期间", heading.period),
+                             ("生成时间", heading.made_at_text)):  # fmt: skip
+            ws.append([Styled(label, font=BOLD), value])
+        if not self._workbook.properties.title:
+            self._workbook.properties.title = heading.title
+            self._workbook.properties.creator = heading.office
 
     def save(self, path: Path | None = None) -> bytes | Path:
         """The workbook as bytes, or written to ``path`` (and ``path`` returned)."""
@@ -142,12 +237,37 @@ class XlsxWriter:
         return out.getvalue()
 
 
-def xlsx_bytes(header: Sequence[str], rows: Iterable[Iterable[Any]], *, title: str = "Sheet1", **sheet) -> bytes:
-    """A one-sheet workbook: a bold header row, then the rows."""
+def _print_setup(ws, heading: Heading | None) -> None:
+    """Landscape A4, fitted to the page width (as many pages down as it takes), centred, with a footer."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    if heading is not None:
+        ws.oddFooter.left.text = _footer_text(heading.office)
+        ws.oddFooter.right.text = _footer_text(f"生成时间：{heading.made_at_text}")
+
+
+def xlsx_bytes(
+    header: Sequence[str],
+    rows: Iterable[Iterable[Any]],
+    *,
+    title: str = "数据",
+    heading: Heading | None = None,
+    about: Heading | None = None,
+    **sheet,
+) -> bytes:
+    """A one-sheet workbook: the heading (if any), a bold header row, then the rows. ``about``: a heading
+    kept on a sheet of its own, for a file whose table must start on the first row."""
     writer = XlsxWriter()
-    ws = writer.sheet(title, **sheet)
-    ws.append(header, font=BOLD)
+    ws = writer.sheet(title, heading=heading, **sheet)
+    ws.header(header)
     ws.extend(rows)
+    if about is not None:
+        writer.about(about)
     return writer.save()
 
 

@@ -1,4 +1,4 @@
-"""Records that belong to no single app: the log of exports."""
+"""Records that belong to no single app: the log of exports, and when a user last looked at a work-list item."""
 
 from __future__ import annotations
 
@@ -42,3 +42,20 @@ class ExportLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.export} · {self.at:%Y-%m-%d %H:%M}"
+
+
+class WorklistSeen(models.Model):
+    """When a user last opened an item of the start page's work list (``apps.core.worklist``): what came
+    since is "new" to that user. Page state, not a record of the administration: kept without history."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField("待办事项", max_length=64)
+    seen_at = models.DateTimeField("查看时间")
+
+    class Meta:
+        verbose_name = "待办查看时间"
+        verbose_name_plural = "待办查看时间"
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="worklist_seen_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.key} · {self.seen_at:%Y-%m-%d %H:%M}"

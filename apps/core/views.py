@@ -3,11 +3,11 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from apps.core import access, health
+from apps.core import access, health, worklist
 from apps.core.audit import history_for
 from apps.core.scoping import AreaScopedQuerySet
 from config.celery import app as celery_app
@@ -46,6 +46,18 @@ def history(request, model_label: str, pk: str):
         raise Http404 from None
     entries = history_for(obj=obj, user=request.user)
     return render(request, "core/history.html", {"obj": obj, "opts": model._meta, "entries": entries})
+
+
+@login_required
+@require_GET
+def worklist_open(request, key: str):
+    """A work-list link of the start page: notes that the user looked (what comes later is new) and goes to the
+    item's page. A key that is not on the user's list (another role's, or gone) leads back to the start page."""
+    item = worklist.item_get(request.user, key)
+    if item is None:
+        return redirect("accounts:home")
+    worklist.seen_record(user=request.user, key=key)
+    return redirect(item.url)
 
 
 def page_not_found(request, exception=None):

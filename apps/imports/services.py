@@ -22,6 +22,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from apps.accounts.models import Role, User
 from apps.core import spreadsheets
 from apps.core.errors import RuleViolation
+from apps.core.exports import Heading, office_name
 from apps.core.files import shorten_file_name
 from apps.imports.engine import FIRST_ERRORS_KEPT, ImportResult, run_import
 from apps.imports.kinds import spec_for
@@ -155,7 +156,12 @@ def _store_result(job: ImportJob, result: ImportResult) -> ImportJob:
         from django.conf import settings
 
         relative = f"imports/errors/{job.created_at:%Y/%m}/job-{job.pk}-errors.xlsx"
-        write_error_report(result, Path(settings.MEDIA_ROOT) / relative)
+        heading = Heading(
+            f"{job.get_kind_display()}导入错误报告：{job.file_name}",
+            office_name(job.area),
+            f"导入任务{job.pk}，上传于{timezone.localtime(job.created_at):%Y-%m-%d %H:%M}",
+        )
+        write_error_report(result, Path(settings.MEDIA_ROOT) / relative, heading=heading)
         job.error_report.name = relative
     job.save()
     return job

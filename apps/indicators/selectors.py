@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from apps.accounts.models import User
 from apps.areas.models import Area
 from apps.core.access import may_read, may_write, readable
+from apps.core.areacodes import code_range
 from apps.core.scoping import NOTHING, in_scope, user_scope
 from apps.indicators.catalogue import BY_CODE, INDICATORS, Indicator
 from apps.indicators.formatting import shown_reading
@@ -238,6 +240,7 @@ class Dashboard:
     structure_cards: list[Card]  # 人口结构与生育水平: today's work (ageing, young children, fertility)
     rows: list[RankRow]
     rank_by: Indicator
+    rank_auto: bool  # chosen by the data (the user picked none)
     trend: dict[str, list]  # indicator code -> [value or None per quarter]
     trend_labels: list[str]
     has_data: bool
@@ -254,6 +257,19 @@ def _alert_for(thresholds: list[AlertThreshold], indicator: str, level: str, val
     return None
 
 
+def ranking_indicator(*, key: list[Indicator], values) -> Indicator:
+    """The ranking's indicator when the user picked none: the first of ``settings.INDICATORS_RANKING`` (then the
+    other key indicators) whose values separate the areas — a column where every township has 100.00 ranks
+    nothing. ``values(indicator)``: the areas' readings."""
+    preferred = [BY_CODE[c] for c in settings.INDICATORS_RANKING if c in BY_CODE and BY_CODE[c].key]
+    candidates = preferred + [i for i in key if i not in preferred]
+    for indicator in candidates:
+        distinct = {r.value for r in values(indicator) if r is not None and r.value is not None}
+        if len(distinct) > 1:
+            return indicator
+    return candidates[0]
+
+
 def dashboard_for(*, user: User, period: Period, area: Area, rank_by: str | None = None) -> Dashboard:
     """The dashboard of ``area`` (visible to ``user``, checked by the caller) from stored snapshots only: cards
     with the change from the same period last year, the children ranked with alerts, quarterly trends.
@@ -261,9 +277,7 @@ def dashboard_for(*, user: User, period: Period, area: Area, rank_by: str | None
     key = [i for i in INDICATORS if i.key]
     structure = [i for i in INDICATORS if i.card]
     ranked = BY_CODE.get(rank_by or "")
-    chosen = ranked is not None and ranked.key
-    if not chosen:
-        ranked = BY_CODE["policy_compliance_rate"]
+    rank_auto = ranked is None or not ranked.key
     children = list(Area.objects.filter(parent_id=area.code).order_by("code"))
     trail = list(Area.objects.filter(code__in=set(_ancestors_and_self(area.code))).order_by("code"))
     trail = [a for a in trail if in_scope(user, a.code)]  # the breadcrumb starts at the user's own area
@@ -282,9 +296,6 @@ def dashboard_for(*, user: User, period: Period, area: Area, rank_by: str | None
         area_codes=[area.code],
         indicator_codes=sorted({i.code for i in carded} | set(trend_codes)),
     )
-    own_ranked = readings.get((period.code, area.code, ranked.code))
-    if not chosen and own_ranked and own_ranked.not_applicable:  # e.g. 出生政策符合率 after 2021
-        ranked = BY_CODE["birth_rate"]
     thresholds = alert_thresholds_in_force(on=period.end)
 
     def reading(p: Period, code: str, indicator: str) -> IndicatorReading | None:
@@ -295,6 +306,8 @@ def dashboard_for(*, user: User, period: Period, area: Area, rank_by: str | None
         alert = _alert_for(thresholds, i.code, area.level, r and r.value)
         return Card(i, r, reading(last_year, area.code, i.code), alert)
 
+    if rank_auto:  # a not-applicable figure (出生政策符合率 after 2021) has no value and separates nothing
+        ranked = ranking_indicator(key=key, values=lambda i: [reading(period, c.code, i.code) for c in children])
     rows = []
     for child in children:
         cells = []
@@ -329,6 +342,7 @@ def dashboard_for(*, user: User, period: Period, area: Area, rank_by: str | None
         structure_cards=[card(i) for i in structure],
         rows=rows,
         rank_by=ranked,
+        rank_auto=rank_auto,
         trend=trend,
         trend_labels=[q.label for q in quarters],
         has_data=any((period.code, area.code, i.code) in readings for i in key),
@@ -346,29 +360,57 @@ class Difference:
     a: IndicatorReading | None
     b: IndicatorReading | None
 
+    @property
+    def differs(self) -> bool:
+        key = lambda r: (r.value, r.numerator, r.denominator) if r else None  # noqa: E731
+        return key(self.a) != key(self.b)
+
+
+COMPARISON_ROW_LIMIT = 2000  # all values of a county's 400 villages, unfiltered, would be a page of 7,000 rows
+
 
 _DIFF_SQL = """
 SELECT coalesce(a.area_id, b.area_id), ar.name, coalesce(a.indicator_code, b.indicator_code),
     a.value, a.numerator, a.denominator, b.value, b.numerator, b.denominator
-FROM (SELECT * FROM indicators_indicatorvalue WHERE run_id = %(a)s AND area_id >= %(low)s AND area_id < %(high)s) a
+FROM (SELECT * FROM indicators_indicatorvalue WHERE run_id = %(a)s AND area_id >= %(low)s AND area_id < %(high)s
+      AND (%(indicator)s = '' OR indicator_code = %(indicator)s)) a
 FULL OUTER JOIN (
     SELECT * FROM indicators_indicatorvalue WHERE run_id = %(b)s AND area_id >= %(low)s AND area_id < %(high)s
+      AND (%(indicator)s = '' OR indicator_code = %(indicator)s)
 ) b ON a.area_id = b.area_id AND a.indicator_code = b.indicator_code
 JOIN areas_area ar ON ar.code = coalesce(a.area_id, b.area_id)
-WHERE a.value IS DISTINCT FROM b.value OR a.numerator IS DISTINCT FROM b.numerator
+WHERE NOT %(only_differences)s OR a.value IS DISTINCT FROM b.value OR a.numerator IS DISTINCT FROM b.numerator
     OR a.denominator IS DISTINCT FROM b.denominator
 ORDER BY 1, 3
+LIMIT %(limit)s
 """
 
 
-def snapshot_differences(*, user: User, run_a: ReportRun, run_b: ReportRun) -> list[Difference]:
-    """报表数据与回溯数据: per area (within the user's area) and indicator, where two snapshots differ. One query."""
+def snapshot_differences(
+    *,
+    user: User,
+    run_a: ReportRun,
+    run_b: ReportRun,
+    indicator: str = "",
+    area_code: str = "",
+    only_differences: bool = True,
+    limit: int = COMPARISON_ROW_LIMIT,
+) -> list[Difference]:
+    """报表数据与回溯数据: per area (within the user's area; ``area_code``: that area and those under it) and
+    indicator (``indicator``: that one only), where two snapshots differ — or, ``only_differences=False``,
+    every value of both side by side. At most ``limit`` rows. One query."""
     scope = user_scope(user)
     if scope == NOTHING or not may_read(user, "indicators"):
         return []
     low, high = scope or ("", "~")  # no limit: every code lies in ["", "~")
+    if area_code:
+        if not in_scope(user, area_code):
+            return []
+        low, high = code_range(area_code)
+    params = {"a": run_a.pk, "b": run_b.pk, "low": low, "high": high, "indicator": indicator,
+              "only_differences": only_differences, "limit": limit}  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(_DIFF_SQL, {"a": run_a.pk, "b": run_b.pk, "low": low, "high": high})
+        cursor.execute(_DIFF_SQL, params)
         rows = cursor.fetchall()
     out = []
     for area_code, name, code, av, an, ad, bv, bn, bd in rows:

@@ -17,10 +17,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.areas.models import Area
-from apps.areas.selectors import area_get_visible
+from apps.areas.selectors import area_children, area_get_visible
 from apps.core.errors import RuleViolation
+from apps.core.exports import office_name
 from apps.indicators import selectors, services
-from apps.indicators.catalogue import INDICATORS
+from apps.indicators.catalogue import BY_CODE, INDICATORS
 from apps.indicators.exports import report_workbook
 from apps.indicators.forms import RecomputeForm
 from apps.indicators.models import ReportRun, RunStatus
@@ -138,9 +139,17 @@ def compare(request):
     run_b = by_pk.get(request.GET.get("b", "")) if request.GET.get("b") else (runs[0] if runs else None)
     if (request.GET.get("a") and run_a is None) or (request.GET.get("b") and run_b is None):
         raise Http404
+    # Filters: only the differences (default) or every value; one indicator; one area and what lies under it.
+    show_all = request.GET.get("show") == "all"
+    indicator = request.GET.get("indicator", "") if request.GET.get("indicator", "") in BY_CODE else ""
+    own = request.user.area
+    area = _area(request) if request.GET.get("area") else None
     differences = None
     if run_a and run_b and run_a.pk != run_b.pk:
-        differences = selectors.snapshot_differences(user=request.user, run_a=run_a, run_b=run_b)
+        differences = selectors.snapshot_differences(
+            user=request.user, run_a=run_a, run_b=run_b, indicator=indicator,
+            area_code=area.code if area else "", only_differences=not show_all,
+        )  # fmt: skip
     context = {
         "period": period,
         "periods": [(code, period_parse(code).label) for code in available],
@@ -148,6 +157,13 @@ def compare(request):
         "run_a": run_a,
         "run_b": run_b,
         "differences": differences,
+        "changed": sum(d.differs for d in differences or ()),
+        "row_limit": selectors.COMPARISON_ROW_LIMIT,
+        "show_all": show_all,
+        "indicator": indicator,
+        "indicators": INDICATORS,
+        "area": area,
+        "areas": [own, *area_children(area=own)] if own else [],
     }
     return render(request, "indicators/compare.html", context)
 
@@ -163,7 +179,7 @@ def export(request):
     if not report.values_of(area.code):
         messages.error(request, f"{period.label}尚无{area.name}的报表数据")
         return redirect(f"{reverse('indicators:dashboard')}?period={period.code}&area={area.code}")
-    response = HttpResponse(report_workbook(report), content_type=XLSX)
+    response = HttpResponse(report_workbook(report, office=office_name(request.user.area)), content_type=XLSX)
     filename = f"report-{area.code}-{period.code}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

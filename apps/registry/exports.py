@@ -5,10 +5,12 @@ and phones are masked unless the caller asked for full numbers with a stated pur
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from import_export import fields, resources
 
+from apps.areas.models import Area
 from apps.core.errors import RuleViolation
-from apps.core.exports import BOLD, PURPOSE_MIN_LENGTH, XlsxWriter
+from apps.core.exports import PURPOSE_MIN_LENGTH, Heading, XlsxWriter, office_name
 from apps.core.privacy import mask_id_number, mask_phone
 from apps.registry.models import Person
 
@@ -48,17 +50,21 @@ class PersonExportResource(resources.ModelResource):
         return person.phone if self.full_ids else mask_phone(person.phone)
 
 
-def persons_export_xlsx(*, persons: QuerySet[Person], full_ids: bool) -> tuple[bytes, int]:
-    """The persons as an .xlsx file and its row count; the caller passes an area-scoped queryset."""
+def persons_export_xlsx(
+    *, persons: QuerySet[Person], full_ids: bool, heading: Heading | None = None
+) -> tuple[bytes, int]:
+    """The persons as an .xlsx file and its row count; the caller passes an area-scoped queryset. The title
+    lines above the header keep the file importable (an import looks for its header in the first ten rows)."""
     resource = PersonExportResource(full_ids=full_ids)
     queryset = persons.select_related("village", "household").order_by("village_id", "household__number", "id")
     writer = XlsxWriter()
-    sheet = writer.sheet("人口花名册", widths=[21, 10, 6, 12, 8, 10, 15, 18, 14, 10, 10, 14, 12, 12],
+    sheet = writer.sheet("人口花名册", heading=heading, widths=[21, 10, 6, 12, 8, 10, 15, 18, 14, 10, 10, 14, 12, 12],
                          freeze="A2", text_columns=(0, 6, 11))  # fmt: skip
-    sheet.append(resource.get_export_headers(), font=BOLD)
+    sheet.header(resource.get_export_headers())
+    above = sheet.rows
     for person in queryset[:EXPORT_ROW_LIMIT].iterator(chunk_size=2000):
         sheet.append(resource.export_resource(person))
-    return writer.save(), sheet.rows - 1
+    return writer.save(), sheet.rows - above
 
 
 def persons_export(*, user, area_code: str = "", purpose: str = "") -> tuple[bytes, int]:
@@ -76,7 +82,11 @@ def persons_export(*, user, area_code: str = "", purpose: str = "") -> tuple[byt
     persons = selectors.persons_visible_to(user=user).filter(is_external=False)  # the county's own roster
     if area_code:
         persons = persons.within(area_code)
-    content, rows = persons_export_xlsx(persons=persons, full_ids=full_ids)
+    area = Area.objects.filter(code=area_code).first() if area_code else user.area
+    heading = Heading(
+        f"{area.name if area else ''}人口花名册", office_name(user.area), f"截至{timezone.localdate():%Y年%m月%d日}"
+    )
+    content, rows = persons_export_xlsx(persons=persons, full_ids=full_ids, heading=heading)
     export_log_record(
         by=user,
         export="registry.persons",

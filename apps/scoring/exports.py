@@ -4,16 +4,17 @@ formula; scores and totals stay exact Decimal numbers."""
 
 from __future__ import annotations
 
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
 
-from apps.core.exports import BOLD, Styled, XlsxWriter
+from apps.core.exports import Heading, Styled, XlsxWriter, office_name
 from apps.scoring.calculation import fmt
 from apps.scoring.selectors import Results
 
 WRAP = Alignment(wrap_text=True)
 
 
-def results_xlsx(*, results: Results) -> bytes:
+def results_xlsx(*, results: Results, office: str | None = None) -> bytes:
+    """``office``: 编制单位 (default: the configured office alone)."""
     header = ["名次", "单位", "区划代码"]
     for line in results.lines:
         header += [f"{line.name}（{fmt(line.points)}分）", f"{line.name}名次"]
@@ -21,11 +22,11 @@ def results_xlsx(*, results: Results) -> bytes:
     widths = dict.fromkeys(range(max(16, len(header))), 14)
     widths[1] = 16
     writer = XlsxWriter()
-    ws = writer.sheet(f"{results.year}年考核结果", widths=widths)
-    ws.append([Styled(f"{results.year}年目标管理责任制考核结果", font=Font(bold=True, size=14))])
+    heading = Heading(f"{results.year}年目标管理责任制考核结果", office or office_name(), f"{results.year}年度")
+    ws = writer.sheet(f"{results.year}年考核结果", heading=heading, widths=widths, freeze="C2")
     for notice in results.late_notices:
         ws.append([Styled(notice, alignment=WRAP)])
-    ws.append(header, font=BOLD)
+    ws.header(header)
     for row in results.ranked + results.vetoed:
         a = row.assessment
         values = [row.rank if row.rank else "否决", a.area.name, a.area_id]

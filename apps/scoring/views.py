@@ -20,6 +20,7 @@ from apps.accounts.models import Role
 from apps.areas.models import Area, AreaLevel
 from apps.core.access import may_write
 from apps.core.errors import RuleViolation
+from apps.core.exports import office_name
 from apps.indicators.catalogue import BY_CODE
 from apps.scoring import selectors, services
 from apps.scoring.calculation import fmt
@@ -75,7 +76,8 @@ def results(request):
 def results_export(request):
     _reader(request.user)
     year = _year(request)
-    body = results_xlsx(results=selectors.results_for(user=request.user, year=year))
+    results = selectors.results_for(user=request.user, year=year)
+    body = results_xlsx(results=results, office=office_name(request.user.area))
     response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="scoring-{year}.xlsx"'
     return response

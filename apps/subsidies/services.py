@@ -448,7 +448,7 @@ def batch_export(*, batch: PaymentBatch, fmt: str, by: User) -> bytes:
     so only for those who pay, of the batch's own township or the county, and logged with the purpose
     "银行代发". Written by the one safe writer: no cell (a payee's name, the bank's name) can run as a formula;
     amounts stay exact Decimal numbers."""
-    from apps.core.exports import BANK_PURPOSE, csv_bytes, export_log_record, xlsx_bytes
+    from apps.core.exports import BANK_PURPOSE, Heading, csv_bytes, export_log_record, office_name, xlsx_bytes
 
     _require(by, Role.SUBSIDY_REVIEWER, Role.SUBSIDY_APPROVER, Role.COUNTY_ADMIN, message="您没有导出代发文件的权限")
     _require_area(by, batch.township_id)
@@ -458,9 +458,14 @@ def batch_export(*, batch: PaymentBatch, fmt: str, by: User) -> bytes:
     if fmt == "csv":
         content = csv_bytes(EXPORT_HEADERS, rows)
     else:
+        # The bank's program reads the table from the first row: what the file is goes on a sheet of its own.
+        roster = batch.roster
+        about = Heading(f"{batch.township.name}{roster.programme.name}代发文件（批次{batch.pk}）",
+                        office_name(by.area), roster.period)  # fmt: skip
         content = xlsx_bytes(
-            EXPORT_HEADERS, rows, title="代发明细", text_columns=(2, 4), widths=[10, 10, 21, 16, 22, 12, 16, 10]
-        )
+            EXPORT_HEADERS, rows, title="代发明细", text_columns=(2, 4), widths=[10, 10, 21, 16, 22, 12, 16, 10],
+            about=about,
+        )  # fmt: skip
     export_log_record(
         by=by, export=f"subsidies.batch.{fmt}", rows=len(rows), full_ids=True, purpose=BANK_PURPOSE,
         area_code=batch.township_id or "",

@@ -11,18 +11,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, transaction
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from apps.areas.models import Area
 from apps.core.errors import RuleViolation
-from apps.core.exports import FORMULA_PREFIXES, csv_bytes, neutralise, xlsx_bytes
+from apps.core.exports import FORMULA_PREFIXES, csv_bytes, neutralise, sheet_name, xlsx_bytes
 from apps.core.models import ExportLog
 from apps.registry.exports import persons_export
 from apps.registry.models import Person
@@ -75,6 +77,45 @@ def assert_no_formula_xlsx(content: bytes) -> list[object]:
                     assert not cell.value.startswith(FORMULA_PREFIXES), (ws.title, cell.coordinate, cell.value)
                 values.append(cell.value)
     return values
+
+
+INFO_LINE = re.compile(r"^编制单位：(.+)　　期间：(.+)　　生成时间：(\d{4}-\d\d-\d\d \d\d:\d\d)$")
+
+
+def assert_reads_well(content: bytes, *, office: str, title: str = "") -> dict[str, tuple[str, str]]:
+    """Every sheet: a name Excel accepts that says what it holds, landscape and fitted to the page width, a
+    footer with the page number. The report's heading, on top of its data sheets (title; 编制单位, period,
+    generation time in local time; the table's header row repeated on every page) or, for a file whose table must
+    start on the first row, on a sheet of its own. Returns ``{sheet: (title, period)}`` of the headings."""
+    wb = load_workbook(io.BytesIO(content))
+    headings = {}
+    now = timezone.localtime().replace(tzinfo=None)
+    for ws in wb.worksheets:
+        assert 0 < len(ws.title) <= 31 and not ws.title.startswith("Sheet"), ws.title
+        assert not set(ws.title) & set("\\/*?:[]"), ws.title
+        setup = ws.page_setup
+        assert (setup.orientation, setup.fitToWidth, setup.fitToHeight) == ("landscape", 1, 0), ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and "&P" in ws.oddFooter.center.text, ws.title
+        if ws["A1"].value == "标题":  # the heading on a sheet of its own
+            about = {r[0]: r[1] for r in ws.iter_rows(values_only=True)}
+            made, period = about["生成时间"], about["期间"]
+            assert about["编制单位"] == office
+            headings[ws.title] = (about["标题"], period)
+        elif "文件说明" in wb.sheetnames:  # a table that must start on the first row (the bank's file)
+            continue
+        else:
+            match = INFO_LINE.match(str(ws["A2"].value))
+            assert match, (ws.title, ws["A2"].value)
+            assert match.group(1) == office, ws.title
+            assert re.fullmatch(r"\$(\d+):\$\1", ws.print_title_rows or "") and ws.print_title_rows >= "$3", ws.title
+            assert ws["A1"].font.b and ws.oddFooter.left.text == office
+            headings[ws.title] = (ws["A1"].value, match.group(2))
+            made = match.group(3)
+        assert abs(datetime.strptime(made, "%Y-%m-%d %H:%M") - now) < timedelta(minutes=2)  # local time
+    assert headings, "no heading in the workbook"
+    if title:
+        assert title in {t for t, _ in headings.values()}, headings
+    return headings
 
 
 def assert_no_formula_csv(content: bytes) -> list[list[str]]:
@@ -139,11 +180,17 @@ def test_persons_export_and_error_report_carry_no_formula(tmp_path, settings, ca
     report = open(summary["error_report"], "rb").read()  # noqa: SIM115
     values = assert_no_formula_xlsx(report)
     assert "'" + HYPERLINK in values
+    title, period = assert_reads_well(report, office="人口和计划生育办公室")["错误行"]  # the command: no area
+    assert title == "人口信息导入错误报告：hostile.csv" and period.startswith(f"导入任务{summary['job']}，上传于")
 
     clerk = make_user("clerk_x", TOWNSHIP_A, "township_clerk")
     client.force_login(clerk)
     masked = client.get("/registry/persons/export/")
     values = assert_no_formula_xlsx(masked.content)
+    today = timezone.localdate()
+    assert assert_reads_well(masked.content, office="平舒镇人口和计划生育办公室") == {
+        "人口花名册": ("平舒镇人口花名册", f"截至{today:%Y年%m月%d日}")
+    }
     assert {"'" + HYPERLINK, "'+1+1", "'-2+3", "'@SUM(A1)"} <= _neutralised_names(values)
     assert "'@民族" in values and "'+户主" in values and "'=H0+1" in values
     full = client.post("/registry/persons/export/full/", {"purpose": "报送县公安局核对户籍信息"})
@@ -173,11 +220,18 @@ def test_bank_files_rosters_and_notices_carry_no_formula(client, make_family, pr
     roster.refresh_from_db()
 
     client.force_login(users["reviewer"])
-    values = assert_no_formula_xlsx(client.get(f"/subsidies/rosters/{roster.pk}/export.xlsx").content)
+    content = client.get(f"/subsidies/rosters/{roster.pk}/export.xlsx").content
+    values = assert_no_formula_xlsx(content)
+    assert assert_reads_well(content, office="平舒镇人口和计划生育办公室") == {
+        "花名册": ("平舒镇农村部分计划生育家庭奖励扶助（2025）花名册", "2025（2025-01-01至2025-12-31）")
+    }
     assert {"'" + HYPERLINK + "父", "'@SUM(A1)母", "'=1+1", "'+农村信用社"} <= set(values)
     assert a.father.id_number not in values  # masked
     assert a.father.id_number[:6] + "********" + a.father.id_number[-4:] in values
-    values = assert_no_formula_xlsx(client.get(f"/subsidies/rosters/{roster.pk}/notice.xlsx").content)
+    content = client.get(f"/subsidies/rosters/{roster.pk}/notice.xlsx").content
+    values = assert_no_formula_xlsx(content)
+    notice = "平舒镇农村部分计划生育家庭奖励扶助（2025）对象公示"
+    assert_reads_well(content, office="平舒镇人口和计划生育办公室", title=notice)
     assert {"'" + HYPERLINK + "母", "'@SUM(A1)父"} <= set(values) and a.mother.id_number not in values
 
     batch = batch_create(roster=roster, by=users["payer"])
@@ -191,6 +245,11 @@ def test_bank_files_rosters_and_notices_carry_no_formula(client, make_family, pr
     assert "'" + HYPERLINK + "父" in values and a.father.id_number in values  # the bank needs full numbers
     sheet = load_workbook(io.BytesIO(xlsx)).active
     assert [(c.value, c.data_type) for c in sheet[2]][5] == (960, "n")
+    # The bank's program reads the table from the first row: what the file is stands on a sheet of its own.
+    assert sheet.title == "代发明细" and sheet["A1"].value == "付款编号"
+    assert assert_reads_well(xlsx, office="大城县人口和计划生育办公室") == {
+        "文件说明": (f"平舒镇农村部分计划生育家庭奖励扶助代发文件（批次{batch.pk}）", "2025")
+    }
     # Both bank files are logged, with the fixed purpose, the row count and no number.
     logs = list(ExportLog.objects.filter(export__startswith="subsidies.batch").order_by("id"))
     assert [(x.export, x.user, x.rows, x.full_ids, x.purpose) for x in logs] == [
@@ -221,7 +280,11 @@ def test_scoring_and_indicator_workbooks_carry_no_formula(
     Pairing.objects.create(area_id=TOWNSHIP_A, year=YEAR, kind="leader", name="-县委副书记")
     assessments_recompute(year=YEAR)
     client.force_login(assessor)
-    values = assert_no_formula_xlsx(client.get("/scoring/export/", {"year": YEAR}).content)
+    content = client.get("/scoring/export/", {"year": YEAR}).content
+    values = assert_no_formula_xlsx(content)
+    assert assert_reads_well(content, office="大城县人口和计划生育办公室") == {
+        f"{YEAR}年考核结果": (f"{YEAR}年目标管理责任制考核结果", f"{YEAR}年度")
+    }
     assert "'@SUM(A1)镇" in values and "'-县委副书记" in values
     assert 228 in values  # totals stay numbers
 
@@ -229,6 +292,8 @@ def test_scoring_and_indicator_workbooks_carry_no_formula(
     client.force_login(county_viewer)
     response = client.get("/indicators/export.xlsx", {"period": "2024Q1", "area": COUNTY})
     values = assert_no_formula_xlsx(response.content)
+    headings = assert_reads_well(response.content, office="大城县人口和计划生育办公室")
+    assert headings["乡镇"] == ("大城县人口和计划生育统计指标（乡镇（街道））", "2024年第1季度")
     assert '\'=HYPERLINK("http://x","村")' in values and "'@SUM(A1)镇" in values
 
 
@@ -239,6 +304,8 @@ def test_admin_exports_carry_no_formula(admin_client, areas):
         response = admin_client.post("/admin/areas/area/export/", form)
         assert response.status_code == 200, response.content[:500]
         values = check(response.content)
+        if fmt == 0:
+            assert_reads_well(response.content, office="人口和计划生育办公室", title="配置数据导出")
         flat = values if fmt == 0 else [v for row in values for v in row]
         assert "'=1+1" in flat
 
@@ -257,7 +324,7 @@ def test_persons_export_is_masked_by_default_and_full_only_with_a_logged_purpose
 
     def first_row(response):
         assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-        return [c.value for c in load_workbook(io.BytesIO(response.content)).active[2]]
+        return [c.value for c in load_workbook(io.BytesIO(response.content)).active[4]]  # under the heading
 
     row = first_row(client.get("/registry/persons/export/"))
     assert (row[0], row[11]) == ("131025********" + person.id_number[-4:], "138****5678")
@@ -297,3 +364,9 @@ def test_a_role_without_need_gets_no_full_numbers(client, make_person, county_vi
     content, rows = persons_export(user=county_viewer)
     assert rows == 1 and person.id_number.encode() not in content
     assert not ExportLog.objects.filter(full_ids=True).exists()
+
+
+def test_sheet_names_are_what_excel_accepts():
+    assert sheet_name("2025年[奖扶]名册: 平舒镇/南潘庄村*?") == "2025年_奖扶_名册_ 平舒镇_南潘庄村__"
+    assert sheet_name("'" + "长" * 40 + "'") == "长" * 31
+    assert sheet_name("[]") == "__" and sheet_name("") == "数据"

@@ -129,7 +129,7 @@ def _report_texts(path: str) -> tuple[list[list], list[str]]:
     """The error report's rows (values) and the texts the clerk reads as explanation: the 错误说明 column and
     the comments on the marked cells."""
     sheet = load_workbook(path).active
-    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()][2:]  # from the header, under the title lines
     explanations = [row[-1] for row in rows[1:]]
     explanations += [c.comment.text for row in sheet.iter_rows() for c in row if c.comment]
     return rows, [str(e) for e in explanations]

@@ -285,6 +285,8 @@ def test_error_report_is_the_xlsx_of_the_failed_rows_with_an_error_column(client
     assert f"{job.pk}.xlsx" in response["Content-Disposition"]
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == f"人口信息导入错误报告：{job.file_name}" and rows[1][0].startswith("编制单位：")
+    rows = rows[2:]  # the header and the failed rows, under the title lines
     assert rows[0][0] == "原行号" and rows[0][1] == "身份证号" and rows[0][-1] == "错误说明"
     expected = json.loads((DATA / "persons_messy.expected.json").read_text())
     assert sorted(r[0] for r in rows[1:]) == sorted(e["row"] + 2 for e in expected if not e["accept"])

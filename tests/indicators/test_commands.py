@@ -49,9 +49,9 @@ def test_compute_then_report_as_json_and_xlsx(events_scenario, tmp_path):
     assert (code, summary["out"], summary["areas"]) == (0, str(out), 411)
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["县", "乡镇", "村", "指标说明"]
-    assert wb["村"].freeze_panes == "C2"
-    assert [c.value for c in wb["村"][1]][:3] == ["区划代码", "区划名称", "出生人数（人）"]
-    village_row = next(r for r in wb["村"].iter_rows(min_row=2, values_only=True) if r[0] == VILLAGE_A)
+    assert wb["村"].freeze_panes == "C4"  # the title lines and the header stay in view
+    assert [c.value for c in wb["村"][3]][:3] == ["区划代码", "区划名称", "出生人数（人）"]
+    village_row = next(r for r in wb["村"].iter_rows(min_row=4, values_only=True) if r[0] == VILLAGE_A)
     assert village_row[2] == 2
 
 

@@ -116,20 +116,23 @@ def test_excel_export_has_one_sheet_per_level_with_units_numerators_and_a_frozen
     wb = openpyxl.load_workbook(BytesIO(response.content))
     assert wb.sheetnames == ["县", "乡镇", "村", "指标说明"]
     county = wb["县"]
-    header = [c.value for c in county[1]]
+    assert county["A1"].value == "大城县人口和计划生育统计指标（县级）"
+    assert county["A2"].value.startswith("编制单位：大城县人口和计划生育办公室　　期间：2024年第1季度　　生成时间：")
+    assert county.print_title_rows == "$3:$3" and county.page_setup.orientation == "landscape"
+    header = [c.value for c in county[3]]
     assert header[:3] == ["区划代码", "区划名称", "出生人数（人）"]
     rate = header.index("出生率（‰）")
     assert header[rate + 1] == "出生率·分子：出生人数" and header[rate + 2] == "出生率·分母：平均人口"
     assert "出生人口性别比（女=100）" in header
-    assert county.freeze_panes == "C2"
-    row = [c.value for c in county[2]]
+    assert county.freeze_panes == "C4"
+    row = [c.value for c in county[4]]
     assert row[:3] == [COUNTY, "大城县", 4]
     assert (row[rate], row[rate + 1], row[rate + 2]) == (242.42, 4, 16.5)
-    assert wb["乡镇"].max_row == 11 and wb["村"].max_row > 100
+    assert wb["乡镇"].max_row == 13 and wb["村"].max_row > 100
     client.force_login(leader)
     wb = openpyxl.load_workbook(BytesIO(client.get(reverse("indicators:export"), {"period": "2024Q1"}).content))
     assert wb.sheetnames == ["乡镇", "村", "指标说明"]
-    assert wb["乡镇"]["A2"].value == TOWNSHIP_A
+    assert wb["乡镇"]["A4"].value == TOWNSHIP_A
 
 
 def test_reported_vs_recomputed_shows_where_two_snapshots_differ(client, county_viewer, reported, make_person, areas):

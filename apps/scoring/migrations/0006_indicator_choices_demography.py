@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scoring', '0004_contract_target_indicator_choices'),
+        ('scoring', '0005_assessment_year_workflow'),
     ]
 
     operations = [
