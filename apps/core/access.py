@@ -238,11 +238,14 @@ CONFIG_MODELS: dict[str, tuple[str, frozenset[str]]] = {
     "fees.feestandard": ("fees", EDIT),
     "fees.feerate": ("fees", EDIT),
     "fees.feepolicy": ("fees", EDIT),
+    "fees.feeend": ("fees", frozenset({"change"})),  # one row: the fee's end (停征), changed, never added
+    "fees.legalbasis": ("fees", EDIT),
     "subsidies.programme": ("subsidies", EDIT),
     "subsidies.programmerule": ("subsidies", EDIT),
     "subsidies.disabilityrecord": ("subsidies", frozenset({"add"})),  # entered from the certificate, kept
     "indicators.alertthreshold": ("indicators", EDIT),
     "indicators.registrationdeadline": ("indicators", EDIT),
+    "indicators.assessmentend": ("indicators", EDIT),
     # Schemes are loaded by ``load_scheme`` and frozen once published: viewed here, with their items.
     "scoring.scheme": ("scoring", frozenset()),
     "scoring.schemeitem": ("scoring", frozenset()),

@@ -26,9 +26,9 @@ def _perms(app: str, actions: str, *models: str) -> set[str]:
 
 AREAS = _perms("areas", "view", "area")
 POLICY = _perms("registry", "view", "birthpolicyrule", "plausibilityrule")
-FEES = _perms("fees", "view", "feestandard", "feerate", "feepolicy")
+FEES = _perms("fees", "view", "feestandard", "feerate", "feepolicy", "feeend", "legalbasis")
 SUBSIDIES = _perms("subsidies", "view", "programme", "programmerule", "disabilityrecord")
-INDICATORS = _perms("indicators", "view", "alertthreshold", "registrationdeadline")
+INDICATORS = _perms("indicators", "view", "alertthreshold", "registrationdeadline", "assessmentend")
 SCORING = _perms(
     "scoring", "view", "scheme", "schemeitem", "adjustmentrule", "resultrules", "gradeband", "contract",
     "contracttarget", "pairing",
@@ -58,10 +58,11 @@ EXPECTED: dict[str, set[str]] = {
     | USERS
     | _perms("areas", "add change", "area")
     | _perms("registry", "add change delete", "birthpolicyrule", "plausibilityrule")
-    | _perms("fees", "add change delete", "feestandard", "feerate", "feepolicy")
+    | _perms("fees", "add change delete", "feestandard", "feerate", "feepolicy", "legalbasis")
+    | _perms("fees", "change", "feeend")
     | _perms("subsidies", "add change delete", "programme", "programmerule")
     | _perms("subsidies", "add", "disabilityrecord")
-    | _perms("indicators", "add change delete", "alertthreshold", "registrationdeadline")
+    | _perms("indicators", "add change delete", "alertthreshold", "registrationdeadline", "assessmentend")
     | _perms("scoring", "add change delete", "resultrules", "gradeband", "contract", "contracttarget", "pairing"),
 }
 

@@ -18,14 +18,14 @@ from django.utils import timezone
 from apps.accounts.models import Role
 from apps.areas.models import Area
 from apps.core.worklist import providers
-from apps.fees.services import fee_case_decide, fee_case_open
+from apps.fees.services import fee_case_decide
 from apps.imports.models import ImportJob
 from apps.registry.services import ChildData, birth_record
 from apps.subsidies.models import Roster
 from apps.subsidies.services import batch_create, roster_approve, roster_review, roster_village_submit
 from tests.conftest import COUNTY, TOWNSHIP_A, VILLAGE_A
 from tests.core.test_role_matrix import world  # noqa: F401 (fixture)
-from tests.fees.conftest import make_birth, policy_data  # noqa: F401 (fixtures)
+from tests.fees.conftest import fee_in_force, make_birth, open_case, policy_data  # noqa: F401 (fixtures)
 from tests.registry.conftest import make_person  # noqa: F401 (fixture)
 from tests.scoring.conftest import (  # noqa: F401 (fixtures)
     YEAR,
@@ -166,9 +166,10 @@ def test_a_newly_entered_implausible_birth_is_a_new_data_quality_entry_for_the_c
     assert work(client, clerk) == {}
 
 
-def test_fee_cases_past_their_due_date_wait_for_the_fee_officer(client, make_user, make_birth):
+def test_fee_cases_past_their_due_date_wait_for_the_fee_officer(client, make_user, make_birth, fee_in_force):
+    """In the years the fee was levied (after its end, the county terminates open cases and nothing is due)."""
     officer = make_user("fee", TOWNSHIP_A, "fee_officer")
-    case = fee_case_open(birth=make_birth(), by=officer)
+    case = open_case(make_birth(), officer)
     fee_case_decide(
         case=case, decision_number="平抚决〔2013〕9号", decided_on=date(2013, 1, 10), amount=Decimal("13000.00"),
         due_on=date(2013, 2, 10), by=officer,

@@ -73,7 +73,7 @@ def test_fee_officer_decides_collects_two_instalments_and_prints_the_receipt(pag
     # The years when the fee was levied: the end not reached yet, so a case opened today may be.
     FeeEnd.objects.update(ends_on=date.today() + timedelta(days=365))
     _sign_in(page, "zhengshou")
-    page.get_by_role("link", name="社会抚养费").click()
+    page.locator("#mainnav").get_by_role("link", name="社会抚养费", exact=True).click()
     row = page.get_by_test_id("awaiting-birth").filter(has_text="刘秀英")
     expect(row).to_contain_text("第2孩")
     row.get_by_role("button", name="立案").click()
@@ -176,7 +176,7 @@ def test_in_2026_the_county_terminates_the_open_cases_and_the_fee_pages_become_a
     )  # fmt: skip
 
     _sign_in(page, "zhengshou")
-    page.get_by_role("link", name="社会抚养费").click()
+    page.locator("#mainnav").get_by_role("link", name="社会抚养费", exact=True).click()
     expect(page.get_by_test_id("fee-ended")).to_contain_text("社会抚养费已于2021年7月20日停止征收")
     expect(page.get_by_test_id("awaiting-birth")).to_have_count(0)  # the birth of 2012 is not offered
     page.goto("/fees/enforcement/")
