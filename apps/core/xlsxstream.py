@@ -156,7 +156,7 @@ class XlsxStream:
         self._sheets: list[SheetLayout] = []
         self._title = title
         self._creator = creator
-        self._clean = clean
+        self._texts = _Texts(clean)
 
     def row_style(
         self,
@@ -195,7 +195,7 @@ class XlsxStream:
                     raise ValueError("a sheet holds at most 1,048,576 rows")
                 while len(letters) < len(style.plain):
                     letters.append(get_column_letter(len(letters) + 1))
-                buffer.append(_row_xml(r, values[: len(style.plain)], style, letters, self._clean))
+                buffer.append(_row_xml(r, values[: len(style.plain)], style, letters, self._texts))
                 if len(buffer) >= FLUSH_ROWS:
                     member.write("".join(buffer).encode())
                     buffer.clear()
@@ -271,17 +271,33 @@ def _attr(style: int) -> str:
     return f' s="{style}"' if style else ""
 
 
-def _row_xml(r: int, values: Sequence[Any], style: RowStyle, letters: list[str], clean: Callable[[str], str]) -> str:
-    """One ``<row>``; the hot loop of a large export, so types are dispatched by identity first. Every text
-    goes through ``clean`` (the neutralising of formulas) on its way in."""
+class _Texts(dict):
+    """Text as it goes into a cell: cleaned (``clean``: the neutralising of formulas), then XML-escaped.
+    Columns repeat their words (sex, village, ethnicity), so the results are remembered, up to ``SIZE``
+    texts: memory stays bounded, and a column of unique values (names, numbers) costs no more than before."""
+
+    SIZE = 20_000
+
+    def __init__(self, clean: Callable[[str], str]) -> None:
+        super().__init__()
+        self._clean = clean
+
+    def __missing__(self, value: str) -> str:
+        text = escape(self._clean(value))
+        if len(self) < self.SIZE:
+            self[value] = text
+        return text
+
+
+def _row_xml(r: int, values: Sequence[Any], style: RowStyle, letters: list[str], texts: _Texts) -> str:
+    """One ``<row>``; the hot loop of a large export, so types are dispatched by identity first."""
     cells = []
     for i, value in enumerate(values):
         kind = type(value)
         if kind is str:
             if value:
-                value = clean(value)
                 cells.append(f'<c r="{letters[i]}{r}"{style.plain[i]} t="inlineStr"><is><t xml:space="preserve">'
-                             f"{escape(value)}</t></is></c>")  # fmt: skip
+                             f"{texts[value]}</t></is></c>")  # fmt: skip
         elif value is None:
             continue
         elif kind is bool:
@@ -299,9 +315,9 @@ def _row_xml(r: int, values: Sequence[Any], style: RowStyle, letters: list[str],
         elif isinstance(value, date):
             cells.append(f'<c r="{letters[i]}{r}"{style.dates[i]}><v>{_serial(value)}</v></c>')
         else:  # a time, a non-finite number, anything else: its text
-            text = clean(value.isoformat() if isinstance(value, time) else str(value))
+            text = texts[value.isoformat() if isinstance(value, time) else str(value)]
             cells.append(f'<c r="{letters[i]}{r}"{style.plain[i]} t="inlineStr"><is><t xml:space="preserve">'
-                         f"{escape(text)}</t></is></c>")  # fmt: skip
+                         f"{text}</t></is></c>")  # fmt: skip
     return f'<row r="{r}">{"".join(cells)}</row>'
 
 

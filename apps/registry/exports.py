@@ -38,26 +38,22 @@ def _label(choices) -> Callable[[Any], str]:
     return lambda value: labels.get(value, value or "")
 
 
-def _text(value: Any) -> Any:
-    return "" if value is None else value
-
-
-# (header, field read from the database, how a value is shown; masked columns are decided per export)
-PERSON_COLUMNS: list[tuple[str, str, Callable[[Any], Any]]] = [
-    ("身份证号", "id_number", _text),
-    ("姓名", "name", _text),
+# (header, field read from the database, how a value is shown: None = as it is; masking is decided per export)
+PERSON_COLUMNS: list[tuple[str, str, Callable[[Any], Any] | None]] = [
+    ("身份证号", "id_number", None),
+    ("姓名", "name", None),
     ("性别", "sex", _label(Sex.choices)),
-    ("出生日期", "birth_date", _text),
-    ("民族", "ethnicity", _text),
+    ("出生日期", "birth_date", None),
+    ("民族", "ethnicity", None),
     ("户籍性质", "hukou_type", _label(HukouType.choices)),
-    ("现住址区划代码", "village_id", _text),
-    ("村（居）", "village__name", _text),
-    ("户编号", "household__number", _text),
-    ("与户主关系", "relation_to_head", _text),
+    ("现住址区划代码", "village_id", None),
+    ("村（居）", "village__name", None),
+    ("户编号", "household__number", None),
+    ("与户主关系", "relation_to_head", None),
     ("婚姻状况", "marital_status", _label(MaritalStatus.choices)),
-    ("联系电话", "phone", _text),
+    ("联系电话", "phone", None),
     ("就业类型", "employment_type", _label(EmploymentType.choices)),
-    ("死亡日期", "death_date", _text),
+    ("死亡日期", "death_date", None),
 ]
 PERSON_HEADERS = [header for header, _, _ in PERSON_COLUMNS]
 
@@ -65,13 +61,17 @@ PERSON_HEADERS = [header for header, _, _ in PERSON_COLUMNS]
 def persons_export_rows(*, persons: QuerySet[Person], full_ids: bool, limit: int | None = None) -> Iterator[list]:
     """The rows of the area-scoped ``persons``, in roster order (village, household, person), masked unless
     ``full_ids``; read lazily through one server-side cursor."""
-    shown = [show for _, _, show in PERSON_COLUMNS]
+    shown = {i: show for i, (_, _, show) in enumerate(PERSON_COLUMNS) if show is not None}
     if not full_ids:
         shown[0], shown[11] = mask_id_number, mask_phone
     fields = [f for _, f, _ in PERSON_COLUMNS]
     queryset = persons.order_by("village_id", "household__number", "id").values_list(*fields)[:limit]
+    transforms = list(shown.items())
     for values in streamed_rows(queryset):
-        yield [show(v) for show, v in zip(shown, values, strict=True)]
+        row = list(values)
+        for i, show in transforms:
+            row[i] = show(row[i])
+        yield row
 
 
 def persons_export(*, user, area_code: str = "", purpose: str = "", fmt: str = "xlsx") -> Download:

@@ -19,6 +19,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, transaction
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -27,6 +28,7 @@ from apps.core.errors import RuleViolation
 from apps.core.exports import FORMULA_PREFIXES, csv_bytes, neutralise, sheet_name, xlsx_bytes
 from apps.core.models import ExportLog
 from apps.core.privacy import mask_id_number
+from apps.registry import exports as registry_exports
 from apps.registry.exports import persons_export
 from apps.registry.models import Person
 from apps.subsidies.models import Roster
@@ -38,7 +40,7 @@ from apps.subsidies.services import (
     roster_village_submit,
     rosters_generate,
 )
-from tests.conftest import COUNTY, TOWNSHIP_A, TOWNSHIP_B, VILLAGE_A
+from tests.conftest import COUNTY, TOWNSHIP_A, TOWNSHIP_B, VILLAGE_A, VILLAGE_B
 from tests.registry.conftest import make_id_number, make_person  # noqa: F401
 from tests.scoring.conftest import (  # noqa: F401
     ALL_MET,
@@ -221,7 +223,10 @@ def test_bank_files_rosters_and_notices_carry_no_formula(client, make_family, pr
     roster.refresh_from_db()
 
     client.force_login(users["reviewer"])
-    content = client.get(f"/subsidies/rosters/{roster.pk}/export.xlsx").getvalue()
+    response = client.get(f"/subsidies/rosters/{roster.pk}/export.xlsx")
+    assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Disposition"] == f'attachment; filename="roster-{roster.pk}.xlsx"'
+    content = response.getvalue()
     values = assert_no_formula_xlsx(content)
     assert assert_reads_well(content, office="平舒镇人口和计划生育办公室") == {
         "花名册": ("平舒镇农村部分计划生育家庭奖励扶助（2025）花名册", "2025（2025-01-01至2025-12-31）")
@@ -237,7 +242,10 @@ def test_bank_files_rosters_and_notices_carry_no_formula(client, make_family, pr
 
     batch = batch_create(roster=roster, by=users["payer"])
     client.force_login(users["payer"])
-    rows = assert_no_formula_csv(client.get(f"/subsidies/batches/{batch.pk}/export/csv/").getvalue())
+    response = client.get(f"/subsidies/batches/{batch.pk}/export/csv/")
+    assert isinstance(response, StreamingHttpResponse) and response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == f'attachment; filename="batch-{batch.pk}.csv"'
+    rows = assert_no_formula_csv(response.getvalue())
     assert rows[0][3] == "开户银行"
     assert sorted(r[3] for r in rows[1:]) == sorted(["'=1+1", "'=cmd|' /C calc'!A0", "'-2+3", "'+农村信用社"])
     assert {r[5] for r in rows[1:]} == {"960.00"}  # amounts exact, as numbers
@@ -374,3 +382,69 @@ def test_sheet_names_are_what_excel_accepts():
     assert sheet_name("2025年[奖扶]名册: 平舒镇/南潘庄村*?") == "2025年_奖扶_名册_ 平舒镇_南潘庄村__"
     assert sheet_name("'" + "长" * 40 + "'") == "长" * 31
     assert sheet_name("[]") == "__" and sheet_name("") == "数据"
+
+
+# --- streaming: the file leaves in pieces, as its rows are read ----------------------------------------------
+
+
+def _many_persons(count: int) -> list[Person]:
+    born = date(1950, 1, 1)
+    people = []
+    for i in range(count):
+        sex, day = ("F" if i % 2 else "M"), born + timedelta(days=i)
+        people.append(Person(name=f"=人{i:04d}" if i == 7 else f"人{i:04d}", sex=sex, birth_date=day,
+                             hukou_type="agricultural", village_id=VILLAGE_B if i % 3 == 0 else VILLAGE_A,
+                             id_number=make_id_number(day, sex), phone=f"138{i:08d}"))  # fmt: skip
+    return Person.objects.bulk_create(people)
+
+
+def test_the_persons_export_streams_thousands_of_rows_as_xlsx_and_csv(client, areas, county_viewer):
+    people = {p.name: p for p in _many_persons(3000)}
+    client.force_login(county_viewer)
+
+    response = client.get("/registry/persons/export/")
+    assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Disposition"] == f'attachment; filename="persons-{COUNTY}.xlsx"'
+    assert "no-store" in response["Cache-Control"]  # personal data
+    # Logged before the first byte leaves, with the count of what follows.
+    assert [(x.export, x.rows, x.full_ids) for x in ExportLog.objects.all()] == [("registry.persons", 3000, False)]
+    chunks = list(response.streaming_content)
+    content = b"".join(chunks)
+    assert len(chunks) > 5 and max(map(len, chunks)) < len(content) / 4  # pieces, not one workbook at the end
+    values = assert_no_formula_xlsx(content)
+    assert_reads_well(content, office="大城县人口和计划生育办公室", title="大城县人口花名册")
+    rows = list(load_workbook(io.BytesIO(content)).active.iter_rows(min_row=4, values_only=True))
+    assert len(rows) == 3000 and "'=人0007" in values
+    # Roster order: village, then household, then the person; ID numbers and phones masked; dates are dates.
+    assert [r[6] for r in rows] == sorted(r[6] for r in rows)
+    first = rows[0]
+    person = people[first[1]]
+    assert first[:2] == (mask_id_number(person.id_number), "人0001") and first[11] == "138****0001"
+    assert first[6] == VILLAGE_A and first[7] == Area.objects.get(code=VILLAGE_A).name
+    assert first[3] == datetime(1950, 1, 2) and first[2] == "女" and first[5] == "农业"
+    assert not {p.id_number for p in people.values()} & set(values)
+
+    response = client.get("/registry/persons/export/", {"format": "csv"})
+    assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Disposition"] == f'attachment; filename="persons-{COUNTY}.csv"'
+    chunks = list(response.streaming_content)
+    assert len(chunks) > 5
+    lines = assert_no_formula_csv(b"".join(chunks))
+    assert lines[0] == registry_exports.PERSON_HEADERS and len(lines) == 3001
+    assert [line[6] for line in lines[1:]] == [r[6] for r in rows]
+    assert lines[1][0] == mask_id_number(person.id_number) and lines[1][3] == "1950-01-02"
+    assert ExportLog.objects.filter(export="registry.persons", rows=3000).count() == 2
+
+
+def test_an_export_refused_is_refused_before_its_first_byte(client, areas, county_viewer, monkeypatch):
+    _many_persons(30)
+    client.force_login(county_viewer)
+    monkeypatch.setattr(registry_exports, "EXPORT_ROW_LIMIT", 29)  # one sheet of Excel holds 29 rows here
+    response = client.get("/registry/persons/export/", follow=True)
+    assert "共30人，超过Excel一张工作表的上限，请按乡镇导出或导出CSV" in response.getvalue().decode()
+    assert not ExportLog.objects.exists()
+    assert client.get("/registry/persons/export/", {"format": "pdf"}).status_code == 404
+    # CSV has no sheet limit; one township's roster fits a sheet.
+    assert len(assert_no_formula_csv(client.get("/registry/persons/export/", {"format": "csv"}).getvalue())) == 31
+    content = client.get("/registry/persons/export/", {"area": VILLAGE_B}).getvalue()
+    assert len(list(load_workbook(io.BytesIO(content)).active.iter_rows(min_row=4))) == 10
