@@ -7,9 +7,17 @@ is also stored as a string cell, never a formula (openpyxl turns any str startin
 unless told otherwise). Numbers (int, Decimal, float) and dates stay what they are: a negative amount is a
 number, not text, and a Decimal is written exactly to the fen.
 
-Both writers stream: the xlsx workbook is openpyxl's write-only mode (rows go to a temporary file as they
-are appended, memory stays flat), and the CSV is a generator of encoded lines that a
-``StreamingHttpResponse`` can send as it goes.
+Tables stream (issue 16): ``xlsx_stream`` writes a one-sheet workbook as a generator of bytes
+(``apps.core.xlsxstream``, which says why it is written here rather than taken from openpyxl or XlsxWriter:
+both zip the package only once the last row is in), ``csv_lines`` a CSV as a generator of encoded lines;
+``table_download`` wraps either in a ``Download`` whose ``response()`` is a ``StreamingHttpResponse``, and
+``streamed_rows`` reads a queryset through a server-side cursor that really streams. The persons roster,
+the subsidy rosters, the 公示 list and the bank's files go this way: the first bytes leave before the
+first row is read, memory stays flat. Because nothing after the first byte can still become an error page,
+the export functions check everything (role, area, filters, 用途) and write the ``ExportLog`` entry, with
+the row count of a ``COUNT``, before they return the ``Download``. The small formatted reports (the
+indicators' workbook, the scoring results, the import's error report) stay on ``XlsxWriter``, openpyxl's
+write-only workbook, for their fills, comments and several sheets.
 
 Every workbook reads well on paper: a sheet given a ``Heading`` starts with the report's title and a line
 naming the office that made it (the user's area and ``settings.EXPORT_OFFICE_NAME``), the period and the
@@ -251,24 +259,111 @@ def _print_setup(ws, heading: Heading | None) -> None:
         ws.oddFooter.right.text = _footer_text(f"生成时间：{heading.made_at_text}")
 
 
-def xlsx_bytes(
+def _offset(freeze: str | None, rows: int) -> str | None:
+    if not freeze:
+        return None
+    column, row = coordinate_from_string(freeze)
+    return f"{column}{row + rows}"
+
+
+def xlsx_stream(
     header: Sequence[str],
     rows: Iterable[Iterable[Any]],
     *,
     title: str = "数据",
     heading: Heading | None = None,
     about: Heading | None = None,
-    **sheet,
-) -> bytes:
-    """A one-sheet workbook: the heading (if any), a bold header row, then the rows. ``about``: a heading
-    kept on a sheet of its own, for a file whose table must start on the first row."""
-    writer = XlsxWriter()
-    ws = writer.sheet(title, heading=heading, **sheet)
-    ws.header(header)
-    ws.extend(rows)
+    widths: dict[int, float] | Sequence[float] | None = None,
+    freeze: str | None = None,
+    text_columns: Iterable[int] = (),
+    formats: dict[int, str] | None = None,
+) -> Iterator[bytes]:
+    """A one-sheet workbook as a stream of bytes (``apps.core.xlsxstream``): the heading (if any), a bold
+    header row, then the rows, read from ``rows`` only as the stream is consumed. The arguments mean what
+    they mean for ``XlsxWriter.sheet``; ``about``: a heading kept on a sheet of its own, for a file whose
+    table must start on the first row (a bank's import file)."""
+    from apps.core.xlsxstream import SheetLayout, XlsxStream
+
+    described = heading or about
+    stream = XlsxStream(
+        clean=neutralise, title=described.title if described else "", creator=described.office if described else ""
+    )
+    columns = len(header)
+    above = HEADING_ROWS if heading is not None else 0
+    items = widths.items() if isinstance(widths, dict) else enumerate(widths or ())
+    layout = SheetLayout(
+        sheet_name(title), widths=dict(items), freeze=_offset(freeze, above), print_title_row=above + 1,
+        footer=_footer(heading),
+    )  # fmt: skip
+    if heading is not None and columns > 1:
+        last = get_column_letter(columns)
+        layout.merges = [f"A{row}:{last}{row}" for row in range(1, above + 1)]
+    table = stream.row_style(columns, formats={**(formats or {}), **dict.fromkeys(text_columns, "@")})
+
+    def sheet_rows():
+        if heading is not None:
+            yield [heading.title], stream.row_style(1, font="title")
+            yield [heading.info_line], stream.row_style(1, font="info")
+        yield list(header), stream.row_style(columns, font="bold")
+        for row in rows:
+            yield row if isinstance(row, list | tuple) else list(row), table
+
+    yield from stream.sheet(layout, sheet_rows())
     if about is not None:
-        writer.about(about)
-    return writer.save()
+        bold_label = stream.row_style(2, fonts={0: "bold"})
+        lines = (("标题", about.title), ("编制单位", about.office), ("期间", about.period),
+                 ("生成时间", about.made_at_text))  # fmt: skip
+        yield from stream.sheet(
+            SheetLayout("文件说明", widths={0: 12, 1: 60}, footer=_footer(None)),
+            ((line, bold_label) for line in lines),
+        )
+    yield from stream.close()
+
+
+def _footer(heading: Heading | None) -> tuple[str, str, str]:
+    """Office on the left, page x of y in the centre, the time made on the right (as ``_print_setup``)."""
+    if heading is None:
+        return "", "第 &P 页，共 &N 页", ""
+    return _footer_text(heading.office), "第 &P 页，共 &N 页", _footer_text(f"生成时间：{heading.made_at_text}")
+
+
+def xlsx_bytes(header: Sequence[str], rows: Iterable[Iterable[Any]], **sheet) -> bytes:
+    """``xlsx_stream`` as one piece, for a small table (the admin's exports)."""
+    return b"".join(xlsx_stream(header, rows, **sheet))
+
+
+@dataclass
+class Download:
+    """A file on its way to the user: its chunks (produced only as they are sent), the row count the log
+    recorded, the file name and the type. Everything that may refuse the export (role, area, filters, 用途)
+    has been checked before a ``Download`` exists, so nothing after its first byte is a user's error."""
+
+    chunks: Iterator[bytes]
+    rows: int
+    filename: str
+    content_type: str
+
+    def content(self) -> bytes:
+        return b"".join(self.chunks)
+
+    def response(self):
+        """A ``StreamingHttpResponse``: the file leaves chunk by chunk, in constant memory."""
+        from django.http import StreamingHttpResponse
+        from django.utils.http import content_disposition_header
+
+        response = StreamingHttpResponse(self.chunks, content_type=self.content_type)
+        response["Content-Disposition"] = content_disposition_header(True, self.filename)
+        return response
+
+
+def streamed_rows(queryset, *, chunk_size: int = 2000) -> Iterator[Any]:
+    """The rows of ``queryset`` through a server-side cursor, inside a transaction: in autocommit mode Django
+    declares its cursors WITH HOLD, which PostgreSQL materialises in full before the first row comes back;
+    inside a transaction rows come as the plan produces them. One connection, one statement."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        yield from queryset.iterator(chunk_size=chunk_size)
 
 
 class _Line:
@@ -278,29 +373,40 @@ class _Line:
         return text
 
 
+CSV_CHUNK_ROWS = 500  # lines sent together: one write per line would cost the server more than the line
+
+
 def csv_lines(header: Sequence[str] | None, rows: Iterable[Iterable[Any]], *, bom: bool = True) -> Iterator[bytes]:
-    """The CSV as UTF-8 encoded lines (with a BOM first, so Excel opens it as UTF-8), every cell neutralised.
-    Decimals are written as they are (``960.00``), None as an empty cell."""
+    """The CSV as UTF-8 encoded chunks of lines (with a BOM first, so Excel opens it as UTF-8), every cell
+    neutralised. Decimals are written as they are (``960.00``), None as an empty cell."""
     writer = csv.writer(_Line())
-    if bom:
-        yield "\ufeff".encode()
+    first = "\ufeff" if bom else ""
     if header is not None:
-        yield writer.writerow([neutralise(h) for h in header]).encode("utf-8")
+        first += writer.writerow([neutralise(h) for h in header])
+    if first:
+        yield first.encode("utf-8")
+    lines: list[str] = []
     for row in rows:
-        yield writer.writerow(["" if v is None else neutralise(v) for v in row]).encode("utf-8")
+        lines.append(writer.writerow(["" if v is None else neutralise(v) for v in row]))
+        if len(lines) >= CSV_CHUNK_ROWS:
+            yield "".join(lines).encode("utf-8")
+            lines.clear()
+    if lines:
+        yield "".join(lines).encode("utf-8")
 
 
 def csv_bytes(header: Sequence[str] | None, rows: Iterable[Iterable[Any]], *, bom: bool = True) -> bytes:
     return b"".join(csv_lines(header, rows, bom=bom))
 
 
-def csv_response(header: Sequence[str], rows: Iterable[Iterable[Any]], *, filename: str):
-    """A streamed CSV download (a ``StreamingHttpResponse``): rows are read and sent one by one."""
-    from django.http import StreamingHttpResponse
-
-    response = StreamingHttpResponse(csv_lines(header, rows), content_type=CSV_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+def table_download(
+    fmt: str, header: Sequence[str], rows: Iterable[Iterable[Any]], *, rows_count: int, filename: str, **sheet
+) -> Download:
+    """A table as a streamed CSV (``fmt="csv"``) or xlsx ``Download``; ``filename`` without its extension;
+    ``sheet``: what ``xlsx_stream`` takes (ignored by the CSV)."""
+    if fmt == "csv":
+        return Download(csv_lines(header, rows), rows_count, f"{filename}.csv", CSV_CONTENT_TYPE)
+    return Download(xlsx_stream(header, rows, **sheet), rows_count, f"{filename}.xlsx", XLSX_CONTENT_TYPE)
 
 
 # --- the log of exports -----------------------------------------------------------------------------------

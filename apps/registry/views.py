@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -475,24 +475,23 @@ def _export_area(request, value: str) -> str:
     return value
 
 
-def _xlsx_download(content: bytes, filename: str) -> HttpResponse:
-    from apps.core.exports import XLSX_CONTENT_TYPE
-
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @login_required
 @require_http_methods(["GET"])
 def person_export(request):
-    """人口花名册 (Excel) of the user's area, or of one village or township under it (``?area=CODE``), with ID
-    numbers and phones masked for every role."""
+    """人口花名册 (Excel, or CSV with ``?format=csv``) of the user's area, or of one village or township under
+    it (``?area=CODE``), with ID numbers and phones masked for every role; streamed as it is read."""
     from apps.registry.exports import persons_export
 
     area = _export_area(request, request.GET.get("area", ""))
-    content, _ = persons_export(user=request.user, area_code=area)
-    return _xlsx_download(content, f"persons-{area or request.user.area_id or 'all'}.xlsx")
+    fmt = request.GET.get("format", "xlsx")
+    if fmt not in ("xlsx", "csv"):
+        raise Http404
+    try:
+        download = persons_export(user=request.user, area_code=area, fmt=fmt)
+    except RuleViolation as exc:  # too many rows for one sheet: said before the first byte
+        messages.error(request, exc.message)
+        return redirect("registry:person_search")
+    return download.response()
 
 
 @login_required
@@ -511,11 +510,11 @@ def person_export_full(request):
     if form.is_valid():
         area = _export_area(request, form.cleaned_data["area"])
         try:
-            content, _ = persons_export(user=request.user, area_code=area, purpose=form.cleaned_data["purpose"])
+            download = persons_export(user=request.user, area_code=area, purpose=form.cleaned_data["purpose"])
         except RuleViolation as exc:
-            form.add_error("purpose", exc.message)
+            form.add_error("purpose" if exc.field == "purpose" else None, exc.message)
         else:
-            return _xlsx_download(content, f"persons-{area or request.user.area_id or 'all'}-full.xlsx")
+            return download.response()
     return _form_page(request, form, title="导出花名册（含完整身份证号）", submit="导出")
 
 

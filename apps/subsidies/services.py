@@ -421,56 +421,12 @@ PAID_WORDS = {"成功", "已发放", "paid", "success"}
 FAILED_WORDS = {"失败", "发放失败", "failed", "fail"}
 
 
-def batch_export_rows(*, batch: PaymentBatch, full_ids: bool) -> list[list]:
-    from apps.core.privacy import mask_id_number
-
-    rows = []
-    payments = batch.payments.select_related("payee", "account", "programme").order_by("id")
-    for p in payments:
-        id_number = p.payee.id_number or ""
-        rows.append(
-            [
-                p.pk,
-                p.payee.name,
-                id_number if full_ids else mask_id_number(id_number),
-                p.account.bank_name,
-                p.account.account_number,
-                p.amount,
-                p.programme.name,
-                p.period,
-            ]
-        )
-    return rows
-
-
 def batch_export(*, batch: PaymentBatch, fmt: str, by: User) -> bytes:
-    """代发文件 for the bank: CSV (UTF-8 with BOM, so Excel opens it) or xlsx, ID and account numbers in full —
-    so only for those who pay, of the batch's own township or the county, and logged with the purpose
-    "银行代发". Written by the one safe writer: no cell (a payee's name, the bank's name) can run as a formula;
-    amounts stay exact Decimal numbers."""
-    from apps.core.exports import BANK_PURPOSE, Heading, csv_bytes, export_log_record, office_name, xlsx_bytes
+    """代发文件 for the bank as one piece of bytes: the streamed file of ``apps.subsidies.exports.batch_export``
+    (its checks, its log entry), read to the end."""
+    from apps.subsidies.exports import batch_export as batch_file
 
-    _require(by, Role.SUBSIDY_REVIEWER, Role.SUBSIDY_APPROVER, Role.COUNTY_ADMIN, message="您没有导出代发文件的权限")
-    _require_area(by, batch.township_id)
-    if fmt not in ("csv", "xlsx"):
-        raise RuleViolation("导出格式应为csv或xlsx", field="format")
-    rows = batch_export_rows(batch=batch, full_ids=True)
-    if fmt == "csv":
-        content = csv_bytes(EXPORT_HEADERS, rows)
-    else:
-        # The bank's program reads the table from the first row: what the file is goes on a sheet of its own.
-        roster = batch.roster
-        about = Heading(f"{batch.township.name}{roster.programme.name}代发文件（批次{batch.pk}）",
-                        office_name(by.area), roster.period)  # fmt: skip
-        content = xlsx_bytes(
-            EXPORT_HEADERS, rows, title="代发明细", text_columns=(2, 4), widths=[10, 10, 21, 16, 22, 12, 16, 10],
-            about=about,
-        )  # fmt: skip
-    export_log_record(
-        by=by, export=f"subsidies.batch.{fmt}", rows=len(rows), full_ids=True, purpose=BANK_PURPOSE,
-        area_code=batch.township_id or "",
-    )  # fmt: skip
-    return content
+    return batch_file(batch=batch, fmt=fmt, by=by).content()
 
 
 RETURN_FILE_BOUNDS = {"max_bytes": 20 * 1024 * 1024, "max_rows": 200_000, "max_columns": 50}

@@ -6,14 +6,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import RuleViolation
-from apps.core.exports import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from apps.core.privacy import mask_account, mask_id_number
 from apps.subsidies import exports, selectors, services
 from apps.subsidies.forms import AccountForm, CommentForm, GenerateForm, ReturnFileForm
@@ -162,24 +161,18 @@ def roster_notice(request, pk: int):
     return render(request, "subsidies/roster_notice.html", {"roster": roster, "rows": rows})
 
 
-def _xlsx(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @login_required
 def roster_export_view(request, pk: int):
     """花名册 (Excel): the entries the user may see, ID and account numbers masked."""
     roster = _roster_or_404(request, pk)
-    return _xlsx(exports.roster_export_xlsx(roster=roster, user=request.user), f"roster-{roster.pk}.xlsx")
+    return exports.roster_export(roster=roster, user=request.user).response()
 
 
 @login_required
 def roster_notice_export_view(request, pk: int):
     """公示名单 (Excel), masked like the printed notice."""
     roster = _roster_or_404(request, pk)
-    return _xlsx(exports.roster_notice_xlsx(roster=roster, user=request.user), f"notice-{roster.pk}.xlsx")
+    return exports.roster_notice_export(roster=roster, user=request.user).response()
 
 
 @login_required
@@ -247,13 +240,10 @@ def batch_export_view(request, pk: int, fmt: str):
     if fmt not in ("csv", "xlsx"):
         raise Http404
     try:
-        content = services.batch_export(batch=batch, fmt=fmt, by=request.user)
+        download = exports.batch_export(batch=batch, fmt=fmt, by=request.user)
     except RuleViolation:
         raise Http404 from None  # the role or the area may not see the accounts: as if there were no file
-    types = {"csv": CSV_CONTENT_TYPE, "xlsx": XLSX_CONTENT_TYPE}
-    response = HttpResponse(content, content_type=types[fmt])
-    response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}.{fmt}"'
-    return response
+    return download.response()
 
 
 @login_required

@@ -19,6 +19,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, transaction
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -26,6 +27,8 @@ from apps.areas.models import Area
 from apps.core.errors import RuleViolation
 from apps.core.exports import FORMULA_PREFIXES, csv_bytes, neutralise, sheet_name, xlsx_bytes
 from apps.core.models import ExportLog
+from apps.core.privacy import mask_id_number
+from apps.registry import exports as registry_exports
 from apps.registry.exports import persons_export
 from apps.registry.models import Person
 from apps.subsidies.models import Roster
@@ -37,7 +40,7 @@ from apps.subsidies.services import (
     roster_village_submit,
     rosters_generate,
 )
-from tests.conftest import COUNTY, TOWNSHIP_A, TOWNSHIP_B, VILLAGE_A
+from tests.conftest import COUNTY, TOWNSHIP_A, TOWNSHIP_B, VILLAGE_A, VILLAGE_B
 from tests.registry.conftest import make_id_number, make_person  # noqa: F401
 from tests.scoring.conftest import (  # noqa: F401
     ALL_MET,
@@ -185,16 +188,16 @@ def test_persons_export_and_error_report_carry_no_formula(tmp_path, settings, ca
 
     clerk = make_user("clerk_x", TOWNSHIP_A, "township_clerk")
     client.force_login(clerk)
-    masked = client.get("/registry/persons/export/")
-    values = assert_no_formula_xlsx(masked.content)
+    masked = client.get("/registry/persons/export/").getvalue()
+    values = assert_no_formula_xlsx(masked)
     today = timezone.localdate()
-    assert assert_reads_well(masked.content, office="平舒镇人口和计划生育办公室") == {
+    assert assert_reads_well(masked, office="平舒镇人口和计划生育办公室") == {
         "人口花名册": ("平舒镇人口花名册", f"截至{today:%Y年%m月%d日}")
     }
     assert {"'" + HYPERLINK, "'+1+1", "'-2+3", "'@SUM(A1)"} <= _neutralised_names(values)
     assert "'@民族" in values and "'+户主" in values and "'=H0+1" in values
     full = client.post("/registry/persons/export/full/", {"purpose": "报送县公安局核对户籍信息"})
-    values = assert_no_formula_xlsx(full.content)
+    values = assert_no_formula_xlsx(full.getvalue())
     assert "'-1-3812345678" in values  # the phone in full, still not a formula
     assert {"'" + HYPERLINK, "'+1+1"} <= _neutralised_names(values)
 
@@ -220,7 +223,10 @@ def test_bank_files_rosters_and_notices_carry_no_formula(client, make_family, pr
     roster.refresh_from_db()
 
     client.force_login(users["reviewer"])
-    content = client.get(f"/subsidies/rosters/{roster.pk}/export.xlsx").content
+    response = client.get(f"/subsidies/rosters/{roster.pk}/export.xlsx")
+    assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Disposition"] == f'attachment; filename="roster-{roster.pk}.xlsx"'
+    content = response.getvalue()
     values = assert_no_formula_xlsx(content)
     assert assert_reads_well(content, office="平舒镇人口和计划生育办公室") == {
         "花名册": ("平舒镇农村部分计划生育家庭奖励扶助（2025）花名册", "2025（2025-01-01至2025-12-31）")
@@ -228,7 +234,7 @@ def test_bank_files_rosters_and_notices_carry_no_formula(client, make_family, pr
     assert {"'" + HYPERLINK + "父", "'@SUM(A1)母", "'=1+1", "'+农村信用社"} <= set(values)
     assert a.father.id_number not in values  # masked
     assert a.father.id_number[:6] + "********" + a.father.id_number[-4:] in values
-    content = client.get(f"/subsidies/rosters/{roster.pk}/notice.xlsx").content
+    content = client.get(f"/subsidies/rosters/{roster.pk}/notice.xlsx").getvalue()
     values = assert_no_formula_xlsx(content)
     notice = "平舒镇农村部分计划生育家庭奖励扶助（2025）对象公示"
     assert_reads_well(content, office="平舒镇人口和计划生育办公室", title=notice)
@@ -236,11 +242,14 @@ def test_bank_files_rosters_and_notices_carry_no_formula(client, make_family, pr
 
     batch = batch_create(roster=roster, by=users["payer"])
     client.force_login(users["payer"])
-    rows = assert_no_formula_csv(client.get(f"/subsidies/batches/{batch.pk}/export/csv/").content)
+    response = client.get(f"/subsidies/batches/{batch.pk}/export/csv/")
+    assert isinstance(response, StreamingHttpResponse) and response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == f'attachment; filename="batch-{batch.pk}.csv"'
+    rows = assert_no_formula_csv(response.getvalue())
     assert rows[0][3] == "开户银行"
     assert sorted(r[3] for r in rows[1:]) == sorted(["'=1+1", "'=cmd|' /C calc'!A0", "'-2+3", "'+农村信用社"])
     assert {r[5] for r in rows[1:]} == {"960.00"}  # amounts exact, as numbers
-    xlsx = client.get(f"/subsidies/batches/{batch.pk}/export/xlsx/").content
+    xlsx = client.get(f"/subsidies/batches/{batch.pk}/export/xlsx/").getvalue()
     values = assert_no_formula_xlsx(xlsx)
     assert "'" + HYPERLINK + "父" in values and a.father.id_number in values  # the bank needs full numbers
     sheet = load_workbook(io.BytesIO(xlsx)).active
@@ -280,7 +289,7 @@ def test_scoring_and_indicator_workbooks_carry_no_formula(
     Pairing.objects.create(area_id=TOWNSHIP_A, year=YEAR, kind="leader", name="-县委副书记")
     assessments_recompute(year=YEAR)
     client.force_login(assessor)
-    content = client.get("/scoring/export/", {"year": YEAR}).content
+    content = client.get("/scoring/export/", {"year": YEAR}).getvalue()
     values = assert_no_formula_xlsx(content)
     assert assert_reads_well(content, office="大城县人口和计划生育办公室") == {
         f"{YEAR}年考核结果": (f"{YEAR}年目标管理责任制考核结果", f"{YEAR}年度")
@@ -291,8 +300,9 @@ def test_scoring_and_indicator_workbooks_carry_no_formula(
     indicators_compute(period="2024Q1")
     client.force_login(county_viewer)
     response = client.get("/indicators/export.xlsx", {"period": "2024Q1", "area": COUNTY})
-    values = assert_no_formula_xlsx(response.content)
-    headings = assert_reads_well(response.content, office="大城县人口和计划生育办公室")
+    content = response.getvalue()
+    values = assert_no_formula_xlsx(content)
+    headings = assert_reads_well(content, office="大城县人口和计划生育办公室")
     assert headings["乡镇"] == ("大城县人口和计划生育统计指标（乡镇（街道））", "2024年第1季度")
     assert '\'=HYPERLINK("http://x","村")' in values and "'@SUM(A1)镇" in values
 
@@ -302,10 +312,11 @@ def test_admin_exports_carry_no_formula(admin_client, areas):
     for fmt, check in ((0, assert_no_formula_xlsx), (1, assert_no_formula_csv)):
         form = {"format": fmt, "resource": 0, "arearesource_code": "on", "arearesource_name": "on"}
         response = admin_client.post("/admin/areas/area/export/", form)
-        assert response.status_code == 200, response.content[:500]
-        values = check(response.content)
+        content = response.getvalue()
+        assert response.status_code == 200, content[:500]
+        values = check(content)
         if fmt == 0:
-            assert_reads_well(response.content, office="人口和计划生育办公室", title="配置数据导出")
+            assert_reads_well(content, office="人口和计划生育办公室", title="配置数据导出")
         flat = values if fmt == 0 else [v for row in values for v in row]
         assert "'=1+1" in flat
 
@@ -324,7 +335,7 @@ def test_persons_export_is_masked_by_default_and_full_only_with_a_logged_purpose
 
     def first_row(response):
         assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-        return [c.value for c in load_workbook(io.BytesIO(response.content)).active[4]]  # under the heading
+        return [c.value for c in load_workbook(io.BytesIO(response.getvalue())).active[4]]  # under the heading
 
     row = first_row(client.get("/registry/persons/export/"))
     assert (row[0], row[11]) == ("131025********" + person.id_number[-4:], "138****5678")
@@ -332,9 +343,9 @@ def test_persons_export_is_masked_by_default_and_full_only_with_a_logged_purpose
 
     # Full numbers: no purpose, or one that says nothing, gives the form again with the reason and no file.
     page = client.post("/registry/persons/export/full/", {"purpose": ""})
-    assert page["Content-Type"].startswith("text/html") and "请填写用途" in page.content.decode()
+    assert page["Content-Type"].startswith("text/html") and "请填写用途" in page.getvalue().decode()
     page = client.post("/registry/persons/export/full/", {"purpose": "工作需要"})
-    assert "用途至少填写5个字" in page.content.decode()
+    assert "用途至少填写5个字" in page.getvalue().decode()
     assert client.get("/registry/persons/export/full/").status_code == 200  # the form
     assert not ExportLog.objects.filter(full_ids=True).exists()
 
@@ -361,8 +372,9 @@ def test_a_role_without_need_gets_no_full_numbers(client, make_person, county_vi
     assert client.post("/registry/persons/export/full/", {"purpose": "报送县公安局核对户籍信息"}).status_code == 403
     with pytest.raises(RuleViolation, match="您的角色不能导出完整身份证号"):
         persons_export(user=county_viewer, purpose="报送县公安局核对户籍信息")
-    content, rows = persons_export(user=county_viewer)
-    assert rows == 1 and person.id_number.encode() not in content
+    download = persons_export(user=county_viewer)
+    values = assert_no_formula_xlsx(download.content())
+    assert download.rows == 1 and person.id_number not in values and mask_id_number(person.id_number) in values
     assert not ExportLog.objects.filter(full_ids=True).exists()
 
 
@@ -370,3 +382,69 @@ def test_sheet_names_are_what_excel_accepts():
     assert sheet_name("2025年[奖扶]名册: 平舒镇/南潘庄村*?") == "2025年_奖扶_名册_ 平舒镇_南潘庄村__"
     assert sheet_name("'" + "长" * 40 + "'") == "长" * 31
     assert sheet_name("[]") == "__" and sheet_name("") == "数据"
+
+
+# --- streaming: the file leaves in pieces, as its rows are read ----------------------------------------------
+
+
+def _many_persons(count: int) -> list[Person]:
+    born = date(1950, 1, 1)
+    people = []
+    for i in range(count):
+        sex, day = ("F" if i % 2 else "M"), born + timedelta(days=i)
+        people.append(Person(name=f"=人{i:04d}" if i == 7 else f"人{i:04d}", sex=sex, birth_date=day,
+                             hukou_type="agricultural", village_id=VILLAGE_B if i % 3 == 0 else VILLAGE_A,
+                             id_number=make_id_number(day, sex), phone=f"138{i:08d}"))  # fmt: skip
+    return Person.objects.bulk_create(people)
+
+
+def test_the_persons_export_streams_thousands_of_rows_as_xlsx_and_csv(client, areas, county_viewer):
+    people = {p.name: p for p in _many_persons(3000)}
+    client.force_login(county_viewer)
+
+    response = client.get("/registry/persons/export/")
+    assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Disposition"] == f'attachment; filename="persons-{COUNTY}.xlsx"'
+    assert "no-store" in response["Cache-Control"]  # personal data
+    # Logged before the first byte leaves, with the count of what follows.
+    assert [(x.export, x.rows, x.full_ids) for x in ExportLog.objects.all()] == [("registry.persons", 3000, False)]
+    chunks = list(response.streaming_content)
+    content = b"".join(chunks)
+    assert len(chunks) > 5 and max(map(len, chunks)) < len(content) / 4  # pieces, not one workbook at the end
+    values = assert_no_formula_xlsx(content)
+    assert_reads_well(content, office="大城县人口和计划生育办公室", title="大城县人口花名册")
+    rows = list(load_workbook(io.BytesIO(content)).active.iter_rows(min_row=4, values_only=True))
+    assert len(rows) == 3000 and "'=人0007" in values
+    # Roster order: village, then household, then the person; ID numbers and phones masked; dates are dates.
+    assert [r[6] for r in rows] == sorted(r[6] for r in rows)
+    first = rows[0]
+    person = people[first[1]]
+    assert first[:2] == (mask_id_number(person.id_number), "人0001") and first[11] == "138****0001"
+    assert first[6] == VILLAGE_A and first[7] == Area.objects.get(code=VILLAGE_A).name
+    assert first[3] == datetime(1950, 1, 2) and first[2] == "女" and first[5] == "农业"
+    assert not {p.id_number for p in people.values()} & set(values)
+
+    response = client.get("/registry/persons/export/", {"format": "csv"})
+    assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Disposition"] == f'attachment; filename="persons-{COUNTY}.csv"'
+    chunks = list(response.streaming_content)
+    assert len(chunks) > 5
+    lines = assert_no_formula_csv(b"".join(chunks))
+    assert lines[0] == registry_exports.PERSON_HEADERS and len(lines) == 3001
+    assert [line[6] for line in lines[1:]] == [r[6] for r in rows]
+    assert lines[1][0] == mask_id_number(person.id_number) and lines[1][3] == "1950-01-02"
+    assert ExportLog.objects.filter(export="registry.persons", rows=3000).count() == 2
+
+
+def test_an_export_refused_is_refused_before_its_first_byte(client, areas, county_viewer, monkeypatch):
+    _many_persons(30)
+    client.force_login(county_viewer)
+    monkeypatch.setattr(registry_exports, "EXPORT_ROW_LIMIT", 29)  # one sheet of Excel holds 29 rows here
+    response = client.get("/registry/persons/export/", follow=True)
+    assert "共30人，超过Excel一张工作表的上限，请按乡镇导出或导出CSV" in response.getvalue().decode()
+    assert not ExportLog.objects.exists()
+    assert client.get("/registry/persons/export/", {"format": "pdf"}).status_code == 404
+    # CSV has no sheet limit; one township's roster fits a sheet.
+    assert len(assert_no_formula_csv(client.get("/registry/persons/export/", {"format": "csv"}).getvalue())) == 31
+    content = client.get("/registry/persons/export/", {"area": VILLAGE_B}).getvalue()
+    assert len(list(load_workbook(io.BytesIO(content)).active.iter_rows(min_row=4))) == 10

@@ -9,7 +9,7 @@ from tests.conftest import COUNTY, TOWNSHIP_A, VILLAGE_B
 
 
 def _rows(response):
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(response.getvalue())).active
     return [[c.value for c in row] for row in sheet.iter_rows()][2:]  # the header and the rows, under the title
 
 
