@@ -37,13 +37,22 @@ def fees_demo_ensure() -> dict:
         Birth.objects.filter(policy_status=PolicyStatus.OUT_OF_POLICY, voided_at__isnull=True,
                              village__code__startswith=township.code[:9],
                              date__lt=stop - timedelta(days=120))
-        .order_by("-date", "-pk")[:CASES]
+        .order_by("-date", "-pk")[: CASES * 5]
     )  # fmt: skip
     paid = []
     with audit_context(officer, reason="fees_demo"):
-        for n, birth in enumerate(births, start=1):
+        opened_cases = 0
+        for birth in births:
+            if opened_cases == CASES:
+                break
             opened = birth.date + timedelta(days=45)
-            case = fee_case_open(birth=birth, by=officer, opened_on=opened)
+            try:
+                with transaction.atomic():
+                    case = fee_case_open(birth=birth, by=officer, opened_on=opened)
+            except RuleViolation:  # no fee standard for so early a birth
+                continue
+            opened_cases += 1
+            n = opened_cases
             decided = opened + timedelta(days=20)
             case = fee_case_decide(case=case, decision_number=f"大计征字〔{decided.year}〕{n:03d}号",
                                    decided_on=decided, amount=case.range_min, due_on=decided + timedelta(days=30),
@@ -53,8 +62,8 @@ def fees_demo_ensure() -> dict:
                                paid_on=decided + timedelta(days=10), method=PaymentMethod.BANK_TRANSFER,
                                by=officer)  # fmt: skip
                 paid.append(case)
-        if len(births) > len(paid):
+        if opened_cases > len(paid):
             fee_cases_terminate(reason="社会抚养费已停止征收，未结案件终止", by=users["county_admin"])
         if paid:
             birth_void(birth=paid[0].birth, reason="与另一条出生登记重复", by=users["township_clerk"])
-    return {"cases": len(births), "paid": len(paid), "to_review": 1 if paid else 0}
+    return {"cases": opened_cases, "paid": len(paid), "to_review": 1 if paid else 0}

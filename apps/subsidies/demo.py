@@ -87,11 +87,11 @@ def _accounts(township: Area, staff: _Staff) -> int:
         .order_by("pk")
     )
     made = 0
-    for person in payees:
+    for n, person in enumerate(payees, start=1):  # in the generator's order: the same picks for the same seed
         clerk = staff.clerks.get(person.village_id)
-        if person.pk % NO_ACCOUNT_EVERY == 0 or clerk is None:
+        if n % NO_ACCOUNT_EVERY == 0 or clerk is None:
             continue
-        if person.pk % PASSBOOK_EVERY == 0:
+        if n % PASSBOOK_EVERY == 0:
             kind, number = AccountKind.PASSBOOK, f"80{person.pk:014d}"
         else:
             base = f"621799{person.pk:012d}"
@@ -127,8 +127,9 @@ def _reconcile(roster: Roster, staff: _Staff) -> dict:
     roster.refresh_from_db()
     batch = batch_create(roster=roster, by=staff.admin)
     rows = []
-    for payment_id, _name, _id, _bank, account, amount, *_ in batch_export_rows(batch=batch, full_ids=False):
-        failed = payment_id % FAILED_EVERY == 0
+    exported = batch_export_rows(batch=batch, full_ids=False)
+    for n, (payment_id, _name, _id, _bank, account, amount, *_) in enumerate(exported):
+        failed = n % FAILED_EVERY == 1
         rows.append([payment_id, account, amount, "失败" if failed else "成功", FAILED_REASON if failed else ""])
     content = csv_bytes(RETURN_HEADERS, rows)
     summary = batch_import_return(batch=batch, name="银行回盘.csv", content=content, by=staff.reviewer)
