@@ -12,7 +12,8 @@ In the first township (where the README's logins sit), for the demo's reference 
   villages are resubmitting (all but the first three still to do).
 - 独生子女父母奖励费, the month before: submitted and reviewed, waiting for the county's approval; the month
   itself: submitted by every village but the first (the README's ``village_clerk``).
-- 计划生育家庭特别扶助, year Y: submitted by the villages, waiting for the township's review.
+- 计划生育家庭特别扶助, year Y: submitted by the villages, waiting for the township's review (when the
+  township has no such family: 独生子女父母奖励费 of two months before).
 
 The other townships' rosters are generated (drafts, waiting for their villages). Idempotent: does nothing
 when any roster exists. The end of 公示 is the one thing the services cannot do today: last year's approval is
@@ -166,7 +167,11 @@ def subsidies_demo_ensure(*, as_of: date) -> dict:
         if monthly and _submit(monthly, staff):
             roster_review(roster=monthly, by=staff.reviewer, comment="已审核")
             out["to_approve"] = monthly.pk
-        if special and _submit(special, staff):
+        if not (special and _submit(special, staff)):  # no 特别扶助 family in the township: a month before
+            earlier = (as_of.replace(day=1) - timedelta(days=1)).replace(day=1) - timedelta(days=1)
+            special = _roster("only_child_parents", earlier.strftime("%YM%m"), county, township)
+            special = special if special and _submit(special, staff) else None
+        if special:
             out["to_review"] = special.pk
         if this_month:  # every village but the first (the README's village clerk) has submitted
             _submit(this_month, staff, leave_village=min(staff.clerks, default=""))
