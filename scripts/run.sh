@@ -28,12 +28,16 @@ fi
 SCHEME_FILE=../shared/reference/scheme_township_1000.yaml
 if [ -f "$SCHEME_FILE" ]; then
   $PY manage.py load_scheme "$SCHEME_FILE"
-  $PY manage.py scoring_demo
+  $PY manage.py scoring_demo --leave-open 2
 else
   echo "Scoring scheme $SCHEME_FILE not found: skipping the scoring demo data."
 fi
 echo "Demo logins:"
 $PY manage.py seed_demo_users
+# The county's work part-way through, by the demo users: 奖扶 rosters under review and a reconciled batch, old
+# fee cases with one to review (both do nothing when their data exist).
+$PY manage.py subsidies_demo
+$PY manage.py fees_demo
 
 pids=()
 cleanup() {

@@ -34,3 +34,17 @@ def locked_out_usernames(*, usernames: list[str]) -> set[str]:
             username__in=usernames, failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=since
         ).values_list("username", flat=True)
     )
+
+
+def users_locked_out_visible_to(*, user: User) -> QuerySet[User]:
+    """The accounts of the reader's area locked out now (one query: the lockouts as a subquery)."""
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    locked = AccessAttempt.objects.filter(
+        failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=since
+    ).values("username")
+    return users_visible_to(user=user).filter(username__in=locked)
+
+
+def users_awaiting_first_login_visible_to(*, user: User) -> QuerySet[User]:
+    """Active accounts of the reader's area given a temporary password and never signed in since."""
+    return users_visible_to(user=user).filter(is_active=True, must_change_password=True, last_login__isnull=True)

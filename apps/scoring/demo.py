@@ -1,6 +1,8 @@
 """Demo scoring data for ``make run``: a contract per township of the demo county (targets after seed 004,
 L147–153) where none exists yet, pairings (包保), the year opened through ``assessment_year_open`` and, by
-default, every township's manual items scored and finalised so that totals spread over the grade bands.
+default, the townships' manual items scored and finalised so that totals spread over the grade bands — all but
+the last ``leave_open`` townships, left for the assessor's start page: the first of those half scored, the
+others not yet.
 Deterministic for a seed; idempotent: contracts that exist are never changed, scored or final units are
 left alone."""
 
@@ -64,8 +66,12 @@ def _manual_scores(items: list[SchemeItem], level: float, rng: random.Random) ->
     return scores
 
 
+def finalised_before(county: str, year: int) -> int:
+    return Assessment.objects.within(county).filter(year=year).exclude(status=AssessmentStatus.OPEN).count()
+
+
 @transaction.atomic
-def scoring_demo_ensure(*, year: int, seed: int = 1, score: bool = True) -> dict:
+def scoring_demo_ensure(*, year: int, seed: int = 1, score: bool = True, leave_open: int = 0) -> dict:
     county = Area.objects.filter(level=AreaLevel.COUNTY).order_by("code").first()
     if county is None:
         raise RuleViolation("请先导入行政区划（load_areas）")
@@ -92,11 +98,21 @@ def scoring_demo_ensure(*, year: int, seed: int = 1, score: bool = True) -> dict
             .select_related("area")
             .order_by("area_id")
         )
-        steps = max(len(untouched) - 1, 1)
-        levels = [LEVEL_LOW + (LEVEL_HIGH - LEVEL_LOW) * i / steps for i in range(len(untouched))]
+        if finalised_before(county.code, year):  # scored before: leave the year as it is
+            untouched = []
+        kept = max(0, min(leave_open, len(untouched) - 1))
+        scored = len(untouched) - kept
+        steps = max(scored - 1, 1)
+        levels = [LEVEL_LOW + (LEVEL_HIGH - LEVEL_LOW) * i / steps for i in range(scored)]
         rng.shuffle(levels)
-        for assessment, level in zip(untouched, levels, strict=True):
-            item_scores_manual(assessment=assessment, scores=_manual_scores(manual, level, rng), by=None)
+        levels += [(LEVEL_LOW + LEVEL_HIGH) / 2] * kept
+        for n, (assessment, level) in enumerate(zip(untouched, levels, strict=True)):
+            scores = _manual_scores(manual, level, rng)
+            if n >= scored:  # left open: the first of these half scored, the others not yet
+                if n == scored:
+                    item_scores_manual(assessment=assessment, scores=scores[: len(scores) // 2], by=None)
+                continue
+            item_scores_manual(assessment=assessment, scores=scores, by=None)
             assessment_finalise(assessment=assessment, by=None)
             finalised += 1
     return {

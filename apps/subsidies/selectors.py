@@ -161,3 +161,11 @@ def subsidy_payment_by_village(*, start: date, end: date) -> list[tuple[str, Dec
             [start, end],
         )
         return [(code, Decimal(paid), Decimal(due)) for code, paid, due in cursor.fetchall()]
+
+
+def payments_failed_uncorrected(*, user: User) -> QuerySet[Payment]:
+    """Failed payments (the bank's reason, e.g. a closed account) whose payee still has that account as the
+    active one: the account is to be corrected before the payment can go out again."""
+    return readable(Payment.objects.visible_to(user), user, "subsidies.batches").filter(
+        status="failed", account__is_active=True
+    )

@@ -1,11 +1,12 @@
 """The start page's subsidy work (``apps.core.worklist``): rosters at the user's step of the review
-(village submit → township review → county approval) and batches waiting for the bank's return file."""
+(village submit → township review → county approval), batches waiting for the bank's return file and failed
+payments whose account is still to be corrected."""
 
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef
 
-from apps.core.access import COUNTY_ADMIN, SUBSIDY_APPROVER, SUBSIDY_REVIEWER, SUBSIDY_STAFF, VILLAGE_CLERK
+from apps.core.access import CLERKS, COUNTY_ADMIN, SUBSIDY_APPROVER, SUBSIDY_REVIEWER, SUBSIDY_STAFF, VILLAGE_CLERK
 from apps.core.areacodes import CodeLevel, level_of
 from apps.core.worklist import WorkItem
 from apps.subsidies import selectors
@@ -54,5 +55,11 @@ def items(user) -> list[WorkItem]:
                  roles=SUBSIDY_STAFF | {COUNTY_ADMIN},
                  count=lambda: selectors.batches_visible_to(user=user).filter(status=BatchStatus.EXPORTED).count(),
                  hint="代发文件已导出，银行回盘后导入以标记发放成功或失败", order=20)
+    )  # fmt: skip
+    out.append(
+        WorkItem("subsidies.failed_payments", "发放失败、待更正领取账户的人员", "subsidies:batch_list",
+                 roles=CLERKS | SUBSIDY_STAFF | {COUNTY_ADMIN},
+                 count=lambda: selectors.payments_failed_uncorrected(user=user).values("payee_id").distinct().count(),
+                 hint="打开批次查看银行反馈的失败原因，核实后为领取人登记新的领取账户", order=20)
     )  # fmt: skip
     return out

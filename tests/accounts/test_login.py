@@ -61,7 +61,15 @@ def test_seed_demo_users_creates_one_user_per_role_and_is_idempotent(areas, caps
     call_command("seed_demo_users", "--password", "demo-pass-123")
     call_command("seed_demo_users", "--password", "demo-pass-123")
     out = capsys.readouterr().out.strip().splitlines()
-    assert json.loads(out[-1]) == {"ok": True, "users": len(DEMO_USERS)}
+    assert json.loads(next(line for line in out if line.startswith("{")))["staff_created"] == 9 * 5 + 39
+    # The second run creates none of the county's other staff again (9 townships × 5 roles, 39 village clerks).
+    assert json.loads(out[-1]) == {"ok": True, "users": len(DEMO_USERS), "staff_created": 0}
+    assert User.objects.count() == len(DEMO_USERS) + 9 * 5 + 39
+    reviewer = User.objects.get(username="subsidy_reviewer_101")
+    assert reviewer.area_id == "131025101000" and reviewer.roles == ["subsidy_reviewer"]
+    assert reviewer.must_change_password and reviewer.check_password("demo-pass-123")
+    assert User.objects.get(username="village_clerk_202").area_id == "131025100202"
+    assert not User.objects.get(username="village_clerk").must_change_password
     clerk = User.objects.get(username="township_clerk")
     assert clerk.area_id == "131025100000" and clerk.roles == ["township_clerk"]
     assert User.objects.get(username="village_clerk").area.level == "village"

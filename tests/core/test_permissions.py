@@ -78,6 +78,15 @@ def test_each_roles_group_holds_exactly_its_permissions(role):
     assert _group_perms(Group.objects.get(name=role)) == EXPECTED[role]
 
 
+@pytest.mark.parametrize("role", Role.values)
+def test_a_user_of_each_role_holds_exactly_its_permissions(make_user, role):
+    """What Django answers for the user (its groups and any permission of its own), not only the group's."""
+    area = VILLAGE_A if role == Role.VILLAGE_CLERK else TOWNSHIP_A if role in access.TOWNSHIP_ROLES else COUNTY
+    user = make_user(f"perm_{role}", area, role)
+    assert not user.is_superuser and not user.user_permissions.exists()
+    assert user.get_all_permissions() == EXPECTED[role]
+
+
 def test_every_role_has_its_group_and_only_the_county_admin_enters_the_admin():
     assert set(Group.objects.values_list("name", flat=True)) >= set(Role.values)
     assert [r for r in Role.values if access.may_enter_admin([r])] == [Role.COUNTY_ADMIN]

@@ -1,6 +1,6 @@
 import os
 
-from apps.accounts.demo import demo_users_ensure
+from apps.accounts.demo import demo_staff_ensure, demo_users_ensure
 from apps.core.management.base import JsonSummaryCommand
 
 
@@ -15,4 +15,10 @@ class Command(JsonSummaryCommand):
         for login in logins:
             self.stdout.write(f"  {login['username']:<18} {','.join(login['roles']):<34} {login['area']}")
         self.stdout.write(f"  password for all demo users: {password}")
-        return {"users": len(logins)}
+        staff = demo_staff_ensure(password=password)
+        self.stdout.write(
+            "  other staff (same first password, to be changed at first login): <role>_<township digits> in every "
+            "other township (e.g. subsidy_reviewer_101), village_clerk_<village digits> in every village of the "
+            "first township (e.g. village_clerk_202)"
+        )
+        return {"users": len(logins), "staff_created": staff}
