@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "apps.core.middleware.PrivacyHeadersMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "apps.core.middleware.AuditContextMiddleware",
+    # A successful write request renders the cached pages anew (apps.core.pagecache).
+    "apps.core.pagecache.PageCacheWriteMiddleware",
     "apps.core.middleware.RoleMatrixMiddleware",
     # After the role matrix (a refused page stays a 403): a temporary password must be changed first.
     "apps.accounts.middleware.PasswordChangeRequiredMiddleware",
@@ -122,6 +124,8 @@ if _xdist_worker := env.str("PYTEST_XDIST_WORKER", default=""):
     _base_db = int(_redis.path.strip("/") or 0)
     REDIS_URL = urlunsplit(_redis._replace(path=f"/{_base_db + 1 + int(_xdist_worker.removeprefix('gw'))}"))
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# Sessions are read from Redis on every request and written through to the database (one query less per page).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -17,6 +17,7 @@ from apps.accounts.models import User
 from apps.areas.selectors import area_children
 from apps.core.clientip import login_rate_limited
 from apps.core.errors import RuleViolation
+from apps.core.pagecache import cached_page
 from apps.core.worklist import worklist_for
 
 PAGE_SIZE = 50
@@ -39,6 +40,7 @@ class LogoutView(auth_views.LogoutView):
 
 
 @login_required
+@cached_page(seconds=300)
 def home(request):
     """The signed-in user's start page (工作台): the work waiting for them, by role (``apps.core.worklist``),
     then who and where they are and the areas under them."""

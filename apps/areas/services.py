@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from apps.areas.models import LEVEL_SIGNIFICANT_DIGITS, Area, AreaLevel
+from apps.core import pagecache
 from apps.core.areacodes import contains, is_valid_code
 from apps.core.errors import RuleViolation
 
@@ -112,4 +113,6 @@ def areas_load_csv(*, text: str) -> AreaLoadResult:
     Area.objects.bulk_create(
         to_write, update_conflicts=True, unique_fields=["code"], update_fields=["name", "level", "parent"]
     )
+    if to_write:
+        pagecache.bump("areas")  # bulk upsert: no row signals
     return result

@@ -11,6 +11,10 @@ class CoreConfig(AppConfig):
 
         nav_register(NavItem("接口文档", "api-docs", order=950))
 
+        from apps.core.pagecache import connect_signals
+
+        connect_signals()
+
         from django.db.models.signals import post_migrate
 
         post_migrate.connect(_protect_audit, sender=self, dispatch_uid="core-audit-append-only")

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.accounts.models import Role
 from apps.core.audit import history_for
 from apps.core.errors import RuleViolation
+from apps.core.pagecache import cached_page
 from apps.core.privacy import mask_id_number
 from apps.core.scoping import in_scope
 from apps.fees import selectors, services
@@ -128,6 +129,7 @@ def enforcement_list(request):
 
 
 @login_required
+@cached_page("fees", "registry", "areas")
 def ledger(request):
     form = LedgerForm(request.GET or None)
     rows, total = [], None

@@ -20,7 +20,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from apps.accounts.models import Role, User
-from apps.core import spreadsheets
+from apps.core import pagecache, spreadsheets
 from apps.core.errors import RuleViolation
 from apps.core.exports import Heading, office_name
 from apps.core.files import shorten_file_name
@@ -127,6 +127,7 @@ def _run(job_id: int) -> ImportJob:
     if result.committed:
         # The data-quality lists follow the import before the job reads as finished (DESIGN: after imports).
         quality_findings_refresh()
+        pagecache.bump()  # written by COPY and upserts (no row signals): every page may show imported rows
     return _store_result(job, result)
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.areas.models import Area
+from apps.core import pagecache
 from apps.core.areacodes import code_range, is_valid_code
 from apps.core.errors import RuleViolation
 from apps.core.scoping import ensure_area_in_scope
@@ -153,6 +154,7 @@ def _execute(run: ReportRun) -> None:
         _progress(
             run, percent=100, step="已完成", status=RunStatus.SUCCESS, finished_at=timezone.now(), data_as_of=data_as_of
         )
+        pagecache.bump("indicators")  # a finished run: the dashboard and the results show the new snapshot
     with connection.cursor() as cursor:
         # Thousands of rows at once: fresh statistics keep the pages' plans right before autovacuum comes by.
         cursor.execute("ANALYZE indicators_indicatorvalue")

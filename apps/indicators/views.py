@@ -20,6 +20,7 @@ from apps.areas.models import Area
 from apps.areas.selectors import area_children, area_get_visible
 from apps.core.errors import RuleViolation
 from apps.core.exports import office_name
+from apps.core.pagecache import cached_page
 from apps.indicators import selectors, services
 from apps.indicators.catalogue import BY_CODE, INDICATORS
 from apps.indicators.exports import report_workbook
@@ -64,6 +65,7 @@ def _period(request, available: list[str]) -> Period:
 
 @viewer_required
 @require_GET
+@cached_page("indicators", "areas")
 def dashboard(request):
     available = selectors.periods_available()
     period = _period(request, available)

@@ -73,6 +73,7 @@ from django.utils import timezone
 
 from apps.areas.models import Area, AreaLevel
 from apps.areas.services import areas_load_csv
+from apps.core import pagecache
 from apps.core.errors import RuleViolation
 from apps.core.idnumbers import check_digit
 from apps.registry.models import BirthPolicyRule, Person
@@ -1113,6 +1114,7 @@ def demo_seed(*, persons: int, seed: int, as_of: date | None = None, if_empty: b
         mark = time.perf_counter()
         extensions = {name: fn(as_of=as_of) for name, fn in DEMO_EXTENSIONS.items()}
         timings["extensions"] = time.perf_counter() - mark
+        pagecache.bump()  # written by COPY: no row signals
         mark = time.perf_counter()
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # check the foreign keys now, not at some later commit
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")

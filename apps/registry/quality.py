@@ -19,6 +19,7 @@ import time
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core import pagecache
 from apps.registry.models import QualityFinding, QualityRefresh
 from apps.registry.selectors import QUALITY_RULES
 
@@ -63,6 +64,7 @@ def quality_findings_refresh() -> dict[str, int]:
     counts = {key: _findings_write(key, object_ids=None, now=now) for key in QUALITY_RULES}
     QualityRefresh.objects.all().delete()
     QualityRefresh.objects.create(refreshed_at=now, change_seen=seen, seconds=time.monotonic() - started)
+    pagecache.bump("registry")
     return counts
 
 

@@ -26,6 +26,7 @@ from apps.accounts.models import Role
 from apps.areas.selectors import area_labels
 from apps.core.audit import history_for, history_for_objects
 from apps.core.errors import RuleViolation
+from apps.core.pagecache import cached_page
 from apps.core.privacy import mask_phone
 from apps.core.scoping import in_scope
 from apps.registry import selectors, services
@@ -110,6 +111,7 @@ def _form_page(request, form, *, title: str, person: Person | None = None, submi
 
 @login_required
 @vary_on_headers("HX-Request")
+@cached_page("registry", "areas")
 def person_search(request):
     """人口查询. The query is POSTed (an ID number must never sit in a URL or an access log); links to a
     person carry only its pk, and result pages are fetched by POSTing the search box's value again."""
@@ -541,6 +543,7 @@ def _age_on(born: date, on: date) -> int:
 
 
 @login_required
+@cached_page("registry", "areas")
 def quality(request):
     """数据质量: the seeds' recurring registry errors, each list for the user's area, paginated, with counts.
     The lists are the findings of the last refresh (``apps.registry.quality``), not recomputed per view; a

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Role, User
 from apps.areas.models import Area, AreaLevel
+from apps.core import pagecache
 from apps.core.areacodes import contains
 from apps.core.audit import audit_context
 from apps.core.errors import RuleViolation
@@ -478,6 +479,7 @@ def assessments_recompute(*, year: int, area_codes: list[str] | None = None, by:
             ["line_total", "bonus_total", "deduction_total", "total", "excluded", "veto_reason", "indicator_run_id",
              "indicator_period", "data_as_of", "computed_at"],
         )  # fmt: skip
+        pagecache.bump("scoring")  # a rescoring: the results page shows the new scores
     return len(assessments)
 
 

@@ -21,6 +21,7 @@ from apps.areas.models import Area, AreaLevel
 from apps.core.access import may_write
 from apps.core.errors import RuleViolation
 from apps.core.exports import office_name
+from apps.core.pagecache import cached_page
 from apps.indicators.catalogue import BY_CODE
 from apps.scoring import selectors, services
 from apps.scoring.calculation import fmt
@@ -60,6 +61,7 @@ def _assessment_or_404(request, pk: int) -> Assessment:
 
 
 @login_required
+@cached_page("scoring", "indicators", "areas")
 def results(request):
     """县考核结果: ranked units with per-line ranks, vetoed units apart, pairings (包保)."""
     _reader(request.user)

@@ -19,7 +19,7 @@ from stdnum import luhn
 
 from apps.accounts.models import Role, User
 from apps.areas.models import Area, AreaLevel
-from apps.core import spreadsheets
+from apps.core import pagecache, spreadsheets
 from apps.core.areacodes import code_range, contains, county_of
 from apps.core.audit import audit_context
 from apps.core.errors import RuleViolation
@@ -163,6 +163,7 @@ def rosters_generate(*, programme: Programme, period: str, by: User | None, coun
                     "end": p.end,
                 },
             )
+            pagecache.bump("subsidies")  # set-based: no row signals
             return cursor.rowcount
 
 
@@ -412,6 +413,7 @@ def batch_create(*, roster: Roster, by: User) -> PaymentBatch:
             ) from None
         if created == 0:
             raise RuleViolation("没有待发放的人员（均已发放、正在发放或缺少领取账户）", code="nothing_to_pay")
+    pagecache.bump("subsidies")  # payments written set-based
     return batch
 
 
@@ -526,6 +528,7 @@ def batch_import_return(*, batch: PaymentBatch, name: str, content: bytes, by: U
                     """,
                     [list(fresh), [s for s, _ in fresh.values()], [r for _, r in fresh.values()], batch.pk],
                 )
+            pagecache.bump("subsidies")  # set-based: no row signals
         counts = dict.fromkeys(PaymentStatus.values, 0)
         counts.update(dict(batch.payments.values_list("status").annotate(n=Count("id")).values_list("status", "n")))
         if counts[PaymentStatus.PENDING] == 0 and batch.status != BatchStatus.RECONCILED:

@@ -13,6 +13,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import RuleViolation
+from apps.core.pagecache import cached_page
 from apps.core.privacy import mask_account, mask_id_number
 from apps.subsidies import exports, selectors, services
 from apps.subsidies.forms import AccountForm, CommentForm, GenerateForm, ReturnFileForm
@@ -36,6 +37,7 @@ def _batch_or_404(request, pk: int) -> PaymentBatch:
 
 
 @login_required
+@cached_page("subsidies", "registry", "areas")
 def roster_list(request):
     rosters = selectors.rosters_visible_to(
         user=request.user,
@@ -212,6 +214,7 @@ def batch_create_view(request, pk: int):
 
 
 @login_required
+@cached_page("subsidies", "registry", "areas")
 def batch_list(request):
     page = Paginator(selectors.batches_visible_to(user=request.user), 50).get_page(request.GET.get("page"))
     return render(request, "subsidies/batch_list.html", {"page": page})
