@@ -37,7 +37,7 @@ from collections.abc import Iterable
 from django.apps import apps as django_apps
 from django.contrib.messages import get_messages
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.middleware.csrf import _unmask_cipher_token, get_token
@@ -86,6 +86,8 @@ def versions(topics: Iterable[str]) -> list[str]:
 def _page_key(request, view_name: str, topics: tuple[str, ...]) -> str:
     user = request.user
     parts = [
+        # Two databases may share one Redis (tests, a staging copy): their user ids must not meet.
+        connection.settings_dict["NAME"],
         view_name,
         request.get_full_path(),
         str(user.pk),
