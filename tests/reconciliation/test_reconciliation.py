@@ -33,7 +33,7 @@ from apps.imports.models import ImportJob
 from apps.reconciliation.models import MatchStatus, OutsideBirth, Source
 from apps.registry.services import ChildData, birth_record
 from tests.conftest import COUNTY, TOWNSHIP_A, TOWNSHIP_B, VILLAGE_A, VILLAGE_B
-from tests.registry.conftest import make_person  # noqa: F401, F811 (fixture)
+from tests.registry.conftest import make_person  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
