@@ -30,7 +30,7 @@ from apps.areas.models import Area, AreaLevel
 from apps.core import access
 from apps.core.areacodes import code_range
 from apps.core.scoping import in_scope
-from apps.reconciliation.models import LINKED, REVIEWED, MatchStatus, OutsideBirth, Source
+from apps.reconciliation.models import LINKED, MatchStatus, OutsideBirth, Source
 from apps.reconciliation.rules import candidates_sql
 from apps.registry.models import Birth
 from apps.registry.selectors import births_visible_to
@@ -60,7 +60,7 @@ def ambiguous_visible_to(*, user) -> QuerySet[OutsideBirth]:
 
 def to_register(*, user, year: int) -> QuerySet[OutsideBirth]:
     """待补登: births in a department's list that the registry lacks (unmatched, or a clerk found none)."""
-    qs = records_visible_to(user=user).filter(status__in=[MatchStatus.UNMATCHED, *REVIEWED[1:]])
+    qs = records_visible_to(user=user).filter(status__in=[MatchStatus.UNMATCHED, MatchStatus.NONE])
     return _year(qs, year).order_by("village_id", "mother_id", "date", "source")
 
 

@@ -171,9 +171,11 @@ def test_capture_recapture_estimate_equals_hand_computation(county, api_client):
     assert (a["registered"], a["hospital"], a["matched"]) == (6, 6, 2)
     assert a["estimate"] == pytest.approx(7 * 7 / 3 - 1)  # 15.333…
     assert a["variance"] == pytest.approx(7 * 7 * 4 * 4 / (3**2 * 4))  # 21.777…
-    half = 1.959964 * (784 / 36) ** 0.5
-    assert (a["low"], a["high"]) == (pytest.approx(40 / 3 - half), pytest.approx(46 / 3 + half))
-    assert a["low"] == pytest.approx(6.1867, abs=1e-3) and a["high"] == pytest.approx(24.4800, abs=1e-3)
+    half = 1.959964 * (784 / 36) ** 0.5  # 9.1466
+    # 46/3 − 9.15 = 6.19 is fewer than the 10 births seen (6 + 6 − 2): the interval starts at 10.
+    assert (a["low"], a["high"]) == (10, pytest.approx(46 / 3 + half))
+    assert a["high"] == pytest.approx(24.4800, abs=1e-3)
+    assert (a["completeness_low"], a["completeness_high"]) == (pytest.approx(600 / (46 / 3 + half)), 60)
     assert a["completeness"] == pytest.approx(6 / (46 / 3) * 100)  # 39.13 %
     # T-B: n1 = 1, n2 = 2, m = 1: N̂ = 2·3/2 − 1 = 2 with no variance; both seen, so the interval is [2, 2].
     assert (b["estimate"], b["variance"], b["low"], b["high"]) == (2, 0, 2, 2)
@@ -182,7 +184,8 @@ def test_capture_recapture_estimate_equals_hand_computation(county, api_client):
     assert (total["registered"], total["hospital"], total["matched"]) == (7, 8, 3)
     assert total["estimate"] == pytest.approx(46 / 3 + 2)
     assert total["variance"] == pytest.approx(784 / 36)
-    assert total["low"] == pytest.approx(52 / 3 - half)
+    assert total["low"] == 12  # 52/3 − 9.15 = 8.19 < 12 births seen (7 + 8 − 3)
+    assert total["high"] == pytest.approx(52 / 3 + half)
 
 
 def test_the_ambiguous_twins_reviewed_by_a_clerk(county, client):
