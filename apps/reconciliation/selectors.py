@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from apps.areas.models import Area, AreaLevel
 from apps.core import access
@@ -65,9 +65,13 @@ def to_register(*, user, year: int) -> QuerySet[OutsideBirth]:
 
 
 def to_verify(*, user, year: int) -> QuerySet[Birth]:
-    """待核实: the registry's live births of the year that neither the hospitals nor the police know."""
+    """待核实: the registry's live births of the year that neither the hospitals nor the police know, up to the
+    last birth date the departments' lists of the user's area cover (none before any list is imported: a
+    birth is not "unknown" to a list that does not reach its date)."""
     known = OutsideBirth.objects.filter(birth_id=OuterRef("pk"), status__in=LINKED)
+    covered = OutsideBirth.objects.visible_to(user).order_by("-date").values("date")[:1]
     qs = births_visible_to(user=user).select_related("mother", "village").filter(~Exists(known))
+    qs = qs.filter(date__lte=Subquery(covered))
     if not access.may_read(user, PART):
         return qs.none()
     return _year(qs, year).order_by("village_id", "date", "id")

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from apps.core.access import COUNTY_ADMIN, TOWNSHIP_CLERK
+from apps.core.access import TOWNSHIP_CLERK
 from apps.core.worklist import WorkItem
 from apps.reconciliation import selectors
 
-ROLES = frozenset({TOWNSHIP_CLERK, COUNTY_ADMIN})
+# The township clerks do this work (the county admin opens the pages from the menu).
+ROLES = frozenset({TOWNSHIP_CLERK})
 
 
 def items(user) -> list[WorkItem]:

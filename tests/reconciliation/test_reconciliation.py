@@ -30,7 +30,7 @@ from django.core.management import call_command
 from apps.areas.models import Area
 from apps.core.idnumbers import check_digit
 from apps.imports.models import ImportJob
-from apps.reconciliation.models import MatchStatus, OutsideBirth, Source
+from apps.reconciliation.models import MatchStatus, MatchTolerance, OutsideBirth, Source
 from apps.registry.services import ChildData, birth_record
 from tests.conftest import COUNTY, TOWNSHIP_A, TOWNSHIP_B, VILLAGE_A, VILLAGE_B
 from tests.registry.conftest import make_person  # noqa: F401 (fixture)
@@ -65,6 +65,8 @@ def _child_number(born: date, sex: str) -> str:
 @pytest.fixture
 def county(tmp_path, settings, make_user, make_person):  # noqa: F811
     settings.MEDIA_ROOT = tmp_path
+    # The tolerance in force (dated data; the data migration's row, which a flushing test elsewhere may remove).
+    MatchTolerance.objects.get_or_create(days=3, valid_from=date(1990, 1, 1))
     make_user("clerk_a", TOWNSHIP_A, "township_clerk")
     make_user("clerk_b", TOWNSHIP_B, "township_clerk")
     make_user("admin", COUNTY, "county_admin")
