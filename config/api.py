@@ -10,6 +10,7 @@ from apps.core.clientip import login_rate_limited
 from apps.fees.api import FeeCaseViewSet, PaymentViewSet
 from apps.imports.api import ImportJobViewSet
 from apps.indicators.api import IndicatorValueViewSet
+from apps.reconciliation.api import EstimateViewSet, OutsideBirthViewSet
 from apps.registry.api import (
     BirthPermitViewSet,
     BirthViewSet,
@@ -43,6 +44,8 @@ router.register("subsidies/batches", PaymentBatchViewSet, basename="subsidy-batc
 router.register(
     "subsidies/childcare-applications", ChildcareApplicationViewSet, basename="subsidy-childcare-application"
 )
+router.register("reconciliation/records", OutsideBirthViewSet, basename="reconciliation-record")
+router.register("reconciliation/estimates", EstimateViewSet, basename="reconciliation-estimate")
 router.register("scoring/schemes", SchemeViewSet, basename="scoring-scheme")
 router.register("scoring/assessments", AssessmentViewSet, basename="scoring-assessment")
 

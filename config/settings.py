@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "apps.indicators",
     "apps.fees",
     "apps.subsidies",
+    "apps.reconciliation",
     "apps.scoring",
 ]
 

@@ -25,6 +25,7 @@ urlpatterns = [
     path("fees/", include("apps.fees.urls")),
     path("subsidies/", include("apps.subsidies.urls")),
     path("scoring/", include("apps.scoring.urls")),
+    path("reconciliation/", include("apps.reconciliation.urls")),
     path("", include("apps.core.urls")),
     path("", include("apps.accounts.urls")),
 ]

@@ -86,6 +86,8 @@ READ: dict[str, frozenset[str]] = {
     # county side of scoring; a township leader reads its own unit's contract.
     "scoring.year": frozenset({ASSESSOR, COUNTY_VIEWER, COUNTY_ADMIN}),
     "scoring.contracts": frozenset({ASSESSOR, COUNTY_VIEWER, COUNTY_ADMIN}),
+    # 部门数据比对: hospital and police birth lists, their matches, worklists and the capture–recapture estimate.
+    "reconciliation": frozenset({TOWNSHIP_CLERK, COUNTY_VIEWER, COUNTY_ADMIN}),
     # User accounts (/accounts/users/): the county admin for the county, a township admin for its township.
     "users": USER_ADMINS,
     # The admin site (the rule tables of ``CONFIG_MODELS``). Django's own permissions apply inside it: those of
@@ -113,6 +115,7 @@ WRITE: dict[str, frozenset[str]] = {
     "scoring.year": frozenset({ASSESSOR, COUNTY_ADMIN}),
     # The county admin edits the contracts' targets; assessors read them.
     "scoring.contracts": frozenset({COUNTY_ADMIN}),
+    "reconciliation": frozenset({TOWNSHIP_CLERK, COUNTY_ADMIN}),  # review an ambiguous match, match again
     "users": USER_ADMINS,
     "admin": frozenset({COUNTY_ADMIN}),
 }
@@ -153,6 +156,7 @@ PAGE_PARTS: dict[str, str] = {
     "scoring:assessment_finalise": "scoring.year",
     "scoring:contracts": "scoring.contracts",
     "scoring:contract_edit": "scoring.contracts",
+    "reconciliation": "reconciliation",
     "admin": "admin",
     "core:worklist_open": "home",  # the start page's links (each leads to a page with its own check)
     # core:history takes the part of the record it shows (``part_of_model``).
@@ -203,6 +207,8 @@ WRITE_PAGES: frozenset[str] = frozenset(
         "scoring:scheme_publish",
         "scoring:assessment_finalise",
         "scoring:contract_edit",
+        "reconciliation:review_decide",
+        "reconciliation:rematch",
         "accounts:user_create",
         "accounts:user_edit",
         "accounts:user_password_reset",
@@ -246,6 +252,7 @@ CONFIG_MODELS: dict[str, tuple[str, frozenset[str]]] = {
     "indicators.alertthreshold": ("indicators", EDIT),
     "indicators.registrationdeadline": ("indicators", EDIT),
     "indicators.assessmentend": ("indicators", EDIT),
+    "reconciliation.matchtolerance": ("reconciliation", EDIT),
     # Schemes are loaded by ``load_scheme`` and frozen once published: viewed here, with their items.
     "scoring.scheme": ("scoring", frozenset()),
     "scoring.schemeitem": ("scoring", frozenset()),

@@ -14,6 +14,8 @@ class ImportKind(models.TextChoices):
     CONTRACEPTION = "contraception", "避孕措施"
     MOVES = "moves", "迁移流动"
     CHILDCARE_APPLICATIONS = "childcare_applications", "育儿补贴申领"
+    HOSPITAL_BIRTHS = "hospital_births", "出生医学证明"
+    POLICE_BIRTHS = "police_births", "公安新生儿户籍登记"
 
 
 class ImportMode(models.TextChoices):

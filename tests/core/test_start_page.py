@@ -64,6 +64,7 @@ def test_every_domain_app_contributes_through_its_own_worklist_module():
         "apps.fees.worklist",
         "apps.subsidies.worklist",
         "apps.scoring.worklist",
+        "apps.reconciliation.worklist",
     }
 
 
