@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -637,7 +638,8 @@ def late_changes(
 
 def _field_changes(model, before: dict | None, after: dict | None, user: User) -> list[tuple[str, object, object]]:
     masked = getattr(model, "masked_fields", {}) if not getattr(user, "may_see_full_ids", False) else {}
-    before, after = before or {}, after or {}
+    # Django leaves jsonb of a raw cursor as text
+    before, after = (json.loads(v) if isinstance(v, str) else (v or {}) for v in (before, after))
 
     def shown(field: str, value):
         return masked[field](value) if field in masked and value else value
