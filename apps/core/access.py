@@ -69,6 +69,9 @@ READ: dict[str, frozenset[str]] = {
     "imports": frozenset({TOWNSHIP_CLERK, COUNTY_ADMIN}),
     # Aggregates only (rates by area): no person appears.
     "indicators": frozenset({ASSESSOR, COUNTY_VIEWER, COUNTY_ADMIN}),
+    # 报表上报: a township's leader submits its figures, the county admin approves or returns them; the late
+    # changes listed with a submission name the records' kinds and authors (values only to registry readers).
+    "indicators.submissions": frozenset({ASSESSOR, COUNTY_VIEWER, COUNTY_ADMIN}),
     # 社会抚养费: cases, 决定书, payments and 票据. Subsidy staff and clerks never read them.
     "fees": frozenset({FEE_OFFICER, COUNTY_VIEWER, COUNTY_ADMIN}),
     "fees.terminate": frozenset({COUNTY_ADMIN}),  # the bulk termination after the fee's end
@@ -104,6 +107,7 @@ WRITE: dict[str, frozenset[str]] = {
     "registry.full_ids": frozenset(),
     "imports": frozenset({TOWNSHIP_CLERK, COUNTY_ADMIN}),
     "indicators": frozenset({COUNTY_ADMIN}),  # recompute a period
+    "indicators.submissions": frozenset({COUNTY_VIEWER, COUNTY_ADMIN}),  # submit (township), approve (county)
     "fees": frozenset({FEE_OFFICER, COUNTY_ADMIN}),
     "fees.terminate": frozenset({COUNTY_ADMIN}),
     "subsidies": CLERKS | SUBSIDY_STAFF | {COUNTY_ADMIN},
@@ -141,6 +145,10 @@ PAGE_PARTS: dict[str, str] = {
     "registry:person_export_full": "registry.full_ids",
     "imports": "imports",
     "indicators": "indicators",
+    "indicators:submission_list": "indicators.submissions",
+    "indicators:submission_detail": "indicators.submissions",
+    "indicators:submission_create": "indicators.submissions",
+    "indicators:submission_decide": "indicators.submissions",
     "fees": "fees",
     "fees:terminate": "fees.terminate",
     "subsidies": "subsidies",
@@ -182,6 +190,8 @@ WRITE_PAGES: frozenset[str] = frozenset(
         "imports:commit",
         "imports:requeue",
         "indicators:recompute",
+        "indicators:submission_create",
+        "indicators:submission_decide",
         "fees:case_open",
         "fees:case_decide",
         "fees:case_instalments",
@@ -222,6 +232,7 @@ MODEL_PARTS: dict[str, str] = {
     "subsidies.paymentbatch": "subsidies.batches",
     "subsidies.payment": "subsidies.batches",
     "accounts.user": "users",
+    "indicators.reportsubmission": "indicators.submissions",
 }
 
 # Who may give which roles to the users they manage (within their own area, ``core.scoping``). A township

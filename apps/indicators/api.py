@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import mixins, permissions, serializers, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
+from rest_framework.response import Response
 
 from apps.core.api import AreaScopedViewSetMixin
-from apps.indicators import selectors
+from apps.indicators import selectors, services
 from apps.indicators.catalogue import BY_CODE
-from apps.indicators.models import INDICATOR_CHOICES, IndicatorValue
+from apps.indicators.models import INDICATOR_CHOICES, IndicatorValue, ReportSubmission, SubmissionStatus
+from apps.indicators.periods import period_parse
 
 
 class MayViewIndicators(permissions.BasePermission):
@@ -68,3 +72,97 @@ class IndicatorValueViewSet(
 
     def scoped_queryset(self, *, user):
         return selectors.indicator_values_visible_to(user=user)
+
+
+class SubmissionSerializer(serializers.ModelSerializer):
+    area = serializers.CharField(source="area_id", read_only=True)
+    run = serializers.IntegerField(source="run_id", read_only=True)
+    submitted_by = serializers.StringRelatedField(read_only=True)
+    decided_by = serializers.StringRelatedField(read_only=True)
+
+    class Meta:
+        model = ReportSubmission
+        fields = ("id", "area", "period", "run", "status", "submitted_at", "submitted_by", "decided_at",
+                  "decided_by", "reason")  # fmt: skip
+        read_only_fields = fields
+
+
+class SubmitInput(serializers.Serializer):
+    period = serializers.CharField(max_length=12)
+
+
+class ReturnInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class LateChangeSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    kind_label = serializers.CharField()
+    record_id = serializers.IntegerField()
+    village = serializers.CharField()
+    event_date = serializers.DateField()
+    at = serializers.DateTimeField()
+    action = serializers.CharField()
+    user = serializers.CharField()
+    changes = serializers.SerializerMethodField()
+
+    def get_changes(self, obj) -> list[dict[str, str]]:
+        return [{"field": f, "before": _text(b), "after": _text(a)} for f, b, a in obj.changes]
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+class SubmissionViewSet(
+    AreaScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """报表上报: ``POST`` with a period submits the user's township's report; the county admin ``approve``s or
+    ``return``s it (with a reason); ``late-changes`` lists the changes made after its approval."""
+
+    access_part = "indicators.submissions"
+    serializer_class = SubmissionSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = ["period", "status"]
+    lookup_value_regex = r"\d+"
+
+    def scoped_queryset(self, *, user):
+        return selectors.submissions_visible_to(user=user)
+
+    def _input(self, serializer_class):
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    @extend_schema(request=SubmitInput, responses={201: SubmissionSerializer})
+    def create(self, request):
+        submission = services.report_submit(period=self._input(SubmitInput)["period"], by=request.user)
+        return Response(SubmissionSerializer(submission).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: SubmissionSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        submission = services.report_submission_decide(
+            submission=self.get_object(), approve=True, reason="", by=request.user
+        )
+        return Response(SubmissionSerializer(submission).data)
+
+    @extend_schema(request=ReturnInput, responses={200: SubmissionSerializer})
+    @action(detail=True, methods=["post"], url_path="return", url_name="return")
+    def return_(self, request, pk=None):
+        submission = self.get_object()
+        reason = self._input(ReturnInput)["reason"]
+        submission = services.report_submission_decide(
+            submission=submission, approve=False, reason=reason, by=request.user
+        )
+        return Response(SubmissionSerializer(submission).data)
+
+    @extend_schema(request=None, responses={200: LateChangeSerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path="late-changes", url_name="late_changes", pagination_class=None)
+    def late_changes(self, request, pk=None):
+        submission = self.get_object()
+        changes = selectors.late_changes(
+            user=request.user, period=period_parse(submission.period), submission=submission
+        ) if submission.status == SubmissionStatus.APPROVED else []  # fmt: skip
+        return Response(LateChangeSerializer(changes, many=True).data)

@@ -198,3 +198,62 @@ class AssessmentEnd(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_indicator_code_display()}：{self.last_date}止"
+
+
+class SubmissionStatus(models.TextChoices):
+    SUBMITTED = "submitted", "已上报"
+    APPROVED = "approved", "已审核"
+    RETURNED = "returned", "已退回"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class ReportSubmission(models.Model):
+    """报表上报: a township submits its figures of ``period`` as they stand in the snapshot ``run``; the county
+    approves (审核通过) or returns (退回, with a reason) it. A returned submission is submitted again on the same
+    row (the audit trail keeps every round). Once approved, ``run``'s values of the township are the period's
+    reported figures (上报数), and every later change of a record of the period is a late change (上报后更改)."""
+
+    area = models.ForeignKey("areas.Area", verbose_name="乡镇", on_delete=models.PROTECT, related_name="+")
+    period = models.CharField("报表期", max_length=12)
+    run = models.ForeignKey(ReportRun, verbose_name="上报快照", on_delete=models.PROTECT, related_name="submissions")
+    status = models.CharField(
+        "状态", max_length=10, choices=SubmissionStatus.choices, default=SubmissionStatus.SUBMITTED
+    )
+    submitted_at = models.DateTimeField("上报时间")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上报人", on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审核人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.CharField("退回原因", max_length=300, blank=True, default="")
+
+    area_scope_field = "area_id"
+    objects = AreaScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "报表上报"
+        verbose_name_plural = "报表上报"
+        ordering = ["-period", "area_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["area", "period"], name="report_submission_one_per_period"),
+            models.CheckConstraint(
+                condition=Q(status__in=SubmissionStatus.values), name="report_submission_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="returned") | ~Q(reason=""), name="report_submission_return_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="submitted") | Q(decided_at__isnull=False),
+                name="report_submission_decided_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.area_id} {self.get_status_display()}"

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 
 from apps.accounts.models import User
 from apps.areas.models import Area
 from apps.core.access import may_read, may_write, readable
-from apps.core.areacodes import code_range
+from apps.core.areacodes import CodeLevel, code_range, contains, level_of, township_of
+from apps.core.audit import LABELS, OUTSIDE_APPLICATION
 from apps.core.scoping import NOTHING, in_scope, user_scope
-from apps.indicators.catalogue import BY_CODE, INDICATORS, Indicator
+from apps.indicators.catalogue import ASFR_CODES, BY_CODE, INDICATORS, TFR_CODE, Indicator
 from apps.indicators.formatting import shown_reading
-from apps.indicators.models import AlertThreshold, IndicatorValue, ReportRun, RunStatus
+from apps.indicators.models import (
+    AlertThreshold,
+    IndicatorValue,
+    ReportRun,
+    ReportSubmission,
+    RunStatus,
+    SubmissionStatus,
+)
 from apps.indicators.periods import Period, period_parse, quarters_up_to
 
 
@@ -418,3 +429,238 @@ def snapshot_differences(
         b = IndicatorReading(bv, bn, bd, run_b.pk, run_b.data_as_of) if bn is not None else None
         out.append(Difference(area_code, name, BY_CODE[code], a, b))
     return out
+
+
+# --- submitted reports (上报) and their late changes (上报后更改) --------------------------------------
+
+
+def may_submit(user: User) -> bool:
+    """上报 is for the township's leader (a county viewer bound to a township) or a county admin bound to one."""
+    return (
+        user.is_authenticated
+        and may_write(user, "indicators.submissions")
+        and bool(user.area_id)
+        and level_of(user.area_id) == CodeLevel.TOWNSHIP
+    )
+
+
+def may_decide_submissions(user: User) -> bool:
+    """审核/退回 is for county admins bound to the county."""
+    return user.is_authenticated and may_write(user, "indicators") and _bound_to_a_county(user)
+
+
+def submissions_visible_to(*, user: User) -> QuerySet[ReportSubmission]:
+    """Submissions of the user's area (a township sees its own, the county all); another township's is a 404."""
+    qs = ReportSubmission.objects.visible_to(user).select_related("area", "run", "submitted_by", "decided_by")
+    return readable(qs, user, "indicators.submissions").order_by("-period", "area_id")
+
+
+def submission_get_visible(*, user: User, pk: int) -> ReportSubmission:
+    return submissions_visible_to(user=user).get(pk=pk)
+
+
+def reported_run(*, user: User, period: str) -> ReportRun | None:
+    """The snapshot whose figures were reported (上报数) for ``period``: that of the user's township's approved
+    submission, or, for the county, the snapshot most townships' approved submissions name."""
+    runs = (
+        submissions_visible_to(user=user)
+        .filter(period=period, status=SubmissionStatus.APPROVED)
+        .order_by()
+        .values("run_id")
+        .annotate(n=Count("id"), first=Min("decided_at"))
+        .order_by("-n", "first")
+    )
+    first = runs.first()
+    return ReportRun.objects.filter(pk=first["run_id"]).first() if first else None
+
+
+# Which indicators a change of each kind of record can move: its own events' counts and rates, and every
+# population-based figure (a birth adds a person, a death or a move takes one away or brings one).
+_POPULATION = frozenset(
+    {"population_end", "birth_rate", "death_rate", "natural_growth_rate", "children_0_2", "population_60plus",
+     "population_65plus", "share_60plus", "share_65plus", "old_age_dependency_ratio", "child_dependency_ratio",
+     "general_fertility_rate", *ASFR_CODES, TFR_CODE, "married_wra", "contraceptive_prevalence",
+     "long_acting_share", "record_completeness_rate"}
+)  # fmt: skip
+_BIRTHS = frozenset(
+    {"births", "sex_ratio_at_birth", "sex_ratio_parity2", "sex_ratio_parity3plus", "policy_compliance_rate",
+     "first_birth_rate", "second_birth_rate", "multi_birth_rate", "birth_registration_timeliness"}
+)  # fmt: skip
+_WOMEN = frozenset({"married_wra", "contraceptive_prevalence", "long_acting_share", "record_completeness_rate"})
+
+
+@dataclass(frozen=True)
+class LateKind:
+    """A kind of record whose changes after approval are late changes: its model, the date that places it in
+    a period, and the indicators it moves."""
+
+    label: str
+    model_label: str
+    date_field: str
+    indicators: frozenset[str]
+
+
+LATE_KINDS: dict[str, LateKind] = {
+    "birth": LateKind("出生登记", "registry.Birth", "date", _BIRTHS | _POPULATION),
+    "death": LateKind("死亡登记", "registry.Death", "date", _POPULATION | {"deaths"}),
+    "move": LateKind("迁移流动", "registry.Move", "date", _POPULATION),
+    "person": LateKind("人口", "registry.Person", "birth_date", _POPULATION),
+    "marriage": LateKind("婚姻登记", "registry.Marriage", "date", _WOMEN),
+    "contraception": LateKind("避孕措施", "registry.ContraceptiveUse", "start_date", _WOMEN),
+}
+
+
+@dataclass(frozen=True)
+class LateChange:
+    """One change of a record of a reported period, made after the report was approved."""
+
+    submission_id: int
+    township: str
+    kind: str
+    record_id: int
+    village: str
+    event_date: date
+    at: datetime
+    action: str  # 新建 / 修改 / 删除
+    user: str
+    changes: list[tuple[str, object, object]]  # (field label, before, after); empty for roles without persons
+
+    @property
+    def kind_label(self) -> str:
+        return LATE_KINDS[self.kind].label
+
+    def explains(self, area_code: str, indicator: str) -> bool:
+        return contains(area_code, self.village) and indicator in LATE_KINDS[self.kind].indicators
+
+
+def _late_kind_sql(kind: str, spec: LateKind) -> str:
+    """One kind's event rows, each with its previous version (an update that moves a record out of the
+    period or the township is a change of it too), joined to the approved submissions they come after."""
+    model = apps.get_model(spec.model_label)
+    table = model.pgh_event_models["insert"]._meta.db_table
+    d = spec.date_field
+    # Table and column names come from LATE_KINDS; every value is a parameter.
+    return f"""
+    SELECT '{kind}' AS kind, s.id AS submission_id, s.area_id AS township, e.pgh_obj_id AS record_id,
+        coalesce(CASE WHEN e.village_id >= s.low AND e.village_id < s.high THEN e.village_id END, prev.village_id)
+            AS village,
+        CASE WHEN e.{d} BETWEEN %(start)s AND %(end)s THEN e.{d} ELSE prev.{d} END AS event_date,
+        e.pgh_created_at AS at, e.pgh_label AS label, e.pgh_context_id AS context_id, e.pgh_id,
+        CASE WHEN %(details)s THEN prev.data END AS before, CASE WHEN %(details)s THEN to_jsonb(e) END AS after
+    FROM (SELECT * FROM {table} WHERE pgh_created_at > (SELECT min(decided_at) FROM approved)
+          AND village_id >= %(low)s AND village_id < %(high)s) e
+    LEFT JOIN LATERAL (
+        SELECT p.village_id, p.{d}, to_jsonb(p) AS data FROM {table} p
+        WHERE p.pgh_obj_id = e.pgh_obj_id AND p.pgh_id < e.pgh_id ORDER BY p.pgh_id DESC LIMIT 1
+    ) prev ON true
+    JOIN approved s ON e.pgh_created_at > s.decided_at AND (
+        (e.village_id >= s.low AND e.village_id < s.high AND e.{d} BETWEEN %(start)s AND %(end)s)
+        OR (prev.village_id >= s.low AND prev.village_id < s.high AND prev.{d} BETWEEN %(start)s AND %(end)s))
+    """  # noqa: S608
+
+
+_LATE_SQL = """
+WITH approved AS (  -- the approved submissions of the period within the reader's area
+    SELECT id, area_id, decided_at, area_id AS low, lpad((left(area_id, 9)::bigint + 1)::text, 9, '0') || '000' AS high
+    FROM indicators_reportsubmission
+    WHERE period = %(period)s AND status = 'approved' AND area_id >= %(township_low)s AND area_id < %(high)s
+        AND (%(submission)s::bigint IS NULL OR id = %(submission)s::bigint)
+), late AS ({union})
+SELECT {columns}
+FROM late LEFT JOIN pghistory_context c ON c.id = late.context_id
+LEFT JOIN accounts_user u ON u.id = (c.metadata ->> 'user')::bigint
+{tail}
+"""
+_LATE_COLUMNS = """late.submission_id, late.township, late.kind, late.record_id, late.village, late.event_date,
+    late.at, late.label, c.id IS NOT NULL, c.metadata ->> 'user', nullif(trim(u.first_name || ' ' || u.last_name), ''),
+    u.username, late.before, late.after"""
+LATE_CHANGE_LIMIT = 500
+_HIDDEN = {"pgh_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "pgh_context_id", "created_at", "updated_at"}
+
+
+def _late_query(*, user: User, period: Period, area_code: str, submission_id: int | None, count: bool, details: bool):
+    scope = user_scope(user)
+    if scope == NOTHING or not may_read(user, "indicators.submissions"):
+        return None
+    low, high = scope or ("", "~")
+    if area_code:
+        if not in_scope(user, area_code):
+            return None
+        low, high = code_range(area_code)
+    union = "\nUNION ALL\n".join(_late_kind_sql(kind, spec) for kind, spec in LATE_KINDS.items())
+    columns, tail = (
+        ("count(*)", "") if count else (_LATE_COLUMNS, "ORDER BY late.at DESC, late.pgh_id DESC LIMIT %(limit)s")
+    )
+    params = {"period": period.code, "start": period.start, "end": period.end, "low": low, "high": high,
+              "township_low": township_of(low) if len(low) == 12 else low, "submission": submission_id,
+              "details": details, "limit": LATE_CHANGE_LIMIT}  # fmt: skip
+    return _LATE_SQL.format(union=union, columns=columns, tail=tail), params
+
+
+def late_changes_count(*, user: User, period: Period, area_code: str = "") -> int:
+    """上报后更改: how many changes of records of ``period`` within the user's area (``area_code``: that area)
+    came after their township's report was approved. One query."""
+    query = _late_query(user=user, period=period, area_code=area_code, submission_id=None, count=True, details=False)
+    if query is None:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(*query)
+        return cursor.fetchone()[0]
+
+
+def late_changes(
+    *, user: User, period: Period, area_code: str = "", submission: ReportSubmission | None = None
+) -> list[LateChange]:
+    """The late changes (上报后更改) of the approved reports of ``period`` within the user's area, newest first
+    (at most ``LATE_CHANGE_LIMIT``): each event of the audit trail of a registry record dated in the period
+    and located in the township, written after the approval, with who, when and what. One query over the
+    event tables (set-based: every kind, every township at once). Field values only for roles that read
+    persons, identifiers masked as on the record's own page."""
+    details = may_read(user, "registry")
+    query = _late_query(
+        user=user, period=period, area_code=area_code, submission_id=submission.pk if submission else None,
+        count=False, details=details,
+    )  # fmt: skip
+    if query is None:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(*query)
+        rows = cursor.fetchall()
+    out = []
+    for row in rows:
+        sub, township, kind, record, village, on, at, label, has_context, user_id, full, name, before, after = row
+        who = (full or name or "（已删除用户）") if user_id else "系统"  # named as apps.core.audit names actors
+        who = who if has_context else OUTSIDE_APPLICATION
+        changes = _field_changes(apps.get_model(LATE_KINDS[kind].model_label), before, after, user) if details else []
+        out.append(LateChange(sub, township, kind, record, village, on, at, LABELS.get(label, label), who, changes))
+    return out
+
+
+def _field_changes(model, before: dict | None, after: dict | None, user: User) -> list[tuple[str, object, object]]:
+    masked = getattr(model, "masked_fields", {}) if not getattr(user, "may_see_full_ids", False) else {}
+    # Django leaves jsonb of a raw cursor as text
+    before, after = (json.loads(v) if isinstance(v, str) else (v or {}) for v in (before, after))
+
+    def shown(field: str, value):
+        return masked[field](value) if field in masked and value else value
+
+    out = []
+    for field in after:
+        if field in _HIDDEN or before.get(field) == after.get(field):
+            continue
+        try:
+            label = str(model._meta.get_field(field.removesuffix("_id")).verbose_name)
+        except FieldDoesNotExist:
+            label = field
+        out.append((label, shown(field, before.get(field)), shown(field, after.get(field))))
+    return out
+
+
+def late_changes_by_difference(differences: list[Difference], changes: list[LateChange]) -> dict[tuple, list]:
+    """上报数与回溯数对比: for each difference, the late changes that can explain it (same area, a record kind
+    that moves the indicator)."""
+    return {
+        (d.area_code, d.indicator.code): [c for c in changes if c.explains(d.area_code, d.indicator.code)]
+        for d in differences
+        if d.differs
+    }

@@ -19,11 +19,22 @@ from apps.accounts.models import User
 from apps.areas.models import Area
 from apps.core import pagecache
 from apps.core.areacodes import code_range, is_valid_code
+from apps.core.audit import audit_context
 from apps.core.errors import RuleViolation
 from apps.core.scoping import ensure_area_in_scope
 from apps.indicators import computation
-from apps.indicators.models import ACTIVE_STATUSES, AssessmentEnd, IndicatorValue, ReportRun, RunStatus
+from apps.indicators.models import (
+    ACTIVE_STATUSES,
+    AssessmentEnd,
+    IndicatorValue,
+    ReportRun,
+    ReportSubmission,
+    RunStatus,
+    SubmissionStatus,
+)
 from apps.indicators.periods import period_parse
+from apps.indicators.selectors import _ancestors_and_self as area_and_ancestors
+from apps.indicators.selectors import may_decide_submissions, may_submit
 from apps.indicators.sources import source_rows, sources_registered
 from apps.registry.rules import wra_birth_bounds
 
@@ -211,3 +222,64 @@ def report_run_enqueue(*, period: str, area_code: str | None = None, by: User | 
     run = report_run_request(period=period, area_code=area_code, by=by)
     transaction.on_commit(lambda: indicators_compute_task.delay(run_id=run.pk))
     return run
+
+
+# --- submitting a report (上报) --------------------------------------------------------------------
+
+
+@transaction.atomic
+def report_submit(*, period: str, by: User) -> ReportSubmission:
+    """上报: the user's township submits its figures of ``period`` as they stand in the latest successful
+    snapshot covering it. A returned submission is submitted again (same row); a submitted or approved one
+    is refused, as is a period with no snapshot yet."""
+    if not may_submit(by):
+        raise RuleViolation("只有乡镇用户可以上报本乡镇的报表", field="period", code="not_a_township")
+    parsed = period_parse(period)
+    township = by.area_id
+    run = (
+        ReportRun.objects.filter(period=parsed.code, status=RunStatus.SUCCESS, area_id__in=area_and_ancestors(township))
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+    if run is None:
+        raise RuleViolation(
+            f"{parsed.label}的报表尚未计算，不能上报；请县级管理员先计算该报表期", field="period", code="not_computed"
+        )
+    now = timezone.now()
+    with audit_context(by=by):
+        submission = ReportSubmission.objects.select_for_update().filter(area_id=township, period=parsed.code).first()
+        if submission is None:
+            return ReportSubmission.objects.create(
+                area_id=township, period=parsed.code, run=run, submitted_at=now, submitted_by=by
+            )
+        if submission.status != SubmissionStatus.RETURNED:
+            raise RuleViolation(
+                f"{parsed.label}的报表已{submission.get_status_display()}，不能重复上报", field="period", code="exists"
+            )
+        submission.run = run
+        submission.status = SubmissionStatus.SUBMITTED
+        submission.submitted_at, submission.submitted_by = now, by
+        submission.decided_at = submission.decided_by = None
+        submission.reason = ""  # the returned round and its reason stay in the audit trail
+        submission.save()
+        return submission
+
+
+@transaction.atomic
+def report_submission_decide(*, submission: ReportSubmission, approve: bool, reason: str, by: User) -> ReportSubmission:
+    """审核 (``approve``) or 退回 (a reason is required) a submitted report; county administrators only."""
+    if not may_decide_submissions(by):
+        raise RuleViolation("只有县级管理员可以审核乡镇上报的报表", field="reason", code="not_county")
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise RuleViolation("退回时请填写退回原因", field="reason", code="reason_required")
+    if len(reason) > 300:
+        raise RuleViolation("原因不能超过300字", field="reason", code="too_long")
+    locked = ReportSubmission.objects.select_for_update().get(pk=submission.pk)
+    if locked.status != SubmissionStatus.SUBMITTED:
+        raise RuleViolation(f"该报表{locked.get_status_display()}，不能再审核", field="reason", code="decided")
+    locked.status = SubmissionStatus.APPROVED if approve else SubmissionStatus.RETURNED
+    locked.decided_at, locked.decided_by, locked.reason = timezone.now(), by, reason
+    with audit_context(by=by, reason=reason or None):
+        locked.save()
+    return locked

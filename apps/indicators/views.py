@@ -18,14 +18,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.areas.models import Area
 from apps.areas.selectors import area_children, area_get_visible
+from apps.core.access import may_read
+from apps.core.audit import history_for
 from apps.core.errors import RuleViolation
 from apps.core.exports import office_name
 from apps.core.pagecache import cached_page
 from apps.indicators import selectors, services
 from apps.indicators.catalogue import BY_CODE, INDICATORS
 from apps.indicators.exports import report_workbook
-from apps.indicators.forms import RecomputeForm
-from apps.indicators.models import ReportRun, RunStatus
+from apps.indicators.forms import RecomputeForm, SubmissionDecideForm
+from apps.indicators.models import ReportRun, ReportSubmission, RunStatus, SubmissionStatus
 from apps.indicators.periods import Period, finished_quarter_ytd, period_parse
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -82,6 +84,8 @@ def dashboard(request):
         "form": RecomputeForm(initial={"period": period.code}),
         "key_indicators": [i for i in INDICATORS if i.key],
         "trend_indicators": [{"code": i.code, "name": i.name, "unit": i.unit_label} for i in INDICATORS if i.trend],
+        # 上报后更改: changes of the period's records after its approved reports (not cached: they grow)
+        "late_changes": selectors.late_changes_count(user=request.user, period=period, area_code=area.code),
     }
     return render(request, "indicators/dashboard.html", context)
 
@@ -137,7 +141,9 @@ def compare(request):
         selectors.report_runs_visible_to(user=request.user, period=period.code).filter(status=RunStatus.SUCCESS)
     )
     by_pk = {str(r.pk): r for r in runs}
-    run_a = by_pk.get(request.GET.get("a", "")) if request.GET.get("a") else (runs[-1] if runs else None)
+    reported = selectors.reported_run(user=request.user, period=period.code)
+    default_a = reported if reported and str(reported.pk) in by_pk else (runs[-1] if runs else None)
+    run_a = by_pk.get(request.GET.get("a", "")) if request.GET.get("a") else default_a
     run_b = by_pk.get(request.GET.get("b", "")) if request.GET.get("b") else (runs[0] if runs else None)
     if (request.GET.get("a") and run_a is None) or (request.GET.get("b") and run_b is None):
         raise Http404
@@ -152,10 +158,16 @@ def compare(request):
             user=request.user, run_a=run_a, run_b=run_b, indicator=indicator,
             area_code=area.code if area else "", only_differences=not show_all,
         )  # fmt: skip
+    explained = {}
+    if differences and reported is not None and run_a == reported:
+        late = selectors.late_changes(user=request.user, period=period, area_code=area.code if area else "")
+        explained = selectors.late_changes_by_difference(differences, late)
     context = {
         "period": period,
         "periods": [(code, period_parse(code).label) for code in available],
         "runs": runs,
+        "reported": reported,
+        "rows": [(d, explained.get((d.area_code, d.indicator.code), [])) for d in differences or ()],
         "run_a": run_a,
         "run_b": run_b,
         "differences": differences,
@@ -185,3 +197,108 @@ def export(request):
     filename = f"report-{area.code}-{period.code}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+# --- submitted reports (上报) -----------------------------------------------------------------------
+
+
+def submissions_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not may_read(request.user, "indicators.submissions"):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@submissions_required
+@require_GET
+def submission_list(request):
+    """报表上报: the township submits a period here; the county sees every submission, those waiting first."""
+    submissions = selectors.submissions_visible_to(user=request.user)
+    status = request.GET.get("status", "")
+    if status in SubmissionStatus.values:
+        submissions = submissions.filter(status=status)
+    available = selectors.periods_available()
+    context = {
+        "submissions": submissions[:200],
+        "status": status,
+        "statuses": SubmissionStatus.choices,
+        "may_submit": selectors.may_submit(request.user),
+        "periods": [(code, period_parse(code).label) for code in available],
+        "form": RecomputeForm(initial={"period": available[0] if available else ""}),
+    }
+    return render(request, "indicators/submissions.html", context)
+
+
+@submissions_required
+@require_POST
+def submission_create(request):
+    form = RecomputeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+        return redirect("indicators:submission_list")
+    try:
+        submission = services.report_submit(period=form.cleaned_data["period"].code, by=request.user)
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+        return redirect("indicators:submission_list")
+    messages.success(request, f"{period_parse(submission.period).label}的报表已上报，等待县级审核")
+    return redirect("indicators:submission_detail", pk=submission.pk)
+
+
+def _submission(request, pk: int):
+    try:
+        return selectors.submission_get_visible(user=request.user, pk=pk)
+    except ReportSubmission.DoesNotExist:
+        raise Http404 from None
+
+
+@submissions_required
+@require_GET
+def submission_detail(request, pk: int):
+    """One submission: its reported key figures, its rounds (audit trail), its late changes; the county decides."""
+    submission = _submission(request, pk)
+    period = period_parse(submission.period)
+    shown = [i for i in INDICATORS if i.key or i.card]
+    values = submission.run.values.filter(area_id=submission.area_id, indicator_code__in=[i.code for i in shown])
+    readings = {v.indicator_code: v for v in values}
+    context = {
+        "submission": submission,
+        "period": period,
+        "figures": [(i, readings.get(i.code)) for i in shown],
+        "late": selectors.late_changes(user=request.user, period=period, submission=submission)
+        if submission.status == SubmissionStatus.APPROVED
+        else [],
+        "late_limit": selectors.LATE_CHANGE_LIMIT,
+        "history": history_for(obj=submission, user=request.user),
+        "may_decide": selectors.may_decide_submissions(request.user)
+        and submission.status == SubmissionStatus.SUBMITTED,
+        "may_resubmit": selectors.may_submit(request.user) and submission.status == SubmissionStatus.RETURNED,
+        "form": SubmissionDecideForm(),
+    }
+    return render(request, "indicators/submission_detail.html", context)
+
+
+@submissions_required
+@require_POST
+def submission_decide(request, pk: int):
+    submission = _submission(request, pk)
+    if not selectors.may_decide_submissions(request.user):
+        raise PermissionDenied
+    form = SubmissionDecideForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+        return redirect("indicators:submission_detail", pk=submission.pk)
+    approve = form.cleaned_data["decision"] == "approve"
+    try:
+        services.report_submission_decide(
+            submission=submission, approve=approve, reason=form.cleaned_data["reason"], by=request.user
+        )
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已审核通过" if approve else "已退回，乡镇可修改后重新上报")
+    return redirect("indicators:submission_detail", pk=submission.pk)

@@ -25,6 +25,7 @@ from apps.core.navigation import nav_items_for
 from apps.fees.models import FeeCase
 from apps.fees.services import fee_case_decide, payment_record
 from apps.imports.models import ImportJob
+from apps.indicators.services import report_submit
 from apps.scoring.models import AdjustmentRule, ItemMethod, SchemeItem
 from apps.scoring.services import adjustment_claim, item_score_manual
 from apps.subsidies.models import BankAccount, ChildcareApplication, Programme
@@ -110,6 +111,7 @@ def world(request, settings, tmp_path, areas, make_user):
 
     assessment = township_assessments[TOWNSHIP_A]
     run = make_snapshot(f"{YEAR}Q2-YTD", {area: {"policy_compliance_rate": "99"} for area in (COUNTY, TOWNSHIP_A)})
+    submission = report_submit(period=run.period, by=make_user("m_leader", TOWNSHIP_A, Role.COUNTY_VIEWER))
     assessor = people[Role.ASSESSOR]
     manual = SchemeItem.objects.filter(scheme_id=assessment.scheme_id, method=ItemMethod.MANUAL).first()
     score = item_score_manual(
@@ -143,6 +145,8 @@ def world(request, settings, tmp_path, areas, make_user):
             "registry:event_void": registry.marriage.pk,
             "imports": job.pk,
             "indicators": run.pk,
+            "indicators:submission_detail": submission.pk,
+            "indicators:submission_decide": submission.pk,
             "fees": case.pk,
             "fees:receipt": payment.pk,
             "fees:payment_reverse": payment.pk,
@@ -183,6 +187,7 @@ def world(request, settings, tmp_path, areas, make_user):
         "permits": registry.permit.pk,
         "imports": job.pk,
         "indicators/values": run.values.first().pk,
+        "indicators/submissions": submission.pk,
         "fees/cases": case.pk,
         "fees/payments": payment.pk,
         "subsidies/programmes": roster.programme_id,

@@ -40,7 +40,7 @@ def test_county_viewer_sees_cards_ranking_alerts_and_drills_down(
 ):
     client.force_login(county_viewer)
     # A fixed number of queries (session, user, periods, area, children, trail, values, trend, thresholds).
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         response = client.get(DASHBOARD, {"period": "2024Q1"})
     assert response.status_code == 200
     page = response.content.decode()
