@@ -67,7 +67,7 @@ def _period(request, available: list[str]) -> Period:
 
 @viewer_required
 @require_GET
-@cached_page("indicators", "areas")
+@cached_page("indicators", "registry", "areas")  # registry: the late-changes card counts records written after 上报
 def dashboard(request):
     available = selectors.periods_available()
     period = _period(request, available)

@@ -192,7 +192,7 @@ def test_the_start_page_takes_a_bounded_number_of_queries_for_every_role(client,
     shown = {}
     for role, user in world["people"].items():
         client.force_login(user)
-        with django_assert_max_num_queries(20):  # the county admin: up to 12 items, 报表上报's waiting submissions included
+        with django_assert_max_num_queries(20):  # county admin: up to 12 items
             response = client.get(HOME)
         assert response.status_code == 200
         shown[role] = work(client, user)
