@@ -1,11 +1,19 @@
-"""Import benchmark (issue 4, DESIGN §9): the same 100,000-row persons sheet through a plain
-django-import-export ModelResource and through our importer, on the same database, in one run.
+"""Import benchmarks (issue 4 and issue 16, DESIGN §9), on the server the run is configured with
+(DATABASE_URL set: that server; unset: the embedded one of ``make bench``).
+
+1. The same 100,000-row persons sheet through a plain django-import-export ModelResource and through our
+   importer, on the same database, in one run.
+2. ``import_sheet persons`` against the machine's floor measured in the same run: reading the same file with
+   python-calamine and COPYing its rows into a bare table with a unique index on the ID number and an index
+   on the village. Ours into an empty registry, then the re-import of the unchanged file.
 
 The ModelResource is what a Django developer would write for this sheet: Chinese column names, the choice
 labels mapped to stored values, the village by code; it leaves out the household column (its widget would need
 households that do not exist yet). Both write into an empty person table with the audit triggers on.
 """
 
+import io
+import json
 import subprocess
 import sys
 import time
@@ -13,8 +21,10 @@ from pathlib import Path
 
 import pytest
 import tablib
-from django.db import connection
+from django.core.management import call_command
+from django.db import connection, transaction
 from import_export import fields, resources, widgets
+from python_calamine import CalamineWorkbook
 
 from apps.areas.models import Area
 from apps.areas.services import areas_load_csv
@@ -126,4 +136,75 @@ def test_import_throughput_against_django_import_export(sheet, bench_record):
         },
         ours_reimport_unchanged={"seconds": round(again.seconds, 2), "rows_per_s": round(ROWS / again.seconds)},
         ratio=round(our_rate / baseline_rate, 1),
+    )
+
+
+FLOOR_COLUMNS = len(spec_for("persons").columns)  # a sheet may leave out the optional ones (None)
+
+
+def _floor_seconds(path: Path) -> float:
+    """Read the sheet with python-calamine and COPY its rows into a bare table with a unique index on the ID
+    number and an index on the village, in one transaction: what any importer of this file must pay."""
+    columns = [f"c{i} text" for i in range(FLOOR_COLUMNS)]
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_floor")
+        cursor.execute(f"CREATE TABLE bench_floor ({', '.join(columns)})")
+        cursor.execute("CREATE UNIQUE INDEX ON bench_floor (c0)")  # 身份证号
+        cursor.execute("CREATE INDEX ON bench_floor (c6)")  # 现住址区划代码
+    started = time.monotonic()
+    with transaction.atomic(), connection.cursor() as cursor:
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).iter_rows()
+        next(rows)  # the header
+        with cursor.copy(f"COPY bench_floor ({', '.join(f'c{i}' for i in range(FLOOR_COLUMNS))}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([None if v == "" else v for v in row] + [None] * (FLOOR_COLUMNS - len(row)))
+    seconds = time.monotonic() - started
+    with connection.cursor() as cursor:
+        copied = cursor.execute("SELECT count(*) FROM bench_floor").fetchone()[0]
+        cursor.execute("DROP TABLE bench_floor")
+    assert copied == ROWS
+    return seconds
+
+
+def _import_sheet_seconds(path: Path) -> tuple[float, dict]:
+    """Wall time of ``manage.py import_sheet persons`` (in this process: the interpreter's start-up aside)."""
+    out = io.StringIO()
+    started = time.monotonic()
+    call_command("import_sheet", "persons", str(path), stdout=out)
+    seconds = time.monotonic() - started
+    return seconds, json.loads(out.getvalue().strip().splitlines()[-1])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_against_read_copy_floor(sheet, bench_record, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    areas_load_csv(text=AREAS_CSV.read_text(encoding="utf-8"))
+    floor = _floor_seconds(sheet)
+
+    _empty_registry()
+    first, summary = _import_sheet_seconds(sheet)
+    assert summary["status"] == "committed" and summary["created"] == ROWS == Person.objects.count()
+    with connection.cursor() as cursor:  # the audit triggers were on: one event per person written
+        events = cursor.execute("SELECT count(*) FROM registry_personevent").fetchone()[0]
+    assert events == ROWS
+
+    again, summary = _import_sheet_seconds(sheet)
+    assert (summary["created"], summary["updated"], summary["unchanged"]) == (0, 0, ROWS)
+
+    with connection.cursor() as cursor:
+        version = cursor.execute("SHOW server_version").fetchone()[0]
+    # The embedded server (scripts/devservices.py) listens on a socket in the project's .data directory.
+    host, port = connection.settings_dict["HOST"] or "", connection.settings_dict["PORT"] or ""
+    server = "embedded" if host.startswith("/") and ".data" in host else f"{host}:{port}"
+    bench_record(
+        f"import_persons_floor_{'embedded' if server == 'embedded' else 'configured'}",
+        rows=ROWS,
+        server={"server": server, "version": version},
+        floor={"seconds": round(floor, 2), "rows_per_s": round(ROWS / floor)},
+        ours={"seconds": round(first, 2), "rows_per_s": round(ROWS / first), "share_of_floor": round(floor / first, 2)},
+        ours_reimport_unchanged={
+            "seconds": round(again, 2),
+            "rows_per_s": round(ROWS / again),
+            "share_of_floor": round(floor / again, 2),
+        },
     )
