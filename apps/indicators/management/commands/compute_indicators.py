@@ -5,6 +5,9 @@ from apps.indicators.services import indicators_compute
 
 class Command(JsonSummaryCommand):
     help = "Compute and store a snapshot of every indicator of a period (DESIGN §8)."
+    # A scheduled batch step, timed start-up included (issue 16): the system checks (models, URLs, admin;
+    # about half a second of CPU) are run by ``check``, ``migrate`` and the server, not again by each report run.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--period", required=True, help="2024, 2024Q1, 2024Q2-YTD or 2024M03")
