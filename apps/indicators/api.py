@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
@@ -140,7 +140,10 @@ class SubmissionViewSet(
         submission = services.report_submit(period=self._input(SubmitInput)["period"], by=request.user)
         return Response(SubmissionSerializer(submission).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: SubmissionSerializer})
+    @extend_schema(
+        request=None,
+        responses={200: SubmissionSerializer, 400: OpenApiResponse(description="不能批准（如已批准或无权审批）")},
+    )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         submission = services.report_submission_decide(

@@ -36,12 +36,12 @@ from apps.core.audit import audit_context
 from apps.core.errors import RuleViolation
 from apps.core.exports import csv_bytes
 from apps.registry.models import Person
+from apps.subsidies.exports import batch_export_rows
 from apps.subsidies.models import AccountKind, BankAccount, Programme, Roster, RosterEntry
 from apps.subsidies.services import (
     RETURN_HEADERS,
     bank_account_save,
     batch_create,
-    batch_export_rows,
     batch_import_return,
     roster_approve,
     roster_return,

@@ -34,16 +34,17 @@ SCORING = _perms(
     "contracttarget", "pairing",
 )  # fmt: skip
 USERS = _perms("accounts", "view", "user")
+RECONCILIATION = _perms("reconciliation", "view", "matchtolerance")
 
 EXPECTED: dict[str, set[str]] = {
     # Clerks and staff look up the rules of the parts they work in; they change none.
     Role.VILLAGE_CLERK: AREAS | POLICY | SUBSIDIES,
-    Role.TOWNSHIP_CLERK: AREAS | POLICY | SUBSIDIES | SCORING,
+    Role.TOWNSHIP_CLERK: AREAS | POLICY | SUBSIDIES | SCORING | RECONCILIATION,
     Role.FEE_OFFICER: AREAS | POLICY | FEES,
     Role.SUBSIDY_REVIEWER: AREAS | POLICY | SUBSIDIES,
     Role.SUBSIDY_APPROVER: AREAS | POLICY | SUBSIDIES,
     Role.ASSESSOR: AREAS | INDICATORS | SCORING,
-    Role.COUNTY_VIEWER: AREAS | POLICY | FEES | SUBSIDIES | INDICATORS | SCORING,
+    Role.COUNTY_VIEWER: AREAS | POLICY | FEES | SUBSIDIES | INDICATORS | SCORING | RECONCILIATION,
     Role.TOWNSHIP_ADMIN: AREAS | USERS,
     # The county admin configures everything that is configuration: divisions (never deleted), birth-policy and
     # plausibility rules, fee parameters, programmes and their rules, thresholds and deadlines, result rules,
@@ -56,6 +57,7 @@ EXPECTED: dict[str, set[str]] = {
     | INDICATORS
     | SCORING
     | USERS
+    | RECONCILIATION
     | _perms("areas", "add change", "area")
     | _perms("registry", "add change delete", "birthpolicyrule", "plausibilityrule")
     | _perms("fees", "add change delete", "feestandard", "feerate", "feepolicy", "legalbasis")
@@ -63,6 +65,7 @@ EXPECTED: dict[str, set[str]] = {
     | _perms("subsidies", "add change delete", "programme", "programmerule")
     | _perms("subsidies", "add", "disabilityrecord")
     | _perms("indicators", "add change delete", "alertthreshold", "registrationdeadline", "assessmentend")
+    | _perms("reconciliation", "add change delete", "matchtolerance")
     | _perms("scoring", "add change delete", "resultrules", "gradeband", "contract", "contracttarget", "pairing"),
 }
 

@@ -71,11 +71,16 @@ def people(areas, make_user, township_clerk, county_viewer):
             "village_clerk": village_clerk}  # fmt: skip
 
 
+def task_sends(callbacks) -> list:
+    """The queued callbacks that send a Celery task (not the page cache's version bumps)."""
+    return [c for c in callbacks if c.__module__ != "apps.core.pagecache"]
+
+
 def upload(client, django_capture_on_commit_callbacks, *, file, kind="persons", mode=ImportMode.ALL_OR_NOTHING):
     """POSTs the upload form; returns the response and the callbacks queued on commit (not run)."""
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(url("create"), {"kind": kind, "mode": mode, "file": file})
-    return response, callbacks
+    return response, task_sends(callbacks)
 
 
 def run(job_or_pk) -> ImportJob:
@@ -156,7 +161,7 @@ def test_upload_validation_messages_are_chinese_and_nothing_is_created(
         assert list(errors) == [field], data
         assert errors[field][0].startswith(message), errors
         assert f'data-testid="error-{field}">{message}' in response.content.decode()
-        assert callbacks == []
+        assert task_sends(callbacks) == []
     assert ImportJob.objects.count() == 0
 
 
@@ -267,7 +272,7 @@ def test_a_stalled_job_can_be_queued_again(client, people, media, django_capture
     assert "重新运行" in client.get(url("detail", job.pk)).content.decode()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(url("requeue", job.pk), follow=True)
-    assert len(callbacks) == 1 and "已重新排队运行" in response.content.decode()
+    assert len(task_sends(callbacks)) == 1 and "已重新排队运行" in response.content.decode()
     run(job)
     response = client.post(url("requeue", job.pk), follow=True)
     assert "该导入任务已经完成，不需要重新运行" in response.content.decode()
@@ -318,7 +323,7 @@ def test_confirming_valid_rows_creates_the_real_import_of_the_same_file(
         response = client.post(url("commit", dry.pk), {"mode": ImportMode.VALID_ROWS})
     real = ImportJob.objects.exclude(pk=dry.pk).get()
     assert response.status_code == 302 and response["Location"] == url("detail", real.pk)
-    assert len(callbacks) == 1
+    assert len(task_sends(callbacks)) == 1
     assert (real.kind, real.mode, real.dry_run, real.status) == ("persons", "valid_rows", False, "pending")
     assert (real.file_sha256, real.file_name, real.created_by) == (dry.file_sha256, dry.file_name, people["admin"])
     assert real.file.name != dry.file.name and real.file.read() == MESSY.read_bytes()
