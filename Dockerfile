@@ -14,4 +14,4 @@ RUN SECRET_KEY=build DATABASE_URL=postgres://build@localhost/build REDIS_URL=red
 RUN useradd --system --uid 1000 app && mkdir -p /app/.data/media && chown -R app /app/.data
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]
+CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"]

@@ -25,9 +25,8 @@ def served_app(test_database_env):
         port = s.getsockname()[1]
     env = {**test_database_env, "SECURE_COOKIES": "0", "DEBUG": "0"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "4", "--threads", "2", "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"],
+        cwd=ROOT, env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_LOG_LEVEL": "warning"},
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

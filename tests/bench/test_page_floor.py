@@ -1,5 +1,5 @@
 """Every main page against the machine's floor (DESIGN §9, issue 16): the county served as the Dockerfile
-serves it (gunicorn, 3 workers, DEBUG off), 20 concurrent clients (``wrk -t2 -c20 -d10s``) with a county
+serves it (gunicorn with config/gunicorn.py, DEBUG off), 20 concurrent clients (``wrk -t2 -c20 -d10s``) with a county
 viewer's session on each page, and the login form measured in the same run. The ratio of each page's
 requests/s to the login form's is the figure (target ≥ 0.5); p99 is recorded beside it.
 
@@ -54,14 +54,15 @@ WRK = ["wrk", "-t2", "-c20", "-d10s", "--latency"]
 
 
 def _gunicorn(env: dict[str, str]):
-    """The Dockerfile's command: 3 synchronous workers, DEBUG off."""
+    """The Dockerfile's command (``config/gunicorn.py``: 3 threaded workers), DEBUG off."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "3", "--timeout", "120", "--log-level", "warning"],
-        cwd=ROOT, env={**env, "SECURE_COOKIES": "0", "DEBUG": "0"},
+        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"],
+        cwd=ROOT,
+        env={**env, "SECURE_COOKIES": "0", "DEBUG": "0", "GUNICORN_BIND": f"127.0.0.1:{port}",
+             "GUNICORN_LOG_LEVEL": "warning"},
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -136,7 +137,7 @@ def test_every_page_against_the_login_floor(transactional_db, test_database_env,
     bench_record(
         f"pages_floor_{persons}",
         persons=persons,
-        server="gunicorn --workers 3, DEBUG off",
+        server="gunicorn -c config/gunicorn.py (3 gthread workers x 4 threads), DEBUG off",
         load=" ".join(WRK),
         target_ratio=TARGET,
         floor={"path": FLOOR, **floor},
