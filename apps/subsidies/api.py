@@ -4,24 +4,31 @@ are masked in lists; account numbers are always masked."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.api import AreaScopedViewSetMixin
+from apps.core.errors import RuleViolation
+from apps.core.idnumbers import normalise
 from apps.core.privacy import mask_id_number
+from apps.registry.models import Person
 from apps.subsidies import childcare_selectors, childcare_services, selectors, services
 from apps.subsidies.eligibility import reason_labels
 from apps.subsidies.models import (
     AccountKind,
     ChildcareApplication,
+    CorrectionAction,
+    Objection,
     Payment,
     PaymentBatch,
     Programme,
     ProgrammeRule,
     Relationship,
     Roster,
+    RosterCorrection,
     RosterEntry,
     RosterStep,
 )
@@ -113,6 +120,64 @@ class StepSerializer(serializers.ModelSerializer):
 
 class CommentSerializer(serializers.Serializer):
     comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class OnBehalfSerializer(serializers.Serializer):
+    village = serializers.CharField(max_length=12, help_text="代为上报的村（居）区划代码")
+    comment = serializers.CharField(max_length=500, help_text="代为上报的原因")
+
+
+class GenerateSerializer(serializers.Serializer):
+    programme = serializers.SlugRelatedField(slug_field="code", queryset=Programme.objects.filter(is_active=True))
+    period = serializers.CharField(max_length=8, help_text="按年：2025；按月：2025M03")
+
+
+class CorrectionInputSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=CorrectionAction.choices)
+    entry = serializers.IntegerField(required=False, help_text="删除、修改：名册人员id")
+    id_number = serializers.CharField(max_length=30, required=False, help_text="增加：身份证号")
+    rule = serializers.IntegerField(required=False, help_text="增加、修改：本项目本期有效规则的id（类别与金额）")
+    reason = serializers.CharField(max_length=500)
+
+
+class CorrectionSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="person.name")
+    by = serializers.CharField(source="by.__str__")
+
+    class Meta:
+        model = RosterCorrection
+        fields = ["id", "name", "village", "action", "before", "after", "reason", "by", "at"]
+
+
+class ObjectionSerializer(serializers.ModelSerializer):
+    entry_name = serializers.CharField(source="entry.person.name", default=None, allow_null=True)
+
+    class Meta:
+        model = Objection
+        fields = ["id", "entry", "entry_name", "objector", "content", "received_on", "status", "decision",
+                  "decided_at"]  # fmt: skip
+
+
+class ObjectionInputSerializer(serializers.Serializer):
+    entry = serializers.IntegerField(required=False, allow_null=True, help_text="被异议的名册人员id；空为整份名册")
+    objector = serializers.CharField(max_length=50)
+    content = serializers.CharField(max_length=500)
+    received_on = serializers.DateField()
+
+
+class ObjectionDecisionSerializer(serializers.Serializer):
+    upheld = serializers.BooleanField(help_text="true：异议成立（不予发放）；false：异议不成立")
+    decision = serializers.CharField(max_length=500)
+
+
+class UnpaidSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="person.name")
+    reason_code = serializers.CharField(source="unpaid_code")
+    reason = serializers.CharField(source="unpaid_reason")
+
+    class Meta:
+        model = RosterEntry
+        fields = ["id", "name", "village", "amount", "reason_code", "reason"]
 
 
 class PaymentBatchSerializer(serializers.ModelSerializer):
@@ -213,6 +278,130 @@ class RosterViewSet(ReadOnlyScoped):
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return self._step(request, services.roster_approve)
+
+    @extend_schema(request=CommentSerializer, responses={200: RosterSerializer})
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_(self, request, pk=None):
+        """退回 (a reason is required)."""
+        return self._step(request, services.roster_return)
+
+    @extend_schema(request=OnBehalfSerializer, responses={200: RosterSerializer})
+    @action(detail=True, methods=["post"], url_path="submit-on-behalf")
+    def submit_on_behalf(self, request, pk=None):
+        """乡镇代村上报: the township's reviewer submits a village's part, with the reason."""
+        roster = self.get_object()
+        data = OnBehalfSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.roster_village_submit_on_behalf(
+            roster=roster, village_code=data.validated_data["village"], by=request.user,
+            comment=data.validated_data["comment"],
+        )  # fmt: skip
+        return Response(self.get_serializer(self.get_queryset().get(pk=roster.pk)).data)
+
+    @extend_schema(request=GenerateSerializer, responses={202: GenerateSerializer})
+    @action(detail=False, methods=["post"])
+    def generate(self, request):
+        """资格认定: the county's rosters of a period are (re)evaluated in the background."""
+        data = GenerateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        period = services.rosters_generate_request(
+            programme=data.validated_data["programme"], period=data.validated_data["period"], by=request.user
+        )
+        return Response({"programme": data.validated_data["programme"].code, "period": period}, status=202)
+
+    @extend_schema(methods=["get"], responses={200: CorrectionSerializer(many=True)})
+    @extend_schema(methods=["post"], request=CorrectionInputSerializer, responses={201: CorrectionSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def corrections(self, request, pk=None):
+        """名册更正 of a returned roster: ``add`` (id_number, rule), ``remove`` (entry), ``change`` (entry, rule)."""
+        roster = self.get_object()
+        if request.method == "GET":
+            return Response(CorrectionSerializer(selectors.roster_corrections(roster=roster, user=request.user),
+                                                 many=True).data)  # fmt: skip
+        data = CorrectionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        rule = ProgrammeRule.objects.filter(programme_id=roster.programme_id, pk=v.get("rule")).first()
+        if v["action"] in ("add", "change") and rule is None:
+            raise RuleViolation("请选择本项目的规则（类别）", field="rule", code="required")
+        if v["action"] == "add":
+            person = Person.objects.visible_to(request.user).filter(id_number=normalise(v.get("id_number"))).first()
+            if person is None:
+                raise RuleViolation("在您的管辖范围内没有该身份证号的人员", field="id_number", code="not_found")
+            entry = services.roster_entry_add(roster=roster, person=person, rule=rule, by=request.user,
+                                              reason=v["reason"])  # fmt: skip
+            correction = roster.corrections.filter(person=entry.person).latest("id")
+        else:
+            entry = selectors.roster_entries(roster=roster, user=request.user).filter(pk=v.get("entry")).first()
+            if entry is None:
+                raise RuleViolation("名册中没有该人员", field="entry", code="not_found")
+            if v["action"] == "remove":
+                correction = services.roster_entry_remove(entry=entry, by=request.user, reason=v["reason"])
+            else:
+                correction = services.roster_entry_change(entry=entry, rule=rule, by=request.user, reason=v["reason"])
+        return Response(CorrectionSerializer(correction).data, status=201)
+
+    @extend_schema(methods=["get"], responses={200: ObjectionSerializer(many=True)})
+    @extend_schema(methods=["post"], request=ObjectionInputSerializer, responses={201: ObjectionSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def objections(self, request, pk=None):
+        """公示异议: listed, and recorded during the notice."""
+        roster = self.get_object()
+        if request.method == "GET":
+            return Response(ObjectionSerializer(selectors.roster_objections(roster=roster, user=request.user),
+                                                many=True).data)  # fmt: skip
+        data = ObjectionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        entry = None
+        if v.get("entry"):
+            entry = selectors.roster_entries(roster=roster, user=request.user).filter(pk=v["entry"]).first()
+            if entry is None:
+                raise RuleViolation("名册中没有该人员", field="entry", code="not_found")
+        objection = services.objection_record(
+            roster=roster, by=request.user, objector=v["objector"], content=v["content"],
+            received_on=v["received_on"], entry=entry,
+        )  # fmt: skip
+        return Response(ObjectionSerializer(objection).data, status=201)
+
+    @extend_schema(request=ObjectionDecisionSerializer, responses={200: ObjectionSerializer})
+    @action(detail=True, methods=["post"], url_path=r"objections/(?P<objection_pk>\d+)/decide")
+    def objection_decide(self, request, pk=None, objection_pk=None):
+        """处理公示异议: upheld (the person is not paid) or dismissed, with the reason."""
+        roster = self.get_object()
+        objection = selectors.roster_objections(roster=roster, user=request.user).filter(pk=objection_pk).first()
+        if objection is None:
+            raise Http404
+        data = ObjectionDecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        objection = services.objection_decide(
+            objection=objection, upheld=data.validated_data["upheld"], decision=data.validated_data["decision"],
+            by=request.user,
+        )  # fmt: skip
+        return Response(ObjectionSerializer(objection).data)
+
+    @extend_schema(responses={200: UnpaidSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def unpaid(self, request, pk=None):
+        """未发放人员 of an approved roster, each with why (no account, a failed account not corrected, an upheld
+        objection, waiting for the next batch)."""
+        return Response(UnpaidSerializer(selectors.roster_unpaid(roster=self.get_object(), user=request.user),
+                                         many=True).data)  # fmt: skip
+
+    @extend_schema(
+        request=None,
+        responses={
+            201: PaymentBatchSerializer,
+            400: OpenApiResponse(description="不能生成（如公示未满、异议未处理、无待发放人员或审批人本人经办）"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def batch(self, request, pk=None):
+        """生成发放批次 of an approved roster after its notice (objections decided; failed payments only to a
+        corrected account)."""
+        batch = services.batch_create(roster=self.get_object(), by=request.user)
+        return Response(PaymentBatchSerializer(selectors.batches_visible_to(user=request.user).get(pk=batch.pk)).data,
+                        status=201)  # fmt: skip
 
 
 class PaymentBatchViewSet(ReadOnlyScoped):

@@ -150,6 +150,11 @@ def subsidies_demo_ensure(*, as_of: date) -> dict:
     last_month = (as_of.replace(day=1) - timedelta(days=1)).strftime("%YM%m")
     out: dict = {}
     with audit_context(staff.admin, reason="subsidies_demo", as_of=as_of.isoformat()):
+        # The 公示 list's footer, as the county admin sets it on each programme.
+        for programme in Programme.objects.filter(notice_office=""):
+            programme.notice_office = f"{county.name}卫生健康局"
+            programme.notice_contact = "所在乡镇（街道）计生办或县卫生健康局人口家庭科"
+            programme.save(update_fields=["notice_office", "notice_contact"])
         last = _roster("rural_reward", str(year - 1), county, township)
         current = _roster("rural_reward", str(year), county, township)
         monthly = _roster("only_child_parents", last_month, county, township)

@@ -37,6 +37,17 @@ def _heading(roster: Roster, user, what: str) -> Heading:
     return Heading(f"{_title(roster)}{what}", office_name(user.area), period)
 
 
+def _notice_heading(roster: Roster, user) -> Heading:
+    """公示名单's heading: the programme's publishing office (data) and the notice's dates and contact."""
+    programme = roster.programme
+    when = f"{roster.period}"
+    if roster.approved_on and roster.notice_ends_on:
+        when += f"，公示期{roster.approved_on:%Y-%m-%d}至{roster.notice_ends_on:%Y-%m-%d}前"
+    if programme.notice_contact:
+        when += f"，受理异议：{programme.notice_contact}"
+    return Heading(f"{_title(roster)}对象公示", programme.notice_office or office_name(user.area), when)
+
+
 def roster_export(*, roster: Roster, user) -> Download:
     """花名册 (xlsx): the entries of the roster the user may see, masked, and logged."""
     entries = selectors.roster_entries(roster=roster, user=user)
@@ -68,7 +79,7 @@ def roster_notice_export(*, roster: Roster, user) -> Download:
 
     return table_download(
         "xlsx", NOTICE_HEADERS, lines(), rows_count=rows, filename=f"notice-{roster.pk}", title="公示名单",
-        heading=_heading(roster, user, "对象公示"), widths=[6, 10, 21, 18, 12, 8, 12], freeze="A2",
+        heading=_notice_heading(roster, user), widths=[6, 10, 21, 18, 12, 8, 12], freeze="A2",
     )  # fmt: skip
 
 

@@ -45,3 +45,32 @@ class ChildcareCloseForm(forms.Form):
         choices=[(ApplicationStatus.WITHDRAWN, "申请人撤回"), (ApplicationStatus.REJECTED, "不予受理")],
     )
     reason = forms.CharField(label="原因", max_length=200)
+
+
+class OnBehalfForm(forms.Form):
+    village = forms.CharField(label="村（居）", max_length=12)
+    comment = forms.CharField(label="代为上报的原因", max_length=500)
+
+
+class CorrectionForm(forms.Form):
+    """名册更正: one entry removed or given another category, or a person added, with the reason."""
+
+    action = forms.ChoiceField(label="更正方式", choices=[("add", "增加"), ("remove", "删除"), ("change", "修改类别")])
+    entry = forms.IntegerField(label="名册人员", required=False)
+    id_number = forms.CharField(label="身份证号（增加时）", max_length=30, required=False)
+    rule = forms.IntegerField(label="类别", required=False)
+    reason = forms.CharField(label="更正原因", max_length=500)
+
+
+class ObjectionForm(forms.Form):
+    entry = forms.IntegerField(label="被异议人员", required=False)
+    objector = forms.CharField(label="异议人", max_length=50, help_text="姓名或“匿名”")
+    content = forms.CharField(label="异议内容", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    received_on = forms.DateField(label="收到日期", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class ObjectionDecisionForm(forms.Form):
+    upheld = forms.TypedChoiceField(
+        label="处理结果", choices=[("1", "异议成立"), ("0", "异议不成立")], coerce=lambda v: v == "1"
+    )
+    decision = forms.CharField(label="核查意见", max_length=500)

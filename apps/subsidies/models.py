@@ -60,6 +60,13 @@ class Programme(models.Model):
         help_text="育儿补贴：由父母或监护人申领、按婴幼儿户籍地认定、按月（含补发往月）发给申请人；"
         "不勾选时按子女发放的项目发给母亲",
     )
+    # 公示名单's footer: who publishes it and whom to tell of an objection (data the county edits).
+    notice_office = models.CharField(
+        "公示单位", max_length=100, blank=True, db_default="", help_text="公示名单落款，如“大城县卫生健康局”"
+    )
+    notice_contact = models.CharField(
+        "异议受理联系方式", max_length=100, blank=True, db_default="", help_text="公示名单所列受理异议的电话或地址"
+    )
 
     class Meta:
         verbose_name = "奖扶项目"
@@ -247,6 +254,9 @@ class RosterStep(models.Model):
     at = models.DateTimeField("时间", auto_now_add=True)
     comment = models.CharField("意见", max_length=500, blank=True)
     superseded = models.BooleanField("已被退回作废", default=False)
+    on_behalf = models.BooleanField(
+        "乡镇代村上报", default=False, db_default=False, help_text="村级上报由乡镇代为办理（意见栏为原因）"
+    )
 
     class Meta:
         verbose_name = "审核记录"
@@ -439,6 +449,9 @@ class Payment(models.Model):
     status = models.CharField("状态", max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
     bank_reason = models.CharField("银行反馈", max_length=200, blank=True)
     settled_at = models.DateTimeField("回盘时间", null=True, blank=True)
+    reissue_of = models.ForeignKey(
+        "self", verbose_name="补发的失败付款", on_delete=models.PROTECT, null=True, blank=True, related_name="reissues"
+    )
 
     area_scope_field = "village_id"
     objects = AreaScopedQuerySet.as_manager()
@@ -548,3 +561,103 @@ class ChildcareApplication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_relationship_display()}申领 {self.applied_on}"
+
+
+class CorrectionAction(models.TextChoices):
+    ADD = "add", "增加"
+    REMOVE = "remove", "删除"
+    CHANGE = "change", "修改"
+
+
+@tracked()
+class RosterCorrection(models.Model):
+    """名册更正: a change to a returned roster's entries (add, remove, change) with its reason, so that the
+    return comment can be acted on and the county sees what was changed before it approves."""
+
+    roster = models.ForeignKey(Roster, verbose_name="花名册", on_delete=models.CASCADE, related_name="corrections")
+    person = models.ForeignKey(
+        "registry.Person", verbose_name="享受对象", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    village = models.ForeignKey(
+        "areas.Area", verbose_name="村（居）", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    action = models.CharField("更正方式", max_length=10, choices=CorrectionAction.choices)
+    before = models.CharField("更正前", max_length=200, blank=True)
+    after = models.CharField("更正后", max_length=200, blank=True)
+    reason = models.CharField("更正原因", max_length=500)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="经办人", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField("时间", auto_now_add=True)
+
+    area_scope_field = "village_id"
+    objects = AreaScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "名册更正"
+        verbose_name_plural = "名册更正"
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["roster"], name="roster_correction_roster_idx")]
+
+    def __str__(self) -> str:
+        return self.get_action_display()
+
+
+class ObjectionStatus(models.TextChoices):
+    OPEN = "open", "待处理"
+    UPHELD = "upheld", "异议成立"
+    DISMISSED = "dismissed", "异议不成立"
+
+
+@tracked()
+class Objection(models.Model):
+    """公示异议: an objection received during the public notice, about a listed person (``entry``) or about
+    the roster as a whole; it must be decided before the roster's batch is made. An upheld objection about
+    a listed person withholds that person's payment."""
+
+    roster = models.ForeignKey(Roster, verbose_name="花名册", on_delete=models.CASCADE, related_name="objections")
+    entry = models.ForeignKey(
+        RosterEntry,
+        verbose_name="被异议人员",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="objections",
+    )
+    township = models.ForeignKey(
+        "areas.Area", verbose_name="乡镇", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    objector = models.CharField("异议人", max_length=50, help_text="姓名或“匿名”")
+    content = models.CharField("异议内容", max_length=500)
+    received_on = models.DateField("收到日期")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
+    status = models.CharField("处理结果", max_length=10, choices=ObjectionStatus.choices, default=ObjectionStatus.OPEN)
+    decision = models.CharField("核查意见", max_length=500, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="处理人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
+
+    area_scope_field = "township_id"
+    objects = TownshipScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "公示异议"
+        verbose_name_plural = "公示异议"
+        ordering = ["received_on", "id"]
+        indexes = [models.Index(fields=["roster", "status"], name="objection_roster_status_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open") | (~Q(decision="") & Q(decided_by__isnull=False)),
+                name="objection_decided_with_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_status_display()

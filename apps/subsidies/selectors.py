@@ -10,13 +10,16 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from apps.accounts.models import User
+from apps.areas.models import Area
 from apps.core.access import readable
 from apps.subsidies.models import (
     BankAccount,
+    Objection,
     Payment,
     PaymentBatch,
     Programme,
     Roster,
+    RosterCorrection,
     RosterEntry,
     RosterStep,
 )
@@ -94,12 +97,85 @@ def roster_steps(*, roster: Roster) -> QuerySet[RosterStep]:
     return roster.steps.select_related("by", "village").order_by("at", "id")
 
 
-def roster_villages_pending(*, roster: Roster) -> list[str]:
-    """Village codes with beneficiaries in the roster that have not submitted yet."""
+def roster_villages_pending(*, roster: Roster) -> list[Area]:
+    """The villages with beneficiaries in the roster that have not submitted yet, by name (the township
+    chases them, or submits for one with a reason)."""
     submitted = RosterStep.objects.filter(roster=roster, kind="village_submit", superseded=False).values("village_id")
-    return list(
-        roster.entries.exclude(village_id__in=submitted).values_list("village_id", flat=True).distinct().order_by()
+    codes = roster.entries.exclude(village_id__in=submitted).values("village_id")
+    return list(Area.objects.filter(code__in=codes).order_by("code"))
+
+
+def roster_corrections(*, roster: Roster, user: User) -> QuerySet[RosterCorrection]:
+    return (
+        RosterCorrection.objects.visible_to(user)
+        .filter(roster=roster)
+        .select_related("person", "village", "by")
+        .order_by("at", "id")
     )
+
+
+def roster_objections(*, roster: Roster, user: User) -> QuerySet[Objection]:
+    return (
+        Objection.objects.visible_to(user)
+        .filter(roster=roster)
+        .select_related("entry__person", "recorded_by", "decided_by")
+        .order_by("received_on", "id")
+    )
+
+
+# Why an entry of an approved roster has no payment going out: the first that applies.
+_UNPAID_SQL = """
+SELECT e.id,
+    CASE
+        WHEN EXISTS (SELECT 1 FROM subsidies_objection o WHERE o.entry_id = e.id AND o.status = 'upheld')
+            THEN 'objection'
+        WHEN a.id IS NULL THEN 'no_account'
+        WHEN f.bank_reason IS NOT NULL THEN 'failed_uncorrected'
+        ELSE 'waiting'
+    END AS why,
+    f.bank_reason
+FROM subsidies_rosterentry e
+JOIN subsidies_roster r ON r.id = e.roster_id
+LEFT JOIN subsidies_bankaccount a ON a.person_id = e.payee_id AND a.is_active
+LEFT JOIN LATERAL (  -- the latest payment that failed on the account still in use
+    SELECT f.bank_reason FROM subsidies_payment f WHERE f.account_id = a.id AND f.status = 'failed'
+    ORDER BY f.id DESC LIMIT 1
+) f ON true
+WHERE e.roster_id = %(roster)s AND e.change <> 'leaving' AND e.id = ANY(%(visible)s)
+  AND NOT EXISTS (
+      SELECT 1 FROM subsidies_payment q
+      WHERE q.person_id = e.person_id AND q.programme_id = r.programme_id
+        AND q.period = coalesce(nullif(e.month, ''), r.period) AND q.status <> 'failed'
+  )
+ORDER BY e.village_id, e.id
+"""
+
+UNPAID_REASONS = {
+    "objection": "公示异议成立，不予发放",
+    "no_account": "无领取账户",
+    "failed_uncorrected": "上次发放失败，账户尚未更正",
+    "waiting": "待发放（下一批次）",
+}
+
+
+def roster_unpaid(*, roster: Roster, user: User) -> list[RosterEntry]:
+    """未发放人员 of an approved roster: each beneficiary the user may see with no payment paid or going out
+    for the period, with why (``entry.unpaid_reason``): the batch says whom it left out instead of silently
+    leaving them out. One statement over the roster's entries."""
+    visible = list(RosterEntry.objects.visible_to(user).filter(roster=roster).values_list("id", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(_UNPAID_SQL, {"roster": roster.pk, "visible": visible})
+        why = {pk: (code, bank_reason) for pk, code, bank_reason in cursor.fetchall()}
+    entries = list(
+        RosterEntry.objects.filter(pk__in=why).select_related("person", "village").order_by("village_id", "id")
+    )
+    for e in entries:
+        code, bank_reason = why[e.pk]
+        e.unpaid_code = code
+        e.unpaid_reason = UNPAID_REASONS[code] + (
+            f"（{bank_reason}）" if code == "failed_uncorrected" and bank_reason else ""
+        )
+    return entries
 
 
 def batches_visible_to(*, user: User) -> QuerySet[PaymentBatch]:

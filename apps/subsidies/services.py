@@ -31,13 +31,18 @@ from apps.subsidies.models import (
     AccountKind,
     BankAccount,
     BatchStatus,
+    Change,
+    CorrectionAction,
     DisabilityRecord,
+    Objection,
+    ObjectionStatus,
     Payment,
     PaymentBatch,
     PaymentStatus,
     Programme,
     ProgrammeRule,
     Roster,
+    RosterCorrection,
     RosterEntry,
     RosterStatus,
     RosterStep,
@@ -171,23 +176,21 @@ def _village_codes_with_entries(roster: Roster) -> set[str]:
     return set(roster.entries.values_list("village_id", flat=True).distinct())
 
 
-@transaction.atomic
-def roster_village_submit(*, roster: Roster, by: User, comment: str = "") -> Roster:
-    """村级上报: a village clerk confirms the village's part of the roster; when every village with
-    beneficiaries has confirmed, the roster goes to the township."""
-    _require(by, Role.VILLAGE_CLERK, message="只有村级录入员可以上报名册")
-    roster = Roster.objects.select_for_update().get(pk=roster.pk)
-    if _level(by) != AreaLevel.VILLAGE or not contains(roster.township_id, by.area_id):
-        raise RuleViolation("该名册不属于您所在的村", code="out_of_scope")
+def _village_submitted(*, roster: Roster, village_id: str, by: User, comment: str, on_behalf: bool) -> Roster:
     if roster.status != RosterStatus.DRAFT:
         raise RuleViolation(f"名册当前状态为“{roster.get_status_display()}”，不能上报", code="state")
     if RosterStep.objects.filter(
-        roster=roster, kind=StepKind.VILLAGE_SUBMIT, village_id=by.area_id, superseded=False
+        roster=roster, kind=StepKind.VILLAGE_SUBMIT, village_id=village_id, superseded=False
     ).exists():
-        raise RuleViolation("本村已上报该名册", code="duplicate")
-    with audit_context(by, reason="村级上报"):
+        raise RuleViolation("该村已上报该名册", code="duplicate")
+    with audit_context(by, reason="乡镇代村上报" if on_behalf else "村级上报"):
         RosterStep.objects.create(
-            roster=roster, kind=StepKind.VILLAGE_SUBMIT, village_id=by.area_id, by=by, comment=comment.strip()
+            roster=roster,
+            kind=StepKind.VILLAGE_SUBMIT,
+            village_id=village_id,
+            by=by,
+            comment=comment.strip(),
+            on_behalf=on_behalf,
         )
         submitted = set(
             RosterStep.objects.filter(roster=roster, kind=StepKind.VILLAGE_SUBMIT, superseded=False).values_list(
@@ -198,6 +201,33 @@ def roster_village_submit(*, roster: Roster, by: User, comment: str = "") -> Ros
             roster.status = RosterStatus.SUBMITTED
             roster.save(update_fields=["status"])
     return roster
+
+
+@transaction.atomic
+def roster_village_submit(*, roster: Roster, by: User, comment: str = "") -> Roster:
+    """村级上报: a village clerk confirms the village's part of the roster; when every village with
+    beneficiaries has confirmed, the roster goes to the township."""
+    _require(by, Role.VILLAGE_CLERK, message="只有村级录入员可以上报名册")
+    roster = Roster.objects.select_for_update().get(pk=roster.pk)
+    if _level(by) != AreaLevel.VILLAGE or not contains(roster.township_id, by.area_id):
+        raise RuleViolation("该名册不属于您所在的村", code="out_of_scope")
+    return _village_submitted(roster=roster, village_id=by.area_id, by=by, comment=comment, on_behalf=False)
+
+
+@transaction.atomic
+def roster_village_submit_on_behalf(*, roster: Roster, village_code: str, by: User, comment: str) -> Roster:
+    """乡镇代村上报: the township's subsidy reviewer submits a village's part (a village without a clerk, a
+    clerk away) with the reason, which the step keeps; the village is named on the step as usual."""
+    _require(by, Role.SUBSIDY_REVIEWER, message="只有乡镇奖扶审核员可以代村上报")
+    roster = Roster.objects.select_for_update().get(pk=roster.pk)
+    _require_area(by, roster.township_id)
+    if _level(by) != AreaLevel.TOWNSHIP:
+        raise RuleViolation("代村上报由乡镇办理", code="forbidden")
+    if not comment.strip():
+        raise RuleViolation("代村上报时请填写原因", field="comment", code="required")
+    if village_code not in _village_codes_with_entries(roster):
+        raise RuleViolation("该村在本名册中没有人员，无需上报", field="village", code="no_entries")
+    return _village_submitted(roster=roster, village_id=village_code, by=by, comment=comment, on_behalf=True)
 
 
 @transaction.atomic
@@ -260,6 +290,153 @@ def roster_return(*, roster: Roster, by: User, comment: str) -> Roster:
         roster.status = RosterStatus.DRAFT
         roster.save(update_fields=["status"])
     return roster
+
+
+# --- corrections of a returned roster, objections during the notice --------------------------------------
+
+
+def _entry_label(entry: RosterEntry) -> str:
+    return f"{entry.category or '—'} {entry.amount}元"
+
+
+def _correction_allowed(*, roster: Roster, village_id: str, by: User) -> None:
+    """A returned roster's entries are corrected by the village's clerk or the township's reviewer, before
+    that village submits again; a roster the generation filled and nobody returned is not edited by hand."""
+    _require(by, Role.VILLAGE_CLERK, Role.SUBSIDY_REVIEWER, message="您没有更正名册的权限")
+    _require_area(by, village_id)
+    if roster.programme.by_application:
+        raise RuleViolation("按申领发放的项目请通过申领登记更正", code="by_application")
+    if roster.status != RosterStatus.DRAFT or not roster.steps.filter(kind=StepKind.RETURN, superseded=False).exists():
+        raise RuleViolation("只有被退回、尚未重新上报的名册可以更正", code="state")
+    if roster.steps.filter(kind=StepKind.VILLAGE_SUBMIT, village_id=village_id, superseded=False).exists():
+        raise RuleViolation("该村已重新上报，不能再更正", code="state")
+
+
+def _rule_for(*, roster: Roster, rule: ProgrammeRule) -> ProgrammeRule:
+    ref = reference_date(programme=roster.programme, start=roster.period_start, end=roster.period_end)
+    if rule.pk not in {r.pk for r in rules_in_force(programme=roster.programme, on=ref)}:
+        raise RuleViolation("所选类别不是本项目本期有效的规则", field="rule", code="rule")
+    return rule
+
+
+def _reason(reason: str) -> str:
+    if not (reason or "").strip():
+        raise RuleViolation("请填写更正原因", field="reason", code="required")
+    return reason.strip()[:500]
+
+
+@transaction.atomic
+def roster_entry_remove(*, entry: RosterEntry, by: User, reason: str) -> RosterCorrection:
+    """删除: a person who should not be on the returned roster."""
+    roster = Roster.objects.select_related("programme").select_for_update(of=("self",)).get(pk=entry.roster_id)
+    _correction_allowed(roster=roster, village_id=entry.village_id, by=by)
+    reason = _reason(reason)
+    with audit_context(by, reason=f"名册更正：{reason}"):
+        correction = RosterCorrection.objects.create(
+            roster=roster, person_id=entry.person_id, village_id=entry.village_id, action=CorrectionAction.REMOVE,
+            before=_entry_label(entry), reason=reason, by=by,
+        )  # fmt: skip
+        entry.delete()
+    pagecache.bump("subsidies")
+    return correction
+
+
+@transaction.atomic
+def roster_entry_change(*, entry: RosterEntry, rule: ProgrammeRule, by: User, reason: str) -> RosterCorrection:
+    """修改: another category of the programme (and so its amount), e.g. a disability grade corrected."""
+    roster = Roster.objects.select_related("programme").select_for_update(of=("self",)).get(pk=entry.roster_id)
+    _correction_allowed(roster=roster, village_id=entry.village_id, by=by)
+    reason = _reason(reason)
+    if entry.change == Change.LEAVING:
+        raise RuleViolation("退出人员不能修改类别；如应继续享受，请删除后重新增加", code="leaving")
+    rule = _rule_for(roster=roster, rule=rule)
+    before = _entry_label(entry)
+    with audit_context(by, reason=f"名册更正：{reason}"):
+        entry.rule, entry.category, entry.amount = rule, rule.category, rule.amount
+        entry.save(update_fields=["rule", "category", "amount"])
+        correction = RosterCorrection.objects.create(
+            roster=roster, person_id=entry.person_id, village_id=entry.village_id, action=CorrectionAction.CHANGE,
+            before=before, after=_entry_label(entry), reason=reason, by=by,
+        )  # fmt: skip
+    pagecache.bump("subsidies")
+    return correction
+
+
+@transaction.atomic
+def roster_entry_add(*, roster: Roster, person: Person, rule: ProgrammeRule, by: User, reason: str) -> RosterEntry:
+    """增加: a person the evaluation missed (a record corrected since), paid to the person's own account."""
+    roster = Roster.objects.select_related("programme").select_for_update(of=("self",)).get(pk=roster.pk)
+    if not contains(roster.township_id, person.village_id):
+        raise RuleViolation("该人员不在本名册所属乡镇", field="person", code="out_of_scope")
+    _correction_allowed(roster=roster, village_id=person.village_id, by=by)
+    reason = _reason(reason)
+    rule = _rule_for(roster=roster, rule=rule)
+    if person.death_date is not None:
+        raise RuleViolation("该人员已登记死亡，不能列入名册", field="person", code="dead")
+    if roster.entries.filter(person=person).exists():
+        raise RuleViolation("该人员已在本名册中", field="person", code="duplicate")
+    with audit_context(by, reason=f"名册更正：{reason}"):
+        entry = RosterEntry.objects.create(
+            roster=roster, person=person, payee=person, village_id=person.village_id, rule=rule,
+            category=rule.category, amount=rule.amount, change=Change.NEW, reason_codes=[],
+        )  # fmt: skip
+        RosterCorrection.objects.create(
+            roster=roster, person=person, village_id=person.village_id, action=CorrectionAction.ADD,
+            after=_entry_label(entry), reason=reason, by=by,
+        )  # fmt: skip
+    pagecache.bump("subsidies")
+    return entry
+
+
+OBJECTION_ROLES = (Role.SUBSIDY_REVIEWER, Role.SUBSIDY_APPROVER, Role.COUNTY_ADMIN)
+
+
+@transaction.atomic
+def objection_record(
+    *, roster: Roster, by: User, objector: str, content: str, received_on: date, entry: RosterEntry | None = None
+) -> Objection:
+    """登记公示异议: received while the notice is posted (from its first day to the day before it ends)."""
+    _require(by, *OBJECTION_ROLES, message="您没有登记公示异议的权限")
+    roster = Roster.objects.select_for_update().get(pk=roster.pk)
+    _require_area(by, roster.township_id)
+    if roster.status != RosterStatus.APPROVED:
+        raise RuleViolation("名册尚未公示，不能登记异议", code="state")
+    if received_on is None or received_on > _today():
+        raise RuleViolation("收到日期不能晚于今天", field="received_on")
+    if not roster.approved_on <= received_on < roster.notice_ends_on:
+        raise RuleViolation(
+            f"公示期为{roster.approved_on:%Y-%m-%d}至{roster.notice_ends_on:%Y-%m-%d}前一天，收到日期不在公示期内",
+            field="received_on",
+        )
+    if entry is not None and entry.roster_id != roster.pk:
+        raise RuleViolation("被异议人员不在本名册中", field="entry")
+    if not (objector or "").strip() or not (content or "").strip():
+        raise RuleViolation("请填写异议人和异议内容", field="content", code="required")
+    with audit_context(by, reason="登记公示异议"):
+        objection = Objection.objects.create(
+            roster=roster, entry=entry, township_id=roster.township_id, objector=objector.strip()[:50],
+            content=content.strip()[:500], received_on=received_on, recorded_by=by,
+        )  # fmt: skip
+    return objection
+
+
+@transaction.atomic
+def objection_decide(*, objection: Objection, upheld: bool, decision: str, by: User) -> Objection:
+    """处理公示异议: after checking, upheld (the person's payment is withheld) or dismissed, with the reason."""
+    _require(by, *OBJECTION_ROLES, message="您没有处理公示异议的权限")
+    objection = Objection.objects.select_for_update().get(pk=objection.pk)
+    _require_area(by, objection.township_id)
+    if objection.status != ObjectionStatus.OPEN:
+        raise RuleViolation("该异议已处理", code="state")
+    if not (decision or "").strip():
+        raise RuleViolation("请填写核查意见", field="decision", code="required")
+    with audit_context(by, reason="处理公示异议"):
+        objection.status = ObjectionStatus.UPHELD if upheld else ObjectionStatus.DISMISSED
+        objection.decision = decision.strip()[:500]
+        objection.decided_by = by
+        objection.decided_at = timezone.now()
+        objection.save(update_fields=["status", "decision", "decided_by", "decided_at"])
+    return objection
 
 
 # --- programme-side records ---------------------------------------------------------------------------
@@ -348,9 +525,13 @@ def bank_account_save(
 
 _BATCH_PAYMENTS_SQL = """
 INSERT INTO subsidies_payment
-    (batch_id, entry_id, person_id, payee_id, programme_id, period, village_id, amount, account_id, status, bank_reason)
+    (batch_id, entry_id, person_id, payee_id, programme_id, period, village_id, amount, account_id, status, bank_reason,
+     reissue_of_id)
 SELECT %(batch)s, e.id, e.person_id, e.payee_id, r.programme_id, coalesce(nullif(e.month, ''), r.period),
-       e.village_id, e.amount, a.id, 'pending', ''
+       e.village_id, e.amount, a.id, 'pending', '',
+       (SELECT max(f.id) FROM subsidies_payment f  -- 补发: the failed payment this one pays again
+        WHERE f.person_id = e.person_id AND f.programme_id = r.programme_id
+          AND f.period = coalesce(nullif(e.month, ''), r.period) AND f.status = 'failed')
 FROM subsidies_rosterentry e
 JOIN subsidies_roster r ON r.id = e.roster_id
 JOIN subsidies_bankaccount a ON a.person_id = e.payee_id AND a.is_active
@@ -365,6 +546,11 @@ WHERE r.programme_id = %(programme)s AND r.township_id = %(township)s AND r.stat
         AND q.period = coalesce(nullif(e.month, ''), r.period)
         AND q.status <> 'failed'
   )
+  -- nothing goes to an account a payment failed on (closed, name not matching): the failed payment, and the
+  -- later periods, wait until the account is corrected (a new account replaces it)
+  AND NOT EXISTS (SELECT 1 FROM subsidies_payment f WHERE f.account_id = a.id AND f.status = 'failed')
+  -- an objection upheld during the notice withholds the person's payment
+  AND NOT EXISTS (SELECT 1 FROM subsidies_objection o WHERE o.entry_id = e.id AND o.status = 'upheld')
 ORDER BY e.village_id, e.person_id, r.period_start, e.month
 """
 
@@ -385,6 +571,9 @@ def batch_create(*, roster: Roster, by: User) -> PaymentBatch:
     if roster.approved_by_id == by.pk:
         raise RuleViolation("名册的审批人不能生成该名册的发放批次（审批与发放须分人办理）", code="separation_of_duties")
     today = _today()
+    open_objections = roster.objections.filter(status=ObjectionStatus.OPEN).count()
+    if open_objections:
+        raise RuleViolation(f"本名册有{open_objections}件公示异议尚未处理，处理后才能发放", code="open_objections")
     if today < roster.notice_ends_on:
         raise RuleViolation(
             f"名册公示期至{roster.notice_ends_on:%Y-%m-%d}前一天结束，公示期满后才能发放", code="notice_period"
@@ -412,7 +601,9 @@ def batch_create(*, roster: Roster, by: User) -> PaymentBatch:
                 "本期已有人员在另一发放批次中，不能重复发放；请刷新后查看已有批次", code="already_paid"
             ) from None
         if created == 0:
-            raise RuleViolation("没有待发放的人员（均已发放、正在发放或缺少领取账户）", code="nothing_to_pay")
+            raise RuleViolation(
+                "没有待发放的人员（均已发放、正在发放、缺少领取账户或发放失败的账户尚未更正）", code="nothing_to_pay"
+            )
     pagecache.bump("subsidies")  # payments written set-based
     return batch
 

@@ -9,15 +9,38 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import RuleViolation
+from apps.core.idnumbers import normalise
 from apps.core.pagecache import cached_page
 from apps.core.privacy import mask_account, mask_id_number
+from apps.registry.models import Person
 from apps.subsidies import exports, selectors, services
-from apps.subsidies.forms import AccountForm, CommentForm, GenerateForm, ReturnFileForm
-from apps.subsidies.models import Change, PaymentBatch, Roster, RosterEntry, RosterStatus
+from apps.subsidies.eligibility import reference_date
+from apps.subsidies.forms import (
+    AccountForm,
+    CommentForm,
+    CorrectionForm,
+    GenerateForm,
+    ObjectionDecisionForm,
+    ObjectionForm,
+    OnBehalfForm,
+    ReturnFileForm,
+)
+from apps.subsidies.models import (
+    Change,
+    Objection,
+    ObjectionStatus,
+    PaymentBatch,
+    ProgrammeRule,
+    Roster,
+    RosterEntry,
+    RosterStatus,
+    StepKind,
+)
 
 PAGE_SIZE = 100
 
@@ -99,7 +122,12 @@ def _shown_entries(request, roster: Roster):
 def roster_detail(request, pk: int):
     roster = _roster_or_404(request, pk)
     user = request.user
-    village_level = getattr(user.area, "level", "") == "village"
+    level = getattr(user.area, "level", "")
+    village_level = level == "village"
+    returned = roster.status == RosterStatus.DRAFT and roster.steps.filter(kind=StepKind.RETURN, superseded=False)
+    approved = roster.status == RosterStatus.APPROVED
+    in_notice = approved and roster.notice_ends_on is not None and timezone.localdate() < roster.notice_ends_on
+    objections = selectors.roster_objections(roster=roster, user=user)
     return render(
         request,
         "subsidies/roster_detail.html",
@@ -111,18 +139,151 @@ def roster_detail(request, pk: int):
             "pending_villages": selectors.roster_villages_pending(roster=roster),
             "comment_form": CommentForm(),
             "may_submit": roster.status == RosterStatus.DRAFT and user.has_role("village_clerk") and village_level,
+            "may_submit_on_behalf": roster.status == RosterStatus.DRAFT
+            and user.has_role("subsidy_reviewer")
+            and level == "township",
             "may_review": roster.status == RosterStatus.SUBMITTED
             and user.has_role("subsidy_reviewer")
             and not village_level,
             "may_approve": roster.status == RosterStatus.REVIEWED and user.has_role("subsidy_approver"),
-            "may_pay": roster.status == RosterStatus.APPROVED
+            "may_pay": approved
             and user.has_role("subsidy_reviewer", "subsidy_approver", "county_admin")
             and roster.approved_by_id != user.pk,
             "may_edit_accounts": user.has_role("village_clerk", "township_clerk", "subsidy_reviewer", "county_admin"),
+            "may_correct": bool(returned)
+            and not roster.programme.by_application
+            and user.has_role("village_clerk", "subsidy_reviewer"),
+            "rules": services.rules_in_force(
+                programme=roster.programme,
+                on=reference_date(programme=roster.programme, start=roster.period_start, end=roster.period_end),
+            ),
+            "corrections": selectors.roster_corrections(roster=roster, user=user),
+            "objections": objections,
+            "open_objections": sum(1 for o in objections if o.status == ObjectionStatus.OPEN),
+            "may_object": in_notice and user.has_role(*services.OBJECTION_ROLES),
+            "may_decide_objections": approved and user.has_role(*services.OBJECTION_ROLES),
+            "unpaid": selectors.roster_unpaid(roster=roster, user=user) if approved else [],
             "batches": roster.batches.order_by("-id"),
             "changes": Change.choices,
         },
     )
+
+
+def _done(request, roster: Roster, message: str):
+    messages.success(request, message)
+    return redirect("subsidies:roster_detail", pk=roster.pk)
+
+
+def _refused(request, roster: Roster, message: str):
+    messages.error(request, message)
+    return redirect("subsidies:roster_detail", pk=roster.pk)
+
+
+@login_required
+@require_POST
+def roster_submit_on_behalf(request, pk: int):
+    """乡镇代村上报 (a village named by code, with the reason)."""
+    roster = _roster_or_404(request, pk)
+    form = OnBehalfForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, roster, "请选择村并填写代为上报的原因")
+    try:
+        services.roster_village_submit_on_behalf(
+            roster=roster,
+            village_code=form.cleaned_data["village"],
+            by=request.user,
+            comment=form.cleaned_data["comment"],
+        )
+    except RuleViolation as exc:
+        return _refused(request, roster, exc.message)
+    return _done(request, roster, "已代村上报")
+
+
+def _entry_or_none(request, roster: Roster, entry_pk: int | None) -> RosterEntry | None:
+    if entry_pk is None:
+        return None
+    try:
+        return RosterEntry.objects.visible_to(request.user).get(pk=entry_pk, roster=roster)
+    except RosterEntry.DoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+@require_POST
+def roster_correct(request, pk: int):
+    """名册更正 of a returned roster: add a person (by ID number), remove or re-categorise an entry."""
+    roster = _roster_or_404(request, pk)
+    form = CorrectionForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, roster, "请填写更正原因")
+    data = form.cleaned_data
+    rule = None
+    if data["action"] in ("add", "change"):
+        rule = ProgrammeRule.objects.filter(programme=roster.programme, pk=data["rule"]).first()
+        if rule is None:
+            return _refused(request, roster, "请选择类别")
+    try:
+        if data["action"] == "add":
+            try:
+                number = normalise(data["id_number"])
+            except RuleViolation as exc:
+                return _refused(request, roster, exc.message)
+            person = Person.objects.visible_to(request.user).filter(id_number=number).first()
+            if person is None:  # neither names nor confirms a person outside the user's area
+                return _refused(request, roster, "在您的管辖范围内没有该身份证号的人员")
+            services.roster_entry_add(roster=roster, person=person, rule=rule, by=request.user, reason=data["reason"])
+        else:
+            entry = _entry_or_none(request, roster, data["entry"])
+            if entry is None:
+                return _refused(request, roster, "请选择名册人员")
+            if data["action"] == "remove":
+                services.roster_entry_remove(entry=entry, by=request.user, reason=data["reason"])
+            else:
+                services.roster_entry_change(entry=entry, rule=rule, by=request.user, reason=data["reason"])
+    except RuleViolation as exc:
+        return _refused(request, roster, exc.message)
+    return _done(request, roster, "已更正名册")
+
+
+@login_required
+@require_POST
+def objection_create(request, pk: int):
+    """登记公示异议."""
+    roster = _roster_or_404(request, pk)
+    form = ObjectionForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, roster, "请填写异议人、异议内容和收到日期")
+    data = form.cleaned_data
+    try:
+        services.objection_record(
+            roster=roster, by=request.user, objector=data["objector"], content=data["content"],
+            received_on=data["received_on"], entry=_entry_or_none(request, roster, data["entry"]),
+        )  # fmt: skip
+    except RuleViolation as exc:
+        return _refused(request, roster, exc.message)
+    return _done(request, roster, "已登记公示异议")
+
+
+@login_required
+@require_POST
+def objection_decide(request, pk: int, objection_pk: int):
+    """处理公示异议."""
+    roster = _roster_or_404(request, pk)
+    try:
+        objection = Objection.objects.visible_to(request.user).get(pk=objection_pk, roster=roster)
+    except Objection.DoesNotExist:
+        raise Http404 from None
+    form = ObjectionDecisionForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, roster, "请选择处理结果并填写核查意见")
+    try:
+        services.objection_decide(
+            objection=objection, upheld=form.cleaned_data["upheld"], decision=form.cleaned_data["decision"],
+            by=request.user,
+        )  # fmt: skip
+    except RuleViolation as exc:
+        return _refused(request, roster, exc.message)
+    return _done(request, roster, "已处理公示异议")
 
 
 ACTIONS = {
@@ -233,7 +394,13 @@ def batch_detail(request, pk: int):
     return render(
         request,
         "subsidies/batch_detail.html",
-        {"batch": batch, "payments": payments, "summary": summary, "form": ReturnFileForm()},
+        {
+            "batch": batch,
+            "payments": payments,
+            "summary": summary,
+            "form": ReturnFileForm(),
+            "unpaid": selectors.roster_unpaid(roster=batch.roster, user=request.user),
+        },
     )
 
 

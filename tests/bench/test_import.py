@@ -194,7 +194,9 @@ def test_import_against_read_copy_floor(sheet, bench_record, settings, tmp_path)
     with connection.cursor() as cursor:
         version = cursor.execute("SHOW server_version").fetchone()[0]
     # The embedded server (scripts/devservices.py) listens on a socket in the project's .data directory.
-    host, port = connection.settings_dict["HOST"] or "", connection.settings_dict["PORT"] or ""
+    # (The embedded URL names its socket directory in the query string, so ask the connection, not the settings.)
+    connection.ensure_connection()
+    host, port = connection.connection.info.host, connection.connection.info.port
     server = "embedded" if host.startswith("/") and ".data" in host else f"{host}:{port}"
     bench_record(
         f"import_persons_floor_{'embedded' if server == 'embedded' else 'configured'}",

@@ -35,8 +35,7 @@ from tests.fees.conftest import make_birth, open_case, policy_data  # noqa: F401
 from tests.registry.conftest import make_person  # noqa: F401 (fixture)
 from tests.registry.test_api import _populate
 from tests.scoring.conftest import YEAR, assessments, contracts, make_snapshot, scheme  # noqa: F401 (fixtures)
-from tests.subsidies.conftest import make_family, programme, users  # noqa: F401 (fixtures)
-from tests.subsidies.test_payments import _approved_roster, families  # noqa: F401 (fixture)
+from tests.subsidies.conftest import approved_roster, families, make_family, programme, users  # noqa: F401 (fixtures)  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +94,7 @@ def world(request, settings, tmp_path, areas, make_user):
     # terminated after the fee's end (set directly: the bulk service would close the world's open case too)
     FeeCase.objects.filter(pk=ended.pk).update(state="terminated", closed_on=date(2021, 8, 1), closed_reason="停征")
 
-    roster = _approved_roster(subsidy_users)
+    roster = approved_roster(subsidy_users)
     batch = batch_create(roster=roster, by=subsidy_users["payer"])
     father = roster.entries.get(person__name="杨父").person
     childcare = ChildcareApplication.objects.create(
@@ -169,6 +168,7 @@ def world(request, settings, tmp_path, areas, make_user):
         "kind": {"registry": "marriages"},  # registry:event_correct / event_void of the world's marriage
         "other": registry.husband.pk,  # registry:person_merge (the matrix decides before the view)
         "entry_pk": roster.entries.first().pk,
+        "objection_pk": 1,  # subsidies:objection_decide (the matrix decides before the view looks it up)
         "item_pk": manual.pk,
         "action": "submit",
         "fmt": "xlsx",

@@ -34,8 +34,12 @@ from tests.scoring.conftest import (  # noqa: F401 (fixtures)
     make_snapshot,
     scheme,
 )
-from tests.subsidies.conftest import make_family, programme, users  # noqa: F401 (fixtures)
-from tests.subsidies.test_payments import families  # noqa: F401 (fixture)
+from tests.subsidies.conftest import (  # noqa: F401 (fixtures)
+    families,
+    make_family,
+    programme,
+    users,
+)
 from tests.subsidies.test_workflow import roster  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db

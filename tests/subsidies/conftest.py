@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from stdnum import luhn
@@ -13,6 +13,13 @@ from apps.areas.models import Area
 from apps.registry.models import Person
 from apps.registry.services import ChildData, PersonData, birth_record, death_record, person_create
 from apps.subsidies.models import Programme, Roster, RosterEntry
+from apps.subsidies.services import (
+    bank_account_save,
+    roster_approve,
+    roster_review,
+    roster_village_submit,
+    rosters_generate,
+)
 from tests.conftest import COUNTY, TOWNSHIP_A, TOWNSHIP_B, VILLAGE_A
 from tests.registry.conftest import make_id_number
 
@@ -128,3 +135,29 @@ def users(make_user):
         "payer": make_user("fafang", COUNTY, "subsidy_reviewer", full_name="县发放经办"),
         "admin": make_user("xianadmin", COUNTY, "county_admin"),
     }
+
+
+def approved_roster(users, period="2025") -> Roster:
+    roster = roster_of("rural_reward", period)
+    roster_village_submit(roster=roster, by=users["village"])
+    roster_review(roster=roster, by=users["reviewer"])
+    roster_approve(roster=roster, by=users["approver"])
+    Roster.objects.filter(pk=roster.pk).update(approved_on=date.today() - timedelta(days=30))  # 公示 is over
+    roster.refresh_from_db()
+    return roster
+
+
+@pytest.fixture
+def families(make_family, programme, users):
+    """Two eligible couples (four beneficiaries) of village A, each parent with a card."""
+    a = make_family(surname="杨", father=date(1960, 1, 1), mother=date(1961, 1, 1), children=[("M", date(1990, 1, 1))])
+    b = make_family(
+        surname="朱", father=date(1958, 1, 1), mother=date(1959, 1, 1),
+        children=[("F", date(1985, 1, 1)), ("F", date(1987, 1, 1))],
+    )  # fmt: skip
+    for i, parent in enumerate((a.father, a.mother, b.father, b.mother)):
+        bank_account_save(
+            person=parent, kind="card", bank_name="农村信用社", account_number=card_number(f"62231{i}"), by=None
+        )
+    rosters_generate(programme=programme("rural_reward"), period="2025", by=users["admin"])
+    return a, b

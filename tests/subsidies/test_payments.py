@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import threading
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -14,46 +14,17 @@ from openpyxl import Workbook, load_workbook
 
 from apps.core.errors import RuleViolation
 from apps.core.privacy import mask_account
-from apps.subsidies.models import BankAccount, Payment, PaymentBatch, Roster
+from apps.subsidies.models import BankAccount, Payment, PaymentBatch
 from apps.subsidies.selectors import batches_visible_to, subsidy_payment_by_village
 from apps.subsidies.services import (
     bank_account_save,
     batch_create,
     batch_export,
     batch_import_return,
-    roster_approve,
-    roster_review,
-    roster_village_submit,
     rosters_generate,
 )
 from tests.conftest import VILLAGE_A
-from tests.subsidies.conftest import card_number, roster_of
-
-
-def _approved_roster(users, period="2025") -> Roster:
-    roster = roster_of("rural_reward", period)
-    roster_village_submit(roster=roster, by=users["village"])
-    roster_review(roster=roster, by=users["reviewer"])
-    roster_approve(roster=roster, by=users["approver"])
-    Roster.objects.filter(pk=roster.pk).update(approved_on=date.today() - timedelta(days=30))  # 公示 is over
-    roster.refresh_from_db()
-    return roster
-
-
-@pytest.fixture
-def families(make_family, programme, users):
-    """Two eligible couples (four beneficiaries) of village A, each parent with a card."""
-    a = make_family(surname="杨", father=date(1960, 1, 1), mother=date(1961, 1, 1), children=[("M", date(1990, 1, 1))])
-    b = make_family(
-        surname="朱", father=date(1958, 1, 1), mother=date(1959, 1, 1),
-        children=[("F", date(1985, 1, 1)), ("F", date(1987, 1, 1))],
-    )  # fmt: skip
-    for i, parent in enumerate((a.father, a.mother, b.father, b.mother)):
-        bank_account_save(
-            person=parent, kind="card", bank_name="农村信用社", account_number=card_number(f"62231{i}"), by=None
-        )
-    rosters_generate(programme=programme("rural_reward"), period="2025", by=users["admin"])
-    return a, b
+from tests.subsidies.conftest import approved_roster, card_number
 
 
 def test_account_numbers_are_validated_and_masked(make_family, users):
@@ -91,7 +62,7 @@ def _return_csv(rows: list[list]) -> bytes:
 
 
 def test_bank_round_trip_marks_paid_and_failed_and_carries_failures(families, users, make_user):
-    roster = _approved_roster(users)
+    roster = approved_roster(users)
     batch = batch_create(roster=roster, by=users["payer"])
 
     exported = list(
@@ -156,8 +127,8 @@ def test_bank_round_trip_marks_paid_and_failed_and_carries_failures(families, us
     }
 
 
-def test_xlsx_return_file_and_failed_payments_carried_into_the_next_period(families, users, programme):
-    roster = _approved_roster(users)
+def test_xlsx_return_file_and_failed_payments_carried_once_the_account_is_corrected(families, users, programme):
+    roster = approved_roster(users)
     batch = batch_create(roster=roster, by=users["payer"])
     wb = Workbook()
     ws = wb.active
@@ -180,14 +151,23 @@ def test_xlsx_return_file_and_failed_payments_carried_into_the_next_period(famil
     assert (summary.paid, summary.failed) == (3, 1)
 
     rosters_generate(programme=programme("rural_reward"), period="2026", by=users["admin"])
-    next_roster = _approved_roster(users, "2026")
+    next_roster = approved_roster(users, "2026")
+    # Nothing more to the account the bank refused, neither the failed 2025 payment nor 2026's ...
+    held = batch_create(roster=next_roster, by=users["payer"])
+    rows = sorted((p.payee.name, p.period) for p in held.payments.select_related("payee"))
+    assert rows == [("朱母", "2026"), ("朱父", "2026"), ("杨父", "2026")]
+    # ... until the village corrects it: then both go out, the failed one as its re-issue.
+    mother = Payment.objects.get(status="failed").payee
+    bank_account_save(person=mother, kind="card", bank_name="农业银行", account_number=card_number("62284"), by=None)
     carried = batch_create(roster=next_roster, by=users["payer"])
-    rows = sorted((p.payee.name, p.period) for p in carried.payments.select_related("payee"))
-    assert rows == sorted([("杨母", "2025"), ("杨父", "2026"), ("杨母", "2026"), ("朱父", "2026"), ("朱母", "2026")])
+    rows = sorted(
+        (p.payee.name, p.period, p.reissue_of_id is not None) for p in carried.payments.select_related("payee")
+    )
+    assert rows == [("杨母", "2025", True), ("杨母", "2026", False)]
 
 
 def test_the_database_refuses_a_second_payment_for_the_same_period(families, users):
-    roster = _approved_roster(users)
+    roster = approved_roster(users)
     batch = batch_create(roster=roster, by=users["payer"])
     payment = batch.payments.first()
     other = PaymentBatch.objects.create(roster=roster, township_id=roster.township_id, created_by=users["payer"])
@@ -202,7 +182,7 @@ def test_the_database_refuses_a_second_payment_for_the_same_period(families, use
 
 @pytest.mark.django_db(transaction=True)
 def test_two_batches_created_at_once_pay_no_one_twice(families, users):
-    roster = _approved_roster(users)
+    roster = approved_roster(users)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from apps.subsidies.models import Payment
 from apps.subsidies.services import batch_create
 from tests.hostile_sheets import HOSTILE, REFUSALS, children_peak_rss_mb, peak_rss_mb, write_all
-from tests.subsidies.test_payments import _approved_roster, families  # noqa: F401 - a fixture
+from tests.subsidies.conftest import approved_roster
 
 RETURN_REFUSALS = {
     **REFUSALS,
@@ -19,8 +19,8 @@ RETURN_REFUSALS = {
 }
 
 
-def test_every_hostile_return_file_is_refused_and_changes_nothing(client, families, users, tmp_path):  # noqa: F811
-    batch = batch_create(roster=_approved_roster(users), by=users["payer"])
+def test_every_hostile_return_file_is_refused_and_changes_nothing(client, families, users, tmp_path):
+    batch = batch_create(roster=approved_roster(users), by=users["payer"])
     client.force_login(users["payer"])
     for name, path in write_all(tmp_path).items():
         upload = SimpleUploadedFile(name, path.read_bytes())
