@@ -163,6 +163,12 @@ PAGE_PARTS: dict[str, str] = {
     "scoring:scheme_publish": "scoring.year",
     "scoring:assessment_finalise": "scoring.year",
     "scoring:contracts": "scoring.contracts",
+    "scoring:sample_check_list": "scoring.year",  # 入户抽查: the county's side of the assessment
+    "scoring:sample_check_draw": "scoring.year",
+    "scoring:sample_check_detail": "scoring.year",
+    "scoring:sample_check_print": "scoring.year",
+    "scoring:sample_finding_save": "scoring.year",
+    "scoring:sample_check_close": "scoring.year",
     "scoring:contract_edit": "scoring.contracts",
     "reconciliation": "reconciliation",
     "admin": "admin",
@@ -221,6 +227,9 @@ WRITE_PAGES: frozenset[str] = frozenset(
         "scoring:scheme_publish",
         "scoring:assessment_finalise",
         "scoring:contract_edit",
+        "scoring:sample_check_draw",
+        "scoring:sample_finding_save",
+        "scoring:sample_check_close",
         "reconciliation:review_decide",
         "reconciliation:rematch",
         "accounts:user_create",
@@ -277,6 +286,7 @@ CONFIG_MODELS: dict[str, tuple[str, frozenset[str]]] = {
     "scoring.contract": ("scoring", EDIT),
     "scoring.contracttarget": ("scoring", EDIT),
     "scoring.pairing": ("scoring", EDIT),
+    "scoring.samplecheckpolicy": ("scoring", EDIT),
     # Accounts are managed in our own pages (/accounts/users/), through the services; the admin only lists them.
     "accounts.user": ("users", frozenset()),
 }

@@ -12,6 +12,7 @@ from apps.scoring.models import (
     GradeBand,
     Pairing,
     ResultRules,
+    SampleCheckPolicy,
     Scheme,
     SchemeItem,
 )
@@ -73,6 +74,11 @@ class ContractAdmin(AreaScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ("area",)
     list_filter = ("year",)
     inlines = [ContractTargetInline]
+
+
+@admin.register(SampleCheckPolicy)
+class SampleCheckPolicyAdmin(admin.ModelAdmin):
+    list_display = ("valid_from", "valid_to", "households_per_township", "accuracy_threshold", "adjustment_rule_code")
 
 
 @admin.register(Pairing)

@@ -534,3 +534,148 @@ class Pairing(LocatedByUnit):
 
     def __str__(self) -> str:
         return f"{self.year} {self.area.name}：{self.get_kind_display()} {self.name}"
+
+
+# --- 入户抽查: the county's sample checks of the registry ---------------------------------------------------
+
+
+@tracked()
+class SampleCheckPolicy(models.Model):
+    """抽查规则: how many households per township a sample check visits, the accuracy below which a deduction is
+    proposed, and the scheme's adjustment rule (by code) it is proposed under; dated data like every policy."""
+
+    valid_from = models.DateField("生效日期")
+    valid_to = models.DateField("失效日期", null=True, blank=True)
+    households_per_township = models.PositiveSmallIntegerField("每乡镇抽查户数")
+    accuracy_threshold = models.DecimalField(
+        "统计准确率合格线（%）", max_digits=5, decimal_places=2, help_text="低于此值时提出扣分建议"
+    )
+    adjustment_rule_code = models.CharField(
+        "扣分项目代码", max_length=100, default="spot_check_problem", help_text="考核方案中加减分项目的代码"
+    )
+
+    class Meta:
+        verbose_name = "入户抽查规则"
+        verbose_name_plural = "入户抽查规则"
+        ordering = ["-valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.valid_from:%Y-%m-%d}起 每乡镇{self.households_per_township}户"
+
+
+class SampleCheckStatus(models.TextChoices):
+    OPEN = "open", "核查中"
+    CLOSED = "closed", "已结束"
+
+
+@tracked()
+class SampleCheck(models.Model):
+    """入户抽查 of one township: households drawn by a seed that is kept secret until the check is closed (only
+    its SHA-256 is shown from the draw), so nobody can prepare the sampled households, and anyone can verify
+    afterwards that the published seed gives exactly this sample."""
+
+    township = models.ForeignKey("areas.Area", verbose_name="乡镇", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField("考核年度")
+    policy = models.ForeignKey(SampleCheckPolicy, verbose_name="抽查规则", on_delete=models.PROTECT, related_name="+")
+    seed = models.CharField("随机种子", max_length=64)
+    seed_sha256 = models.CharField("随机种子摘要（SHA-256）", max_length=64)
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="抽样人", on_delete=models.PROTECT, related_name="+"
+    )
+    drawn_at = models.DateTimeField("抽样时间", auto_now_add=True)
+    status = models.CharField("状态", max_length=10, choices=SampleCheckStatus.choices, default=SampleCheckStatus.OPEN)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="结束人", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    closed_at = models.DateTimeField("结束时间", null=True, blank=True)
+    adjustment = models.ForeignKey(
+        Adjustment, verbose_name="扣分建议", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    area_scope_field = "township_id"
+    objects = AreaScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "入户抽查"
+        verbose_name_plural = "入户抽查"
+        ordering = ["-year", "township_id"]
+        constraints = [models.UniqueConstraint(fields=["township", "year"], name="sample_check_township_year")]
+
+    def __str__(self) -> str:
+        return f"{self.year}年 {self.township.name} 入户抽查"
+
+    @property
+    def seed_shown(self) -> str:
+        """The seed itself only once the check is closed."""
+        return self.seed if self.status == SampleCheckStatus.CLOSED else ""
+
+
+class SampleHousehold(models.Model):
+    """A household drawn, in the order the seed gives (the checkers visit them in this order)."""
+
+    sample = models.ForeignKey(SampleCheck, verbose_name="抽查", on_delete=models.CASCADE, related_name="households")
+    household = models.ForeignKey(
+        "registry.Household", verbose_name="户", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    rank = models.PositiveSmallIntegerField("顺序")
+
+    class Meta:
+        verbose_name = "抽中户"
+        verbose_name_plural = "抽中户"
+        ordering = ["sample", "rank"]
+        constraints = [models.UniqueConstraint(fields=["sample", "household"], name="sample_household_unique")]
+
+    def __str__(self) -> str:
+        return f"第{self.rank}户"
+
+
+class FindingKind(models.TextChoices):
+    FOUND = "found", "信息一致"
+    NOT_FOUND = "not_found", "查无此人"
+    WRONG_FIELD = "wrong_field", "信息有误"
+    UNREGISTERED_PERSON = "unregistered_person", "漏登人员"
+    UNREGISTERED_EVENT = "unregistered_event", "漏登事件"
+
+
+# Findings about a registered person; the others are finds the registry lacks.
+CHECKED_KINDS = (FindingKind.FOUND, FindingKind.NOT_FOUND, FindingKind.WRONG_FIELD)
+
+
+@tracked()
+class SampleFinding(models.Model):
+    """核查结果: one registered person of a sampled household checked at the door (found, not found, a field
+    wrong), or a person or event found there that the registry lacks."""
+
+    sample = models.ForeignKey(SampleCheck, verbose_name="抽查", on_delete=models.CASCADE, related_name="findings")
+    household = models.ForeignKey(
+        "registry.Household", verbose_name="户", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    person = models.ForeignKey(
+        "registry.Person", verbose_name="人员", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        db_index=False,
+    )  # fmt: skip
+    kind = models.CharField("结果", max_length=20, choices=FindingKind.choices)
+    field = models.CharField("有误的项目", max_length=50, blank=True)
+    note = models.CharField("说明", max_length=300, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="核查人", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField("录入时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "核查结果"
+        verbose_name_plural = "核查结果"
+        ordering = ["sample", "household", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sample", "person"], condition=Q(person__isnull=False), name="sample_finding_one_per_person"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["found", "not_found", "wrong_field"], person__isnull=False)
+                | Q(kind__in=["unregistered_person", "unregistered_event"], person__isnull=True),
+                name="sample_finding_person_by_kind",
+            ),
+            models.CheckConstraint(condition=~Q(kind="wrong_field") | ~Q(field=""), name="sample_finding_field_named"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()

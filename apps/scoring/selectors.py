@@ -365,3 +365,108 @@ def _targets_shown(targets) -> list[str]:
         unit = indicator.unit if indicator and indicator.unit in ("‰", "%") else ""
         shown.append(f"{name} {t.get_direction_display()} {fmt(t.target)}{unit}")
     return shown
+
+
+# --- 入户抽查 (sample checks) -----------------------------------------------------------------------------
+
+
+def sample_checks_visible(*, user: User) -> QuerySet:
+    from apps.scoring.models import SampleCheck
+
+    return (
+        readable(SampleCheck.objects.visible_to(user), user, "scoring.year")
+        .select_related("township", "policy", "adjustment")
+        .order_by("-year", "township_id")
+    )
+
+
+def sample_members(*, sample) -> QuerySet:
+    """The registered persons living in the sampled households (the checklist's rows)."""
+    from apps.registry.models import Person
+
+    return (
+        Person.objects.filter(
+            household_id__in=sample.households.values("household_id"),
+            death_date__isnull=True,
+            merged_into__isnull=True,
+            is_external=False,
+        )
+        .select_related("household", "village")
+        .order_by("household__number", "birth_date", "id")
+    )
+
+
+def sample_draw_sql(*, seed: str, low: str, high: str, n: str) -> str:
+    """The one rule of the draw, as SQL over the given expressions: the township's households with a living,
+    unmerged, non-external registered person, ordered by md5(seed:id) (ties by id), the first ``n``, with their
+    rank. The draw (``services.sample_checks_draw``) and the re-draw from a published seed both use it."""
+    return f"""
+    SELECT h.id, row_number() OVER (ORDER BY md5({seed} || ':' || h.id::text), h.id) AS rank
+    FROM registry_household h
+    WHERE h.village_id >= {low} AND h.village_id < {high}
+      AND EXISTS (SELECT 1 FROM registry_person p WHERE p.household_id = h.id AND p.death_date IS NULL
+                  AND p.merged_into_id IS NULL AND NOT p.is_external)
+    ORDER BY md5({seed} || ':' || h.id::text), h.id
+    LIMIT {n}
+    """  # noqa: S608 - the arguments are SQL expressions of ours (parameter names), never user text
+
+
+def sample_redraw(*, sample, seed: str) -> list[int]:
+    """The household ids the seed gives for the sample's township and size: anyone holding the published seed
+    can check the sample against it."""
+    from django.db import connection
+
+    from apps.core.areacodes import code_range
+
+    low, high = code_range(sample.township_id)
+    sql = sample_draw_sql(seed="%(seed)s", low="%(low)s", high="%(high)s", n="%(n)s")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM ({sql}) AS d ORDER BY rank",  # noqa: S608
+            {"low": low, "high": high, "seed": seed, "n": sample.policy.households_per_township},
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class SampleAccuracy:
+    """统计准确率: registered persons checked at the door whose record was right, with Wilson's 95 % interval
+    (it stays inside 0–100 % and behaves at small samples and at 100 %, unlike the normal approximation)."""
+
+    checked: int
+    correct: int
+    unregistered: int
+    rate: Decimal | None
+    low: Decimal | None
+    high: Decimal | None
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    import math
+
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)  # exactly, not 0.999… in floating point
+    return low, high
+
+
+def sample_accuracy(*, sample) -> SampleAccuracy:
+    from django.db.models import Count, Q
+
+    counts = sample.findings.aggregate(
+        checked=Count("id", filter=Q(kind__in=["found", "not_found", "wrong_field"])),
+        correct=Count("id", filter=Q(kind="found")),
+        unregistered=Count("id", filter=Q(kind__in=["unregistered_person", "unregistered_event"])),
+    )
+    checked, correct = counts["checked"], counts["correct"]
+    if not checked:
+        return SampleAccuracy(0, 0, counts["unregistered"], None, None, None)
+    low, high = wilson_interval(correct, checked)
+
+    def pct(x: float) -> Decimal:
+        return (Decimal(str(x)) * 100).quantize(Decimal("0.01"))
+
+    return SampleAccuracy(checked, correct, counts["unregistered"], pct(correct / checked), pct(low), pct(high))

@@ -27,6 +27,7 @@ from apps.core.errors import RuleViolation
 from apps.core.scoping import ensure_area_in_scope, in_scope
 from apps.scoring.calculation import ZERO, adjustment_points, fmt, indicator_points
 from apps.scoring.models import (
+    CHECKED_KINDS,
     Adjustment,
     AdjustmentRule,
     AdjustmentStatus,
@@ -35,9 +36,14 @@ from apps.scoring.models import (
     AssessmentYear,
     Contract,
     ContractTarget,
+    FindingKind,
     ItemMethod,
     ItemScore,
     LineScore,
+    SampleCheck,
+    SampleCheckPolicy,
+    SampleCheckStatus,
+    SampleFinding,
     Scheme,
     SchemeItem,
     SchemeStatus,
@@ -647,3 +653,175 @@ def assessment_finalise(*, assessment: Assessment, by: User | None) -> Assessmen
         )
     assessment.refresh_from_db()
     return assessment
+
+
+# --- 入户抽查 (sample checks) -----------------------------------------------------------------------------
+# The draw is one statement for every township: each township's households ordered by md5(seed:id) and the
+# first N taken. The seed is random, stored, and shown only after the check is closed; its SHA-256 is shown
+# from the draw, so the published seed can be checked against it and the sample re-drawn from it.
+
+SAMPLE_ROLES = (Role.ASSESSOR, Role.COUNTY_ADMIN)
+
+
+def _sample_draw_all_sql() -> str:
+    from apps.scoring.selectors import sample_draw_sql
+
+    one = sample_draw_sql(seed="t.seed", low="t.low", high="t.high", n="%(n)s")
+    return f"""
+    INSERT INTO scoring_samplehousehold (sample_id, household_id, rank)
+    SELECT t.sample_id, d.id, d.rank
+    FROM unnest(%(samples)s::bigint[], %(seeds)s::text[], %(lows)s::text[], %(highs)s::text[])
+         AS t(sample_id, seed, low, high)
+    CROSS JOIN LATERAL ({one}) AS d
+    """  # noqa: S608
+
+
+def sample_policy_on(day: date) -> SampleCheckPolicy:
+    policy = (
+        SampleCheckPolicy.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day), valid_from__lte=day)
+        .order_by("-valid_from")
+        .first()
+    )
+    if policy is None:
+        raise RuleViolation("没有有效的入户抽查规则，请先在管理后台设置", code="no_policy")
+    return policy
+
+
+def _sample_require(by: User) -> None:
+    if by is None or not by.has_role(*SAMPLE_ROLES) or not by.area_id or by.area.level != AreaLevel.COUNTY:
+        raise RuleViolation("入户抽查由县级考核评估员组织", code="forbidden")
+
+
+@transaction.atomic
+def sample_checks_draw(*, year: int, by: User) -> list[SampleCheck]:
+    """抽样: a check of every township of the user's county for ``year`` that has none yet, each with its own
+    secret seed, the households drawn in one statement."""
+    import secrets
+
+    from django.db import connection
+
+    from apps.core.areacodes import code_range
+
+    _sample_require(by)
+    policy = sample_policy_on(timezone.localdate())
+    townships = Area.objects.filter(level=AreaLevel.TOWNSHIP, code__startswith=by.area_id[:6]).exclude(
+        code__in=SampleCheck.objects.filter(year=year).values("township_id")
+    )
+    if not townships.exists():
+        raise RuleViolation(f"{year}年各乡镇均已抽样", code="duplicate")
+    created = []
+    with audit_context(by, reason="入户抽查抽样"):
+        for township in townships.order_by("code"):
+            seed = secrets.token_hex(16)
+            created.append(
+                SampleCheck.objects.create(
+                    township=township,
+                    year=year,
+                    policy=policy,
+                    seed=seed,
+                    seed_sha256=hashlib.sha256(seed.encode()).hexdigest(),
+                    drawn_by=by,
+                )
+            )
+        ranges = [code_range(c.township_id) for c in created]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _sample_draw_all_sql(),
+                {
+                    "samples": [c.pk for c in created],
+                    "seeds": [c.seed for c in created],
+                    "lows": [r[0] for r in ranges],
+                    "highs": [r[1] for r in ranges],
+                    "n": policy.households_per_township,
+                },
+            )
+    return created
+
+
+def _sample_open(sample: SampleCheck, by: User) -> SampleCheck:
+    _sample_require(by)
+    sample = SampleCheck.objects.select_for_update().get(pk=sample.pk)
+    _check_in_scope(user=by, area_code=sample.township_id)
+    if sample.status != SampleCheckStatus.OPEN:
+        raise RuleViolation("该抽查已结束，不能再录入", code="state")
+    return sample
+
+
+@transaction.atomic
+def sample_finding_record(
+    *, sample: SampleCheck, person, kind: str, by: User, field: str = "", note: str = ""
+) -> SampleFinding:
+    """核查结果 for one registered member of a sampled household (entered again: replaced)."""
+    sample = _sample_open(sample, by)
+    if kind not in CHECKED_KINDS:
+        raise RuleViolation("请选择核查结果", field="kind")
+    if not sample.households.filter(household_id=person.household_id).exists():
+        raise RuleViolation("该人员不在抽中的户内", field="person")
+    if kind == FindingKind.WRONG_FIELD and not field.strip():
+        raise RuleViolation("请填写有误的项目", field="field")
+    with audit_context(by, reason="入户抽查核查"):
+        finding, _ = SampleFinding.objects.update_or_create(
+            sample=sample, person=person,
+            defaults={"household_id": person.household_id, "kind": kind, "field": field.strip()[:50] if kind ==
+                      FindingKind.WRONG_FIELD else "", "note": note.strip()[:300], "by": by},
+        )  # fmt: skip
+    return finding
+
+
+@transaction.atomic
+def sample_unregistered_record(*, sample: SampleCheck, household, kind: str, note: str, by: User) -> SampleFinding:
+    """漏登: a person living in a sampled household, or an event there (a birth, a death), not in the registry."""
+    sample = _sample_open(sample, by)
+    if kind not in (FindingKind.UNREGISTERED_PERSON, FindingKind.UNREGISTERED_EVENT):
+        raise RuleViolation("请选择漏登人员或漏登事件", field="kind")
+    if not sample.households.filter(household=household).exists():
+        raise RuleViolation("该户不在抽中的户内", field="household")
+    if not (note or "").strip():
+        raise RuleViolation("请说明漏登的人员或事件", field="note")
+    with audit_context(by, reason="入户抽查核查"):
+        return SampleFinding.objects.create(
+            sample=sample, household=household, kind=kind, note=note.strip()[:300], by=by
+        )
+
+
+@transaction.atomic
+def sample_check_close(*, sample: SampleCheck, by: User) -> SampleCheck:
+    """结束抽查: every listed person checked; the seed is published; when the 统计准确率 is below the policy's
+    line, a deduction is proposed on the township's assessment of the year, for approval by another user."""
+    from django.core.files.base import ContentFile
+
+    from apps.scoring.selectors import sample_accuracy, sample_members
+
+    sample = _sample_open(sample, by)
+    unchecked = sample_members(sample=sample).exclude(
+        pk__in=sample.findings.filter(person__isnull=False).values("person_id")
+    )
+    if unchecked.exists():
+        raise RuleViolation(f"还有{unchecked.count()}人未录入核查结果", code="unchecked")
+    accuracy = sample_accuracy(sample=sample)
+    with audit_context(by, reason="结束入户抽查"):
+        sample.status = SampleCheckStatus.CLOSED
+        sample.closed_by = by
+        sample.closed_at = timezone.now()
+        sample.save(update_fields=["status", "closed_by", "closed_at"])
+    policy = sample.policy
+    if accuracy.rate is None or accuracy.rate >= policy.accuracy_threshold:
+        return sample
+    assessment = Assessment.objects.filter(area_id=sample.township_id, year=sample.year).first()
+    rule = (
+        AdjustmentRule.objects.filter(scheme_id=assessment.scheme_id, code=policy.adjustment_rule_code).first()
+        if assessment
+        else None
+    )
+    if assessment is None or rule is None or assessment.status != AssessmentStatus.OPEN:
+        return sample  # no open assessment to propose it on: the result page says so
+    note = (
+        f"{sample.year}年入户抽查：核查{accuracy.checked}人，信息一致{accuracy.correct}人，统计准确率"
+        f"{accuracy.rate}%（95%置信区间{accuracy.low}%–{accuracy.high}%），低于{policy.accuracy_threshold}%；"
+        f"漏登{accuracy.unregistered}项"
+    )
+    evidence = ContentFile(note.encode("utf-8"), name=f"sample-check-{sample.pk}.txt")
+    sample.adjustment = adjustment_claim(assessment=assessment, rule=rule, note=note, cases=1, evidence=evidence,
+                                         by=by)  # fmt: skip
+    sample.save(update_fields=["adjustment"])
+    return sample

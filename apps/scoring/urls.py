@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.scoring import views
+from apps.scoring import sample_views, views
 
 app_name = "scoring"
 urlpatterns = [
@@ -18,6 +18,12 @@ urlpatterns = [
     path("schemes/<int:pk>/publish/", views.scheme_publish_view, name="scheme_publish"),
     path("contracts/", views.contracts, name="contracts"),
     path("contracts/<int:year>/<str:area_code>/", views.contract_edit, name="contract_edit"),
+    path("sample-checks/", sample_views.sample_check_list, name="sample_check_list"),
+    path("sample-checks/draw/", sample_views.sample_check_draw, name="sample_check_draw"),
+    path("sample-checks/<int:pk>/", sample_views.sample_check_detail, name="sample_check_detail"),
+    path("sample-checks/<int:pk>/print/", sample_views.sample_check_print, name="sample_check_print"),
+    path("sample-checks/<int:pk>/findings/", sample_views.sample_finding_save, name="sample_finding_save"),
+    path("sample-checks/<int:pk>/close/", sample_views.sample_check_close, name="sample_check_close"),
     path("evidence/scores/<int:pk>/", views.score_evidence, name="score_evidence"),
     path("evidence/adjustments/<int:pk>/", views.adjustment_evidence, name="adjustment_evidence"),
 ]

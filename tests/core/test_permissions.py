@@ -31,7 +31,7 @@ SUBSIDIES = _perms("subsidies", "view", "programme", "programmerule", "disabilit
 INDICATORS = _perms("indicators", "view", "alertthreshold", "registrationdeadline", "assessmentend")
 SCORING = _perms(
     "scoring", "view", "scheme", "schemeitem", "adjustmentrule", "resultrules", "gradeband", "contract",
-    "contracttarget", "pairing",
+    "contracttarget", "pairing", "samplecheckpolicy",
 )  # fmt: skip
 USERS = _perms("accounts", "view", "user")
 RECONCILIATION = _perms("reconciliation", "view", "matchtolerance")
@@ -66,7 +66,16 @@ EXPECTED: dict[str, set[str]] = {
     | _perms("subsidies", "add", "disabilityrecord")
     | _perms("indicators", "add change delete", "alertthreshold", "registrationdeadline", "assessmentend")
     | _perms("reconciliation", "add change delete", "matchtolerance")
-    | _perms("scoring", "add change delete", "resultrules", "gradeband", "contract", "contracttarget", "pairing"),
+    | _perms(
+        "scoring",
+        "add change delete",
+        "resultrules",
+        "gradeband",
+        "contract",
+        "contracttarget",
+        "pairing",
+        "samplecheckpolicy",
+    ),
 }
 
 

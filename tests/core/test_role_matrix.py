@@ -112,6 +112,9 @@ def world(request, settings, tmp_path, areas, make_user):
     run = make_snapshot(f"{YEAR}Q2-YTD", {area: {"policy_compliance_rate": "99"} for area in (COUNTY, TOWNSHIP_A)})
     submission = report_submit(period=run.period, by=make_user("m_leader", TOWNSHIP_A, Role.COUNTY_VIEWER))
     assessor = people[Role.ASSESSOR]
+    from apps.scoring.services import sample_checks_draw
+
+    sample = sample_checks_draw(year=YEAR, by=assessor)[0]
     manual = SchemeItem.objects.filter(scheme_id=assessment.scheme_id, method=ItemMethod.MANUAL).first()
     score = item_score_manual(
         assessment=assessment, item=manual, points=Decimal("1"), note="台账齐全",
@@ -160,6 +163,10 @@ def world(request, settings, tmp_path, areas, make_user):
             "scoring:adjustment_decide": claim.pk,
             "scoring:score_evidence": score.pk,
             "scoring:adjustment_evidence": claim.pk,
+            "scoring:sample_check_detail": sample.pk,
+            "scoring:sample_check_print": sample.pk,
+            "scoring:sample_finding_save": sample.pk,
+            "scoring:sample_check_close": sample.pk,
             "accounts": managed.pk,
         },
         "birth_pk": open_birth.pk,
