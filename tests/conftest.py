@@ -20,6 +20,12 @@ from apps.areas.services import areas_load_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Every connection of the tests (this process, its live servers, the Celery worker and commands it starts: libpq
+# reads PGOPTIONS) commits without waiting for the WAL to reach the disk. The suite makes thousands of small
+# transactions and flushes (transactional tests), and durability against a crash of the server is not what any
+# test checks. Only the tests: the app itself keeps the server's own setting.
+os.environ.setdefault("PGOPTIONS", "-c synchronous_commit=off")
+
 # Benchmarks run with `make bench` (RUN_BENCH=1), never as part of `make test`.
 collect_ignore_glob = [] if os.environ.get("RUN_BENCH") else ["bench/*"]
 SHARED = ROOT.parent / "shared"

@@ -112,8 +112,13 @@ def world(request, settings, tmp_path, areas, make_user):
     run = make_snapshot(f"{YEAR}Q2-YTD", {area: {"policy_compliance_rate": "99"} for area in (COUNTY, TOWNSHIP_A)})
     submission = report_submit(period=run.period, by=make_user("m_leader", TOWNSHIP_A, Role.COUNTY_VIEWER))
     assessor = people[Role.ASSESSOR]
+    from apps.scoring.models import SampleCheckPolicy
     from apps.scoring.services import sample_checks_draw
 
+    # (A transactional test before this one may have flushed the migration's rule.)
+    SampleCheckPolicy.objects.get_or_create(
+        valid_from=date(2020, 1, 1), defaults={"households_per_township": 20, "accuracy_threshold": 95}
+    )
     sample = sample_checks_draw(year=YEAR, by=assessor)[0]
     manual = SchemeItem.objects.filter(scheme_id=assessment.scheme_id, method=ItemMethod.MANUAL).first()
     score = item_score_manual(

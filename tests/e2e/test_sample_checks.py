@@ -43,7 +43,10 @@ def county(transactional_db, settings, tmp_path):
                                 village=areas[VILLAGE_A], id_number=make_id_number(born, sex), household=household),
                 by=None,
             )  # fmt: skip
-    SampleCheckPolicy.objects.update(households_per_township=3)
+    # A transactional test before this one may have flushed the migration's rule: the county's rule, as set.
+    SampleCheckPolicy.objects.all().delete()
+    SampleCheckPolicy.objects.create(valid_from=date(2020, 1, 1), households_per_township=3,
+                                     accuracy_threshold=95, adjustment_rule_code="spot_check_problem")  # fmt: skip
 
 
 def _sign_in(page, username):

@@ -46,7 +46,9 @@ def households(areas):
                     by=None,
                 )  # fmt: skip
             made[township].append(household)
-    SampleCheckPolicy.objects.update(households_per_township=4)
+    SampleCheckPolicy.objects.all().delete()  # the county's rule for these tests (dated data)
+    SampleCheckPolicy.objects.create(valid_from=date(2020, 1, 1), households_per_township=4,
+                                     accuracy_threshold=95, adjustment_rule_code="spot_check_problem")  # fmt: skip
     return made
 
 
