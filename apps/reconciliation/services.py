@@ -47,6 +47,10 @@ def matches_run(*, mother_ids: list[int] | None = None) -> dict[str, int]:
             """,  # noqa: S608 - our own SQL, values are parameters
             params,
         )
+        # The audit trigger (pghistory) joins the statement's old and new rows; the planner knows nothing of
+        # their number and joined 12,000 × 12,000 in a nested loop (49 s at the 600,000-person county; 0.47 s
+        # with a hash join, tests/bench/test_reconciliation.py).
+        cursor.execute("SET LOCAL enable_nestloop = off")
         # Two steps, so that a birth passing from one record to another never meets the one-to-one constraint
         # half-way.
         cursor.execute(
@@ -64,6 +68,7 @@ def matches_run(*, mother_ids: list[int] | None = None) -> dict[str, int]:
                                       ELSE 'ambiguous' END)
             """
         )
+        cursor.execute("RESET enable_nestloop")  # only for these two updates, not the caller's transaction
         cursor.execute(
             "SELECT CASE WHEN bid IS NOT NULL THEN 'matched' WHEN n = 0 THEN 'unmatched' ELSE 'ambiguous' END, "
             "count(*) FROM match_result GROUP BY 1"
