@@ -371,13 +371,15 @@ def _targets_shown(targets) -> list[str]:
 
 
 def sample_checks_visible(*, user: User) -> QuerySet:
-    from apps.scoring.models import SampleCheck
+    """A user bound below the county (a township's leader) sees the own township's check only once it is
+    closed: while it is open, its sample is what the township must not know in advance."""
+    from apps.areas.models import AreaLevel
+    from apps.scoring.models import SampleCheck, SampleCheckStatus
 
-    return (
-        readable(SampleCheck.objects.visible_to(user), user, "scoring.year")
-        .select_related("township", "policy", "adjustment")
-        .order_by("-year", "township_id")
-    )
+    qs = readable(SampleCheck.objects.visible_to(user), user, "scoring.year")
+    if not user.is_superuser and getattr(user.area, "level", None) != AreaLevel.COUNTY:
+        qs = qs.filter(status=SampleCheckStatus.CLOSED)
+    return qs.select_related("township", "policy", "adjustment").order_by("-year", "township_id")
 
 
 def sample_members(*, sample) -> QuerySet:

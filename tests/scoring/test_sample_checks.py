@@ -135,6 +135,9 @@ def test_a_township_never_sees_the_sample_and_another_townships_check_is_a_404(
     # The township's own staff: no page of the check (they could prepare the households).
     client.force_login(make_user("clerk_a2", TOWNSHIP_A, "township_clerk"))
     assert client.get(f"/scoring/sample-checks/{a.pk}/").status_code == 403
+    # Township A's own leader (a county viewer bound to the township) does not find it while it is open.
+    client.force_login(make_user("leader_a", TOWNSHIP_A, "county_viewer"))
+    assert client.get(f"/scoring/sample-checks/{a.pk}/").status_code == 404
     # A county-level reader bound to township B (a township leader) does not find township A's check.
     client.force_login(make_user("leader_b", TOWNSHIP_B, "county_viewer"))
     assert client.get(f"/scoring/sample-checks/{a.pk}/").status_code == 404
