@@ -8,6 +8,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
@@ -33,11 +34,12 @@ class IndicatorValueSerializer(serializers.ModelSerializer):
     unit = serializers.SerializerMethodField()
     run = serializers.IntegerField(source="run_id", read_only=True)
     data_as_of = serializers.DateTimeField(source="run.data_as_of", read_only=True)
+    records = serializers.SerializerMethodField(help_text="指标明细：分子的记录（part=denominator 为分母）")
 
     class Meta:
         model = IndicatorValue
         fields = ("id", "period", "area", "indicator", "indicator_name", "unit", "value", "numerator",
-                  "denominator", "not_applicable", "run", "data_as_of")  # fmt: skip
+                  "denominator", "not_applicable", "run", "data_as_of", "records")  # fmt: skip
         read_only_fields = fields
 
     def get_indicator_name(self, obj: IndicatorValue) -> str:
@@ -45,6 +47,76 @@ class IndicatorValueSerializer(serializers.ModelSerializer):
 
     def get_unit(self, obj: IndicatorValue) -> str:
         return BY_CODE[obj.indicator_code].unit
+
+    def get_records(self, obj: IndicatorValue) -> str:
+        return (
+            f"/api/v1/indicators/records/?run={obj.run_id}&indicator={obj.indicator_code}&area={obj.area_id}"
+            "&part=numerator"
+        )
+
+
+class FigureRecordSerializer(serializers.Serializer):
+    records = serializers.CharField(help_text="birth, death, resident0 (期初前一日常住), resident1 (期末常住), source")
+    kind = serializers.CharField()
+    record_id = serializers.IntegerField()
+    weight = serializers.DecimalField(
+        max_digits=18, decimal_places=2, help_text="计入分子或分母的数（1、-1、0.5 或金额）"
+    )
+    village = serializers.CharField()
+    person_id = serializers.IntegerField(allow_null=True)
+    person = serializers.CharField()
+    id_number = serializers.CharField(help_text="隐去中间八位")
+    on = serializers.DateField(allow_null=True)
+    detail = serializers.CharField()
+    voided = serializers.BooleanField()
+
+
+class FigureRecordsQuery(serializers.Serializer):
+    run = serializers.IntegerField()
+    indicator = serializers.ChoiceField(choices=INDICATOR_CHOICES)
+    area = serializers.CharField(max_length=12)
+    part = serializers.ChoiceField(choices=list(selectors.FIGURE_PARTS.items()), default="numerator")
+    page = serializers.IntegerField(min_value=1, default=1)
+
+
+class FigureRecordsViewSet(viewsets.ViewSet):
+    """指标明细: the records behind one stored figure's numerator or denominator, from the SQL that computed
+    it (``?run=&indicator=&area=&part=numerator|denominator&page=``); 100 a page; IDs masked."""
+
+    permission_classes = [permissions.IsAuthenticated, MayViewIndicators]
+
+    @extend_schema(parameters=[FigureRecordsQuery], responses={200: FigureRecordSerializer(many=True)})
+    def list(self, request):
+        query = FigureRecordsQuery(data=request.query_params)
+        if not query.is_valid():
+            return Response(query.errors, status=status.HTTP_400_BAD_REQUEST)
+        q = query.validated_data
+        try:
+            listing = selectors.figure_records(
+                user=request.user, run_id=q["run"], indicator_code=q["indicator"], area_code=q["area"],
+                part=q["part"], page=q["page"],
+            )  # fmt: skip
+        except IndicatorValue.DoesNotExist:
+            raise NotFound from None
+        return Response(
+            {
+                "run": listing.run.pk,
+                "indicator": listing.indicator.code,
+                "area": listing.area.code,
+                "part": listing.part,
+                "label": listing.label,
+                "stored": f"{listing.stored:.2f}",
+                "total": f"{listing.total:.2f}",
+                "count": listing.count,
+                "kept": listing.kept,
+                "composite": listing.composite,
+                "constant": listing.constant,
+                "not_applicable": listing.reading.not_applicable,
+                "page": listing.page,
+                "pages": listing.pages,
+                "results": FigureRecordSerializer(listing.rows or [], many=True).data,
+            }
+        )
 
 
 class IndicatorValueFilter(django_filters.FilterSet):

@@ -7,6 +7,7 @@ period is a new snapshot and "reported vs recomputed" (报表数据与回溯数�
 
 import pghistory
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 
@@ -47,6 +48,9 @@ class ReportRun(models.Model):
         blank=True,
         related_name="+",
     )
+    # Did the run keep the births and deaths it counted (CountedRecord)? Runs before issue 17 did not: their
+    # event lists are recomputed from the registry as it is now.
+    records_kept = models.BooleanField("保留计数明细", default=False, db_default=False)
 
     area_scope_field = "area_id"
     objects = AreaScopedQuerySet.as_manager()
@@ -107,6 +111,39 @@ class IndicatorValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area_id} {self.indicator_code} = {self.value}"
+
+
+class CountedRecord(models.Model):
+    """计数明细: a birth or death a run counted, at its village, with the named conditions it met
+    (``computation.BIRTH_CONDITIONS``: male, in_policy, timely, …) when the run counted it — so that a past
+    figure lists its events as they were counted, even after a record was corrected, voided or back-dated.
+    Written by the run's own statement (``VILLAGE_SQL``), dropped with the run."""
+
+    class Kind(models.TextChoices):
+        BIRTH = "birth", "出生"
+        DEATH = "death", "死亡"
+
+    run = models.ForeignKey(
+        ReportRun, verbose_name="报表计算", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    kind = models.CharField("类别", max_length=10, choices=Kind.choices)
+    record_id = models.BigIntegerField("登记记录")  # registry_birth.id or registry_death.id (kept if voided later)
+    area = models.ForeignKey(
+        "areas.Area", verbose_name="村（居）", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    conditions = ArrayField(models.CharField(max_length=20), verbose_name="计入条件", default=list)
+
+    area_scope_field = "area_id"
+    objects = AreaScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "计数明细"
+        verbose_name_plural = "计数明细"
+        constraints = [models.UniqueConstraint(fields=["run", "kind", "record_id"], name="counted_record_unique")]
+        indexes = [models.Index(fields=["run", "kind", "area"], name="counted_record_run_area_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.kind} {self.record_id}"
 
 
 class Comparison(models.TextChoices):

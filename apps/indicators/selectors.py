@@ -1,4 +1,5 @@
-"""Reads of the indicators app: stored snapshots only, never the raw registry (STYLE: Zulip analytics)."""
+"""Reads of the indicators app: stored snapshots (STYLE: Zulip analytics). The one exception is a figure's
+record list (``figure_records``), which runs the computation's own SQL for one figure and area."""
 
 from __future__ import annotations
 
@@ -233,6 +234,7 @@ class Cell:
     indicator_code: str
     text: str
     alert: str  # the threshold it breaches, or ""
+    run_id: int | None = None  # the snapshot it comes from (its record list), None without a value
 
 
 @dataclass
@@ -325,7 +327,7 @@ def dashboard_for(*, user: User, period: Period, area: Area, rank_by: str | None
         for i in key:
             r = reading(period, child.code, i.code)
             alert = _alert_for(thresholds, i.code, child.level, r and r.value)
-            cells.append(Cell(i.code, shown_reading(r, i), str(alert) if alert else ""))
+            cells.append(Cell(i.code, shown_reading(r, i), str(alert) if alert else "", r.run_id if r else None))
         rows.append(RankRow(None, child, cells))
     ranked_value = {row.area.code: (readings.get((period.code, row.area.code, ranked.code)) or None) for row in rows}
     rows.sort(
@@ -664,3 +666,189 @@ def late_changes_by_difference(differences: list[Difference], changes: list[Late
         for d in differences
         if d.differs
     }
+
+
+# --- every figure down to its records (指标明细) ---------------------------------------------------------
+
+FIGURE_PARTS = {"numerator": "分子", "denominator": "分母"}
+RECORDS_PAGE = 100
+_RECORD_SET_LABELS = {
+    "birth": "出生",
+    "death": "死亡",
+    "resident0": "期初前一日常住",
+    "resident1": "期末常住",
+}
+
+
+@dataclass(frozen=True)
+class FigureRecord:
+    records: str  # the record set (computation.RECORD_SETS)
+    kind: str  # what the record is, in words
+    record_id: int
+    weight: Decimal  # what it adds to the figure's side (1, -1, ½, or an amount in yuan)
+    village: str  # the village it was counted at (name)
+    person_id: int | None
+    person: str  # the name, masked when the user may not read the registry or the person lives elsewhere now
+    id_number: str  # always masked (a list)
+    on: date | None  # the event's date
+    detail: str
+    link: str  # the record's page, "" for none
+    voided: bool = False  # voided or retired since the run counted it
+
+
+@dataclass
+class FigureRecords:
+    run: ReportRun
+    indicator: Indicator
+    area: Area
+    part: str
+    reading: IndicatorReading
+    kept: bool  # the run's births and deaths as it counted them (else: the registry as it is now)
+    composite: bool = False  # the TFR: computed from the age-specific rates, listed there
+    constant: bool = False  # a count's denominator (1): no records
+    count: int = 0
+    total: Decimal = Decimal(0)
+    rows: list[FigureRecord] | None = None
+    page: int = 1
+
+    @property
+    def stored(self) -> Decimal:
+        return self.reading.numerator if self.part == "numerator" else self.reading.denominator
+
+    @property
+    def label(self) -> str:
+        return self.indicator.numerator_label if self.part == "numerator" else self.indicator.denominator_label
+
+    @property
+    def agrees(self) -> bool:
+        return self.composite or self.constant or self.total == self.stored
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.count // RECORDS_PAGE))
+
+
+def figure_records(
+    *, user: User, run_id: int, indicator_code: str, area_code: str, part: str, page: int = 1
+) -> FigureRecords:
+    """The records behind one side (``part``) of a stored figure: ``run_id``'s value of ``indicator_code`` for
+    ``area_code``, from the very SQL that computed it (``computation.records_sql``). A run, area or figure the
+    user may not see raises ``IndicatorValue.DoesNotExist`` (a 404). Events come from what the run kept;
+    persons (population on a date) from the registry as it is now, on the period's dates. Two queries for the
+    list (its total and one page) and one per kind of record on the page."""
+    from apps.indicators import computation
+    from apps.indicators.sources import source_get
+
+    indicator = BY_CODE.get(indicator_code)
+    run = report_runs_visible_to(user=user).filter(pk=run_id, status=RunStatus.SUCCESS).first()
+    if indicator is None or part not in FIGURE_PARTS or run is None or not in_scope(user, area_code):
+        raise IndicatorValue.DoesNotExist
+    value = IndicatorValue.objects.filter(run=run, area_id=area_code, indicator_code=indicator_code).first()
+    area = Area.objects.filter(code=area_code).first()
+    if value is None or area is None:
+        raise IndicatorValue.DoesNotExist
+    reading = IndicatorReading(
+        value.value, value.numerator, value.denominator, run.pk, run.data_as_of, value.not_applicable
+    )
+    result = FigureRecords(run=run, indicator=indicator, area=area, part=part, reading=reading, kept=run.records_kept)
+    sides = computation.figure_sides(indicator_code)
+    if sides is None:
+        result.composite = True
+        return result
+    side = sides[0] if part == "numerator" else sides[1]
+    if not side.terms:
+        result.constant = True
+        return result
+    if value.not_applicable:
+        return result
+    source = source_get(indicator_code) if indicator.source else None
+    if indicator.source and source is None:
+        return result
+    low, high = code_range(area_code)
+    params = computation.run_parameters(run_id=run.pk, period_code=run.period, low=low, high=high)
+    sql = computation.records_sql(side, kept=run.records_kept, source=source.records if source else None)
+    page = max(1, page)
+    with connection.cursor() as cursor:
+        cursor.execute(computation.VILLAGE_SESSION_SETTINGS)
+        # the SQL is built of the computation's constants only (computation.records_sql)
+        cursor.execute(f"SELECT count(*), coalesce(sum(weight), 0) FROM ({sql}) x(records, id, code, weight)", params)  # noqa: S608
+        result.count, result.total = cursor.fetchone()
+        cursor.execute(
+            f"SELECT records, id, code, weight FROM ({sql}) x(records, id, code, weight)"  # noqa: S608
+            " ORDER BY code, records, id LIMIT %(limit)s OFFSET %(offset)s",
+            params | {"limit": RECORDS_PAGE, "offset": (page - 1) * RECORDS_PAGE},
+        )
+        listed = cursor.fetchall()
+    result.page = page
+    result.rows = _record_rows(user, listed, source)
+    return result
+
+
+def _record_rows(user: User, listed: list[tuple], source) -> list[FigureRecord]:
+    """The page's records with what a reader needs to recognise them, through the models' scoped selectors:
+    a person who lives outside the user's area now is shown by surname only, with no link."""
+    from django.urls import reverse
+
+    from apps.core.privacy import mask_id_number, mask_name
+    from apps.registry.models import Birth, Death, Person
+
+    ids: dict[str, list[int]] = {}
+    for records, pk, _, _ in listed:
+        ids.setdefault(records, []).append(pk)
+    births = {b.pk: b for b in Birth.all_objects.filter(pk__in=ids.get("birth", [])).select_related("mother")}
+    deaths = {d.pk: d for d in Death.all_objects.filter(pk__in=ids.get("death", []))}
+    sourced: dict[int, tuple] = {}
+    if source is not None and ids.get("source"):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT record_id, person_id, label FROM ({source.records}) s WHERE record_id = ANY(%(ids)s)",  # noqa: S608
+                {"ids": ids["source"], "start": date.min, "end": date.max},
+            )
+            sourced = {row[0]: row[1:] for row in cursor.fetchall()}
+    person_ids = set(ids.get("resident0", [])) | set(ids.get("resident1", []))
+    person_ids |= {b.child_id for b in births.values()} | {d.person_id for d in deaths.values()}
+    person_ids |= {p for p, _ in sourced.values() if p}
+    persons = {p.pk: p for p in Person.objects.filter(pk__in=person_ids).only("name", "id_number", "village_id")}
+    may_see = may_read(user, "registry")
+    visible = set(Person.objects.visible_to(user).filter(pk__in=person_ids).values_list("pk", flat=True))
+    villages = dict(Area.objects.filter(code__in={code for _, _, code, _ in listed}).values_list("code", "name"))
+    rows = []
+    for records, pk, code, weight in listed:
+        on, detail, link, voided, person_id = None, "", "", False, None
+        kind = _RECORD_SET_LABELS.get(records, "")
+        if records == "birth" and (b := births.get(pk)):
+            person_id, on, voided = b.child_id, b.date, b.voided_at is not None
+            detail = (
+                f"第{b.birth_order}孩，{b.get_sex_display()}，{b.get_policy_status_display()}，"
+                f"登记于{b.entered_on:%Y-%m-%d}"
+            )
+            detail += f"；母亲 {b.mother.name if may_see and b.mother_id in visible else mask_name(b.mother.name)}"
+        elif records == "death" and (d := deaths.get(pk)):
+            person_id, on, voided = d.person_id, d.date, d.voided_at is not None
+        elif records in ("resident0", "resident1"):
+            person_id = pk
+        elif records == "source" and pk in sourced:
+            person_id, kind = sourced[pk][0], sourced[pk][1]
+            if source.link:
+                link = reverse(source.link, args=[pk])
+        person = persons.get(person_id)
+        shown = may_see and person_id in visible
+        if person is not None and shown and not link:
+            link = reverse("registry:person_detail", args=[person_id])
+        rows.append(
+            FigureRecord(
+                records=records,
+                kind=kind,
+                record_id=pk,
+                weight=weight,
+                village=villages.get(code, code),
+                person_id=person_id if shown else None,
+                person=(person.name if shown else mask_name(person.name)) if person else "",
+                id_number=mask_id_number(person.id_number) if person else "",
+                on=on,
+                detail=detail,
+                link=link,
+                voided=voided,
+            )
+        )
+    return rows

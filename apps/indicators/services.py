@@ -26,6 +26,7 @@ from apps.indicators import computation
 from apps.indicators.models import (
     ACTIVE_STATUSES,
     AssessmentEnd,
+    CountedRecord,
     IndicatorValue,
     ReportRun,
     ReportSubmission,
@@ -35,8 +36,7 @@ from apps.indicators.models import (
 from apps.indicators.periods import period_parse
 from apps.indicators.selectors import _ancestors_and_self as area_and_ancestors
 from apps.indicators.selectors import may_decide_submissions, may_submit
-from apps.indicators.sources import source_rows, sources_registered
-from apps.registry.rules import wra_birth_bounds
+from apps.indicators.sources import sources_registered
 
 logger = logging.getLogger(__name__)
 
@@ -111,42 +111,18 @@ def _execute(run: ReportRun) -> None:
     period = period_parse(run.period)
     low, high = code_range(run.area_id)
     IndicatorValue.objects.filter(run=run).delete()  # a re-delivered run starts from nothing
+    CountedRecord.objects.filter(run=run).delete()
     data_as_of = timezone.now()
     _progress(run, percent=10, step="计算村级指标", status=RunStatus.RUNNING, started_at=data_as_of)
-    oldest, youngest = wra_birth_bounds(period.end)
     ends = {e.indicator_code: e for e in AssessmentEnd.objects.all()}
-    policy_end = ends.get("policy_compliance_rate")
-    params = {
-        "run": run.pk,
-        "low": low,
-        "high": high,
-        "start": period.start,
-        "d0": period.day_before_start,
-        "d1": period.end,
-        "wra_oldest": oldest,
-        "wra_youngest": youngest,
-        "policy_end": policy_end.last_date if policy_end else None,
-        **computation.age_thresholds(d0=period.day_before_start, d1=period.end),
-    }
+    params = computation.run_parameters(run_id=run.pk, period_code=run.period, low=low, high=high)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(computation.VILLAGE_SESSION_SETTINGS)
         cursor.execute(computation.VILLAGE_SQL, params)
     _progress(run, percent=60, step="汇总收费与奖扶数据")
-    for code in sources_registered():
-        rows = source_rows(code, start=period.start, end=period.end) or []
+    for code, source in sources_registered().items():
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                computation.SOURCE_SQL,
-                {
-                    "run": run.pk,
-                    "indicator": code,
-                    "low": low,
-                    "high": high,
-                    "codes": [r[0] for r in rows],
-                    "nums": [r[1] for r in rows],
-                    "dens": [r[2] for r in rows],
-                },
-            )
+            cursor.execute(computation.source_sql(source.records), params | {"indicator": code})
     not_applicable = [e for e in ends.values() if e.last_date < period.start]
     if not_applicable:  # the period starts after the indicator's assessment ended: 不适用, not a rate
         with transaction.atomic(), connection.cursor() as cursor:
@@ -163,7 +139,13 @@ def _execute(run: ReportRun) -> None:
         with connection.cursor() as cursor:
             cursor.execute(computation.ROLLUP_SQL, {"run": run.pk, "low": low, "high": high})
         _progress(
-            run, percent=100, step="已完成", status=RunStatus.SUCCESS, finished_at=timezone.now(), data_as_of=data_as_of
+            run,
+            percent=100,
+            step="已完成",
+            status=RunStatus.SUCCESS,
+            finished_at=timezone.now(),
+            data_as_of=data_as_of,
+            records_kept=True,
         )
         pagecache.bump("indicators")  # a finished run: the dashboard and the results show the new snapshot
     with connection.cursor() as cursor:
@@ -175,6 +157,7 @@ def report_run_fail(*, run_id: int, message: str) -> None:
     """Marks an unfinished run failed and drops its partial values (they were never visible)."""
     with transaction.atomic():
         IndicatorValue.objects.filter(run_id=run_id).delete()
+        CountedRecord.objects.filter(run_id=run_id).delete()
         ReportRun.objects.filter(pk=run_id, status__in=ACTIVE_STATUSES).update(
             status=RunStatus.FAILED, finished_at=timezone.now(), message=message[:300], step="失败"
         )

@@ -8,6 +8,7 @@ urlpatterns = [
     path("recompute/", views.recompute, name="recompute"),
     path("runs/<int:pk>/progress/", views.run_progress, name="run_progress"),
     path("compare/", views.compare, name="compare"),
+    path("records/", views.records, name="records"),
     path("export.xlsx", views.export, name="export"),
     path("submissions/", views.submission_list, name="submission_list"),
     path("submissions/submit/", views.submission_create, name="submission_create"),

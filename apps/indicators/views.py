@@ -27,7 +27,7 @@ from apps.indicators import selectors, services
 from apps.indicators.catalogue import BY_CODE, INDICATORS
 from apps.indicators.exports import report_workbook
 from apps.indicators.forms import RecomputeForm, SubmissionDecideForm
-from apps.indicators.models import ReportRun, ReportSubmission, RunStatus, SubmissionStatus
+from apps.indicators.models import IndicatorValue, ReportRun, ReportSubmission, RunStatus, SubmissionStatus
 from apps.indicators.periods import Period, finished_quarter_ytd, period_parse
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -86,8 +86,41 @@ def dashboard(request):
         "trend_indicators": [{"code": i.code, "name": i.name, "unit": i.unit_label} for i in INDICATORS if i.trend],
         # 上报后更改: changes of the period's records after its approved reports (not cached: they grow)
         "late_changes": selectors.late_changes_count(user=request.user, period=period, area_code=area.code),
+        "records_url": reverse("indicators:records"),
     }
     return render(request, "indicators/dashboard.html", context)
+
+
+@viewer_required
+@require_GET
+def records(request):
+    """指标明细: the records behind a figure's numerator or denominator (``?run=&indicator=&area=&part=``)."""
+    try:
+        run_id, page = int(request.GET.get("run", "")), int(request.GET.get("page") or 1)
+    except ValueError:
+        raise Http404 from None
+    try:
+        listing = selectors.figure_records(
+            user=request.user,
+            run_id=run_id,
+            indicator_code=request.GET.get("indicator", ""),
+            area_code=request.GET.get("area", ""),
+            part=request.GET.get("part", "numerator"),
+            page=page,
+        )
+    except IndicatorValue.DoesNotExist:
+        raise Http404 from None
+    components = [BY_CODE[c] for c in listing.indicator.components]
+    return render(
+        request,
+        "indicators/records.html",
+        {
+            "listing": listing,
+            "period": period_parse(listing.run.period),
+            "parts": selectors.FIGURE_PARTS,
+            "components": components,
+        },
+    )
 
 
 @viewer_required

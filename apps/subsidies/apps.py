@@ -13,10 +13,10 @@ class SubsidiesConfig(AppConfig):
         from apps.registry.demo import demo_extension_register
         from apps.subsidies.childcare_demo import childcare_demo_applications
         from apps.subsidies.import_kind import ChildcareApplicationsSpec
-        from apps.subsidies.selectors import subsidy_payment_by_village
+        from apps.subsidies.selectors import SUBSIDY_PAYMENT_RECORDS
 
         # subsidy_payment_rate of the indicator reports comes from this app (indicators never imports it).
-        source_register("subsidy_payment_rate", subsidy_payment_by_village)
+        source_register("subsidy_payment_rate", SUBSIDY_PAYMENT_RECORDS)
         demo_extension_register("childcare_applications", childcare_demo_applications)
         kind_register(ChildcareApplicationsSpec())  # the childcare_applications sheet (imports sits below us)
         nav_register(NavItem("奖扶名册", "subsidies:roster_list", order=60))

@@ -1,4 +1,4 @@
-"""Reads of the subsidy app, always area-scoped, and the indicator source ``subsidy_payment_by_village``."""
+"""Reads of the subsidy app, always area-scoped, and the indicator source ``SUBSIDY_PAYMENT_RECORDS``."""
 
 from __future__ import annotations
 
@@ -216,25 +216,29 @@ def batch_payments(*, batch: PaymentBatch, user: User) -> QuerySet[Payment]:
     )
 
 
+# 奖励扶助资金兑现率's records (DESIGN §6): every beneficiary (new or continuing) of a county-approved roster
+# of a period within [start, end], by the beneficiary's village, adding the amount its bank confirmed paid to
+# the numerator and the amount due to the denominator. The indicator computation sums them and its record list
+# shows them (``apps.indicators.sources``): one definition.
+SUBSIDY_PAYMENT_RECORDS = """
+SELECT e.id AS record_id, e.village_id AS code,
+    coalesce((SELECT sum(pd.amount) FROM subsidies_payment pd WHERE pd.entry_id = e.id AND pd.status = 'paid'), 0)
+        AS num,
+    e.amount AS den, e.person_id, pr.name || ' ' || r.period AS label
+FROM subsidies_rosterentry e
+JOIN subsidies_roster r ON r.id = e.roster_id
+JOIN subsidies_programme pr ON pr.id = r.programme_id
+WHERE r.status = 'approved' AND e.change <> 'leaving' AND r.period_start >= %(start)s AND r.period_end <= %(end)s
+"""
+
+
 def subsidy_payment_by_village(*, start: date, end: date) -> list[tuple[str, Decimal, Decimal]]:
-    """奖励扶助资金兑现率 source (DESIGN §6): per village of the beneficiary, the amount paid and the amount due
-    for roster periods within [start, end]. Due is every beneficiary (new or continuing) of a county-approved
-    roster; paid is the amount of its payments the bank confirmed. One set-based query."""
+    """奖励扶助资金兑现率's values per village (``SUBSIDY_PAYMENT_RECORDS`` summed). One set-based query."""
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            SELECT e.village_id,
-                   COALESCE(sum(pd.amount), 0)::numeric(14, 2) AS paid,
-                   sum(e.amount)::numeric(14, 2) AS due
-            FROM subsidies_rosterentry e
-            JOIN subsidies_roster r ON r.id = e.roster_id
-            LEFT JOIN subsidies_payment pd ON pd.entry_id = e.id AND pd.status = 'paid'
-            WHERE r.status = 'approved' AND e.change <> 'leaving'
-              AND r.period_start >= %s AND r.period_end <= %s
-            GROUP BY e.village_id
-            ORDER BY e.village_id
-            """,
-            [start, end],
+            f"SELECT code, sum(num)::numeric(14, 2), sum(den)::numeric(14, 2) FROM ({SUBSIDY_PAYMENT_RECORDS}) s"  # noqa: S608
+            " GROUP BY code ORDER BY code",
+            {"start": start, "end": end},
         )
         return [(code, Decimal(paid), Decimal(due)) for code, paid, due in cursor.fetchall()]
 

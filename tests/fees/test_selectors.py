@@ -119,6 +119,27 @@ def test_fee_collection_by_village_is_the_hand_computed_rate(county_ledger, djan
     ]
 
 
+def test_the_fee_collection_rate_lists_its_cases_from_the_same_records(county_ledger, county_admin):
+    from apps.indicators.selectors import figure_records
+    from apps.indicators.services import indicators_compute
+    from tests.indicators.drill import assert_every_figure_lists_its_records
+
+    c1, c2, c3, c4, c5 = county_ledger
+    run = indicators_compute(period="2013")
+    areas = (VILLAGE_A, VILLAGE_A2, VILLAGE_B, TOWNSHIP_A, TOWNSHIP_B, VILLAGE_A[:6] + "000000")
+    listed = assert_every_figure_lists_its_records(run, county_admin, areas=areas, codes=["fee_collection_rate"])
+    assert listed["fee_collection_rate"] > 0
+    collected = figure_records(
+        user=county_admin, run_id=run.pk, indicator_code="fee_collection_rate", area_code=VILLAGE_A, part="numerator"
+    )
+    # Village A: cases 1 and 3 (the transferred one, at the birth's village); 4 was decided in 2012, 5 withdrawn.
+    assert sorted((r.record_id, r.weight) for r in collected.rows) == [
+        (c1.pk, D("13000.00")),
+        (c3.pk, D("10000.00")),
+    ]
+    assert all(r.link == f"/fees/cases/{r.record_id}/" for r in collected.rows)
+
+
 def test_scope_a_transferred_case_is_seen_by_both_townships_and_nobody_else(
     county_ledger, fee_officer, fee_officer_b, make_user
 ):

@@ -150,14 +150,16 @@ def test_fee_and_subsidy_rates_come_only_from_registered_sources(areas):
     assert (COUNTY, "fee_collection_rate") not in v
     assert (VILLAGE_A, "subsidy_payment_rate") not in v
 
-    def fees_by_village(*, start: date, end: date):
-        assert (start, end) == (date(2024, 1, 1), date(2024, 3, 31))
-        return [
-            (VILLAGE_A, D("3000.00"), D("10000.00")),
-            (VILLAGE_A2, D("0.00"), D("5000.00")),
-            (VILLAGE_B, D("8000.00"), D("8000.00")),
-            ("999999999999", D("1.00"), D("1.00")),  # not a village of the county: ignored
-        ]
+    # A source is the SQL of its records (one row per record); the run sums them per village.
+    fees_by_village = """
+        SELECT * FROM (VALUES
+            (1, '%s', 1000.00, 10000.00, NULL::bigint, 'a'), (2, '%s', 2000.00, 0, NULL, 'b'),
+            (3, '%s', 0.00, 5000.00, NULL, 'c'),
+            (4, '%s', 8000.00, 8000.00, NULL, 'd'),
+            (5, '999999999999', 1.00, 1.00, NULL, 'not a village of the county: ignored')
+        ) AS s(record_id, code, num, den, person_id, label)
+        WHERE %%(start)s = '2024-01-01'::date AND %%(end)s = '2024-03-31'::date  -- the period's dates
+    """ % (VILLAGE_A, VILLAGE_A, VILLAGE_A2, VILLAGE_B)  # noqa: S608, UP031
 
     registered = sources_registered().get("fee_collection_rate")  # the fees app's own, when installed
     source_register("fee_collection_rate", fees_by_village)
@@ -166,7 +168,7 @@ def test_fee_and_subsidy_rates_come_only_from_registered_sources(areas):
     finally:
         source_unregister("fee_collection_rate")
         if registered:
-            source_register("fee_collection_rate", registered)
+            source_register("fee_collection_rate", registered.records, link=registered.link)
     assert shown(v, VILLAGE_A, "fee_collection_rate") == (D("30.00"), D("3000.00"), D("10000.00"))
     assert shown(v, TOWNSHIP_A, "fee_collection_rate") == (D("20.00"), D("3000.00"), D("15000.00"))
     # 11,000 of 23,000 yuan: 47.83% — the townships' mean would be 60%.

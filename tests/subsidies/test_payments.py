@@ -125,6 +125,14 @@ def test_bank_round_trip_marks_paid_and_failed_and_carries_failures(families, us
         code: (Decimal("2880.00"), Decimal("3840.00"), Decimal("75.00"))
         for code in (VILLAGE_A, VILLAGE_A[:9] + "000", VILLAGE_A[:6] + "000000")
     }
+    # Every amount of the rate lists the roster entries it sums (指标明细): four entries due, three paid.
+    from apps.indicators.models import ReportRun
+    from tests.indicators.drill import assert_every_figure_lists_its_records
+
+    run = ReportRun.objects.filter(period="2025", status="success").latest("finished_at")
+    areas = (VILLAGE_A, VILLAGE_A[:9] + "000", VILLAGE_A[:6] + "000000")
+    listed = assert_every_figure_lists_its_records(run, users["admin"], areas=areas, codes=["subsidy_payment_rate"])
+    assert listed == {"subsidy_payment_rate": 3 * (3 + 4)}
 
 
 def test_xlsx_return_file_and_failed_payments_carried_once_the_account_is_corrected(families, users, programme):
