@@ -9,7 +9,7 @@ from apps.areas.api import AreaViewSet
 from apps.core.clientip import login_rate_limited
 from apps.fees.api import FeeCaseViewSet, PaymentViewSet
 from apps.imports.api import ImportJobViewSet
-from apps.indicators.api import FigureRecordsViewSet, IndicatorValueViewSet, SubmissionViewSet
+from apps.indicators.api import IndicatorValueViewSet, SubmissionViewSet
 from apps.reconciliation.api import EstimateViewSet, OutsideBirthViewSet
 from apps.registry.api import (
     BirthPermitViewSet,
@@ -36,7 +36,6 @@ router.register("moves", MoveViewSet, basename="move")
 router.register("permits", BirthPermitViewSet, basename="permit")
 router.register("imports", ImportJobViewSet, basename="import")
 router.register("indicators/values", IndicatorValueViewSet, basename="indicator-value")
-router.register("indicators/records", FigureRecordsViewSet, basename="indicator-records")
 router.register("indicators/submissions", SubmissionViewSet, basename="indicator-submission")
 router.register("fees/cases", FeeCaseViewSet, basename="fee-case")
 router.register("fees/payments", PaymentViewSet, basename="fee-payment")

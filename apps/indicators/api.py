@@ -8,7 +8,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
@@ -49,10 +48,7 @@ class IndicatorValueSerializer(serializers.ModelSerializer):
         return BY_CODE[obj.indicator_code].unit
 
     def get_records(self, obj: IndicatorValue) -> str:
-        return (
-            f"/api/v1/indicators/records/?run={obj.run_id}&indicator={obj.indicator_code}&area={obj.area_id}"
-            "&part=numerator"
-        )
+        return f"/api/v1/indicators/values/{obj.pk}/records/"
 
 
 class FigureRecordSerializer(serializers.Serializer):
@@ -72,51 +68,8 @@ class FigureRecordSerializer(serializers.Serializer):
 
 
 class FigureRecordsQuery(serializers.Serializer):
-    run = serializers.IntegerField()
-    indicator = serializers.ChoiceField(choices=INDICATOR_CHOICES)
-    area = serializers.CharField(max_length=12)
     part = serializers.ChoiceField(choices=list(selectors.FIGURE_PARTS.items()), default="numerator")
     page = serializers.IntegerField(min_value=1, default=1)
-
-
-class FigureRecordsViewSet(viewsets.ViewSet):
-    """指标明细: the records behind one stored figure's numerator or denominator, from the SQL that computed
-    it (``?run=&indicator=&area=&part=numerator|denominator&page=``); 100 a page; IDs masked."""
-
-    permission_classes = [permissions.IsAuthenticated, MayViewIndicators]
-
-    @extend_schema(parameters=[FigureRecordsQuery], responses={200: FigureRecordSerializer(many=True)})
-    def list(self, request):
-        query = FigureRecordsQuery(data=request.query_params)
-        if not query.is_valid():
-            return Response(query.errors, status=status.HTTP_400_BAD_REQUEST)
-        q = query.validated_data
-        try:
-            listing = selectors.figure_records(
-                user=request.user, run_id=q["run"], indicator_code=q["indicator"], area_code=q["area"],
-                part=q["part"], page=q["page"],
-            )  # fmt: skip
-        except IndicatorValue.DoesNotExist:
-            raise NotFound from None
-        return Response(
-            {
-                "run": listing.run.pk,
-                "indicator": listing.indicator.code,
-                "area": listing.area.code,
-                "part": listing.part,
-                "label": listing.label,
-                "stored": f"{listing.stored:.2f}",
-                "total": f"{listing.total:.2f}",
-                "count": listing.count,
-                "kept": listing.kept,
-                "composite": listing.composite,
-                "constant": listing.constant,
-                "not_applicable": listing.reading.not_applicable,
-                "page": listing.page,
-                "pages": listing.pages,
-                "results": FigureRecordSerializer(listing.rows or [], many=True).data,
-            }
-        )
 
 
 class IndicatorValueFilter(django_filters.FilterSet):
@@ -144,6 +97,41 @@ class IndicatorValueViewSet(
 
     def scoped_queryset(self, *, user):
         return selectors.indicator_values_visible_to(user=user)
+
+    @extend_schema(parameters=[FigureRecordsQuery], responses={200: FigureRecordSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def records(self, request, pk=None):
+        """指标明细: the records behind the value's numerator (``?part=denominator``: its denominator), from the
+        SQL that computed it; 100 a page (``?page=``); ID numbers masked."""
+        value = self.get_object()
+        query = FigureRecordsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        listing = selectors.figure_records(
+            user=request.user,
+            run_id=value.run_id,
+            indicator_code=value.indicator_code,
+            area_code=value.area_id,
+            part=query.validated_data["part"],
+            page=query.validated_data["page"],
+        )
+        return Response(
+            {
+                "run": listing.run.pk,
+                "indicator": listing.indicator.code,
+                "area": listing.area.code,
+                "part": listing.part,
+                "label": listing.label,
+                "stored": f"{listing.stored:.2f}",
+                "total": f"{listing.total:.2f}",
+                "count": listing.count,
+                "kept": listing.kept,
+                "composite": listing.composite,
+                "constant": listing.constant,
+                "page": listing.page,
+                "pages": listing.pages,
+                "results": FigureRecordSerializer(listing.rows or [], many=True).data,
+            }
+        )
 
 
 class SubmissionSerializer(serializers.ModelSerializer):

@@ -734,8 +734,8 @@ def figure_records(
     """The records behind one side (``part``) of a stored figure: ``run_id``'s value of ``indicator_code`` for
     ``area_code``, from the very SQL that computed it (``computation.records_sql``). A run, area or figure the
     user may not see raises ``IndicatorValue.DoesNotExist`` (a 404). Events come from what the run kept;
-    persons (population on a date) from the registry as it is now, on the period's dates. Two queries for the
-    list (its total and one page) and one per kind of record on the page."""
+    persons (population on a date) from the registry as it is now, on the period's dates. One query for the
+    page and its totals, and one per kind of record on the page."""
     from apps.indicators import computation
     from apps.indicators.sources import source_get
 
@@ -768,17 +768,23 @@ def figure_records(
     params = computation.run_parameters(run_id=run.pk, period_code=run.period, low=low, high=high)
     sql = computation.records_sql(side, kept=run.records_kept, source=source.records if source else None)
     page = max(1, page)
+    # One pass over the records: the page, with the count and the sum of all of them beside each row (the
+    # population sets run the per-person CTE over the whole county, so it runs once, not once for the total).
+    listing = (
+        f"SELECT records, id, code, weight, count(*) OVER (), sum(weight) OVER ()"  # noqa: S608 - constants
+        f" FROM ({sql}) x(records, id, code, weight) ORDER BY code, records, id LIMIT %(limit)s OFFSET %(offset)s"
+    )
     with connection.cursor() as cursor:
         cursor.execute(computation.VILLAGE_SESSION_SETTINGS)
-        # the SQL is built of the computation's constants only (computation.records_sql)
-        cursor.execute(f"SELECT count(*), coalesce(sum(weight), 0) FROM ({sql}) x(records, id, code, weight)", params)  # noqa: S608
-        result.count, result.total = cursor.fetchone()
-        cursor.execute(
-            f"SELECT records, id, code, weight FROM ({sql}) x(records, id, code, weight)"  # noqa: S608
-            " ORDER BY code, records, id LIMIT %(limit)s OFFSET %(offset)s",
-            params | {"limit": RECORDS_PAGE, "offset": (page - 1) * RECORDS_PAGE},
-        )
+        cursor.execute(listing, params | {"limit": RECORDS_PAGE, "offset": (page - 1) * RECORDS_PAGE})
         listed = cursor.fetchall()
+        if not listed and page > 1:  # past the last page: the first page's totals
+            cursor.execute(listing, params | {"limit": RECORDS_PAGE, "offset": 0})
+            first = cursor.fetchall()
+            result.count, result.total = (first[0][4], first[0][5]) if first else (0, Decimal(0))
+    if listed:
+        result.count, result.total = listed[0][4], listed[0][5]
+    listed = [row[:4] for row in listed]
     result.page = page
     result.rows = _record_rows(user, listed, source)
     return result
@@ -786,7 +792,8 @@ def figure_records(
 
 def _record_rows(user: User, listed: list[tuple], source) -> list[FigureRecord]:
     """The page's records with what a reader needs to recognise them, through the models' scoped selectors:
-    a person who lives outside the user's area now is shown by surname only, with no link."""
+    a record or person outside the user's area now (moved, corrected since) is listed with its weight and
+    village only; a reader whose role does not read the registry sees surnames only and no links."""
     from django.urls import reverse
 
     from apps.core.privacy import mask_id_number, mask_name
@@ -795,8 +802,8 @@ def _record_rows(user: User, listed: list[tuple], source) -> list[FigureRecord]:
     ids: dict[str, list[int]] = {}
     for records, pk, _, _ in listed:
         ids.setdefault(records, []).append(pk)
-    births = {b.pk: b for b in Birth.all_objects.filter(pk__in=ids.get("birth", [])).select_related("mother")}
-    deaths = {d.pk: d for d in Death.all_objects.filter(pk__in=ids.get("death", []))}
+    births = {b.pk: b for b in Birth.all_objects.visible_to(user).filter(pk__in=ids.get("birth", []))}
+    deaths = {d.pk: d for d in Death.all_objects.visible_to(user).filter(pk__in=ids.get("death", []))}
     sourced: dict[int, tuple] = {}
     if source is not None and ids.get("source"):
         with connection.cursor() as cursor:
@@ -806,11 +813,17 @@ def _record_rows(user: User, listed: list[tuple], source) -> list[FigureRecord]:
             )
             sourced = {row[0]: row[1:] for row in cursor.fetchall()}
     person_ids = set(ids.get("resident0", [])) | set(ids.get("resident1", []))
-    person_ids |= {b.child_id for b in births.values()} | {d.person_id for d in deaths.values()}
-    person_ids |= {p for p, _ in sourced.values() if p}
-    persons = {p.pk: p for p in Person.objects.filter(pk__in=person_ids).only("name", "id_number", "village_id")}
+    person_ids |= {b.child_id for b in births.values()} | {b.mother_id for b in births.values()}
+    person_ids |= {d.person_id for d in deaths.values()} | {p for p, _ in sourced.values() if p}
+    persons = {p.pk: p for p in Person.objects.visible_to(user).filter(pk__in=person_ids).only("name", "id_number")}
     may_see = may_read(user, "registry")
-    visible = set(Person.objects.visible_to(user).filter(pk__in=person_ids).values_list("pk", flat=True))
+
+    def name(person_id) -> str:
+        person = persons.get(person_id)
+        if person is None:
+            return "（现居辖区外）" if person_id else ""
+        return person.name if may_see else mask_name(person.name)
+
     villages = dict(Area.objects.filter(code__in={code for _, _, code, _ in listed}).values_list("code", "name"))
     rows = []
     for records, pk, code, weight in listed:
@@ -822,7 +835,7 @@ def _record_rows(user: User, listed: list[tuple], source) -> list[FigureRecord]:
                 f"第{b.birth_order}孩，{b.get_sex_display()}，{b.get_policy_status_display()}，"
                 f"登记于{b.entered_on:%Y-%m-%d}"
             )
-            detail += f"；母亲 {b.mother.name if may_see and b.mother_id in visible else mask_name(b.mother.name)}"
+            detail += f"；母亲 {name(b.mother_id)}"
         elif records == "death" and (d := deaths.get(pk)):
             person_id, on, voided = d.person_id, d.date, d.voided_at is not None
         elif records in ("resident0", "resident1"):
@@ -832,8 +845,8 @@ def _record_rows(user: User, listed: list[tuple], source) -> list[FigureRecord]:
             if source.link:
                 link = reverse(source.link, args=[pk])
         person = persons.get(person_id)
-        shown = may_see and person_id in visible
-        if person is not None and shown and not link:
+        shown = may_see and person is not None
+        if shown and not link:
             link = reverse("registry:person_detail", args=[person_id])
         rows.append(
             FigureRecord(
@@ -843,7 +856,7 @@ def _record_rows(user: User, listed: list[tuple], source) -> list[FigureRecord]:
                 weight=weight,
                 village=villages.get(code, code),
                 person_id=person_id if shown else None,
-                person=(person.name if shown else mask_name(person.name)) if person else "",
+                person=name(person_id),
                 id_number=mask_id_number(person.id_number) if person else "",
                 on=on,
                 detail=detail,

@@ -94,7 +94,10 @@ def dashboard(request):
 @viewer_required
 @require_GET
 def records(request):
-    """指标明细: the records behind a figure's numerator or denominator (``?run=&indicator=&area=&part=``)."""
+    """指标明细: the records behind a figure's numerator or denominator (``?run=&indicator=&area=&part=``); with
+    no figure chosen, where to choose one."""
+    if not request.GET.get("run"):
+        return render(request, "indicators/records.html", {"listing": None})
     try:
         run_id, page = int(request.GET.get("run", "")), int(request.GET.get("page") or 1)
     except ValueError:

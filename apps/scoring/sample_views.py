@@ -27,9 +27,7 @@ def _sample_or_404(request, pk: int) -> SampleCheck:
 
 @login_required
 def sample_check_list(request):
-    checks = list(selectors.sample_checks_visible(user=request.user))
-    for check in checks:
-        check.accuracy = selectors.sample_accuracy(sample=check)
+    checks = selectors.sample_checks_with_accuracy(user=request.user)
     return render(
         request,
         "scoring/sample_check_list.html",

@@ -124,31 +124,37 @@ def roster_objections(*, roster: Roster, user: User) -> QuerySet[Objection]:
 
 
 # Why an entry of an approved roster has no payment going out: the first that applies.
-_UNPAID_SQL = """
-SELECT e.id,
-    CASE
-        WHEN EXISTS (SELECT 1 FROM subsidies_objection o WHERE o.entry_id = e.id AND o.status = 'upheld')
-            THEN 'objection'
-        WHEN a.id IS NULL THEN 'no_account'
-        WHEN f.bank_reason IS NOT NULL THEN 'failed_uncorrected'
-        ELSE 'waiting'
-    END AS why,
-    f.bank_reason
+# The one rule of who may be paid now (DESIGN §7), over a roster entry ``e`` of roster ``r`` and the payee's
+# active account ``a`` (LEFT JOINed): why the entry is not payable, or NULL when a batch pays it. The batch's
+# INSERT takes the entries where it is NULL; 未发放人员 lists the others with the reason.
+ENTRY_NOT_PAYABLE_SQL = """CASE
+    WHEN e.change = 'leaving' THEN 'leaving'
+    -- one beneficiary is never paid twice for one period: paid, or a payment going out
+    WHEN EXISTS (SELECT 1 FROM subsidies_payment q
+                 WHERE q.person_id = e.person_id AND q.programme_id = r.programme_id
+                   AND q.period = coalesce(nullif(e.month, ''), r.period) AND q.status <> 'failed') THEN 'paid'
+    -- an objection upheld during the notice withholds the person's payment
+    WHEN EXISTS (SELECT 1 FROM subsidies_objection o WHERE o.entry_id = e.id AND o.status = 'upheld')
+        THEN 'objection'
+    WHEN a.id IS NULL THEN 'no_account'
+    -- nothing goes to an account a payment failed on (closed, name not matching): the failed payment, and the
+    -- later periods, wait until the account is corrected (a new account replaces it)
+    WHEN EXISTS (SELECT 1 FROM subsidies_payment f WHERE f.account_id = a.id AND f.status = 'failed')
+        THEN 'failed_uncorrected'
+END"""
+
+_UNPAID_SQL = f"""
+SELECT e.id, coalesce(x.why, 'waiting'),
+    (SELECT f.bank_reason FROM subsidies_payment f  -- the latest failure on the account still in use
+     WHERE f.account_id = a.id AND f.status = 'failed' ORDER BY f.id DESC LIMIT 1)
 FROM subsidies_rosterentry e
 JOIN subsidies_roster r ON r.id = e.roster_id
 LEFT JOIN subsidies_bankaccount a ON a.person_id = e.payee_id AND a.is_active
-LEFT JOIN LATERAL (  -- the latest payment that failed on the account still in use
-    SELECT f.bank_reason FROM subsidies_payment f WHERE f.account_id = a.id AND f.status = 'failed'
-    ORDER BY f.id DESC LIMIT 1
-) f ON true
-WHERE e.roster_id = %(roster)s AND e.change <> 'leaving' AND e.id = ANY(%(visible)s)
-  AND NOT EXISTS (
-      SELECT 1 FROM subsidies_payment q
-      WHERE q.person_id = e.person_id AND q.programme_id = r.programme_id
-        AND q.period = coalesce(nullif(e.month, ''), r.period) AND q.status <> 'failed'
-  )
+CROSS JOIN LATERAL (SELECT {ENTRY_NOT_PAYABLE_SQL} AS why) x
+WHERE e.roster_id = %(roster)s AND e.id = ANY(%(visible)s) AND x.why IS DISTINCT FROM 'leaving'
+  AND x.why IS DISTINCT FROM 'paid'
 ORDER BY e.village_id, e.id
-"""
+"""  # noqa: S608 - constants only
 
 UNPAID_REASONS = {
     "objection": "公示异议成立，不予发放",

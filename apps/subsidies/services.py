@@ -49,6 +49,7 @@ from apps.subsidies.models import (
     StepKind,
 )
 from apps.subsidies.periods import Period, period_parse, period_previous
+from apps.subsidies.selectors import ENTRY_NOT_PAYABLE_SQL
 
 
 def _today() -> date:
@@ -523,7 +524,7 @@ def bank_account_save(
 
 # --- payment batches ----------------------------------------------------------------------------------
 
-_BATCH_PAYMENTS_SQL = """
+_BATCH_PAYMENTS_SQL = f"""
 INSERT INTO subsidies_payment
     (batch_id, entry_id, person_id, payee_id, programme_id, period, village_id, amount, account_id, status, bank_reason,
      reissue_of_id)
@@ -539,20 +540,9 @@ WHERE r.programme_id = %(programme)s AND r.township_id = %(township)s AND r.stat
   AND r.period_start <= %(period_start)s
   AND r.approved_on + r.notice_days <= %(today)s
   AND r.approved_by_id <> %(by)s
-  AND e.change <> 'leaving'
-  AND NOT EXISTS (
-      SELECT 1 FROM subsidies_payment q
-      WHERE q.person_id = e.person_id AND q.programme_id = r.programme_id
-        AND q.period = coalesce(nullif(e.month, ''), r.period)
-        AND q.status <> 'failed'
-  )
-  -- nothing goes to an account a payment failed on (closed, name not matching): the failed payment, and the
-  -- later periods, wait until the account is corrected (a new account replaces it)
-  AND NOT EXISTS (SELECT 1 FROM subsidies_payment f WHERE f.account_id = a.id AND f.status = 'failed')
-  -- an objection upheld during the notice withholds the person's payment
-  AND NOT EXISTS (SELECT 1 FROM subsidies_objection o WHERE o.entry_id = e.id AND o.status = 'upheld')
+  AND ({ENTRY_NOT_PAYABLE_SQL}) IS NULL  -- the one rule of who may be paid (selectors)
 ORDER BY e.village_id, e.person_id, r.period_start, e.month
-"""
+"""  # noqa: S608 - constants only
 
 
 @transaction.atomic

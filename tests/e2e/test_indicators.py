@@ -63,3 +63,14 @@ def test_county_viewer_opens_the_dashboard_and_drills_into_a_township(page, repo
     expect(village_row).to_contain_text("南潘庄村委会")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "indicators-township-dashboard.png"), full_page=True)
+
+    # 指标明细: the township's births open the three births behind the figure, from the snapshot.
+    page.get_by_test_id("card-births").get_by_test_id("value").get_by_role("link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("出生人数 · 平舒镇 · 2024年第1季度")
+    expect(page.get_by_test_id("records-summary")).to_contain_text("下列 3 条记录合计 3")
+    expect(page.get_by_test_id("agrees")).to_be_visible()
+    rows = page.get_by_test_id("records").get_by_test_id("record")
+    expect(rows).to_have_count(3)
+    expect(rows.first).to_contain_text("男婴0")
+    expect(rows.first).to_contain_text("母亲 母亲0")
+    page.screenshot(path=str(ARTIFACTS / "indicators-records.png"), full_page=True)

@@ -124,7 +124,7 @@ def test_the_fee_collection_rate_lists_its_cases_from_the_same_records(county_le
     from apps.indicators.services import indicators_compute
     from tests.indicators.drill import assert_every_figure_lists_its_records
 
-    c1, c2, c3, c4, c5 = county_ledger
+    c1, _c2, c3, _c4, _c5 = county_ledger
     run = indicators_compute(period="2013")
     areas = (VILLAGE_A, VILLAGE_A2, VILLAGE_B, TOWNSHIP_A, TOWNSHIP_B, VILLAGE_A[:6] + "000000")
     listed = assert_every_figure_lists_its_records(run, county_admin, areas=areas, codes=["fee_collection_rate"])

@@ -136,17 +136,18 @@ def test_the_list_is_scoped_masked_and_opened_from_the_dashboard(client, events_
 
 def test_the_api_lists_a_figures_records(api_client, events_scenario, admin, make_user):
     run = indicators_compute(period="2024Q1")
+    value = IndicatorValue.objects.get(run=run, indicator_code="deaths", area_id=TOWNSHIP_A)
     api_client.force_authenticate(admin)
-    response = api_client.get(
-        "/api/v1/indicators/records/",
-        {"run": run.pk, "indicator": "deaths", "area": TOWNSHIP_A, "part": "numerator"},
-    )
+    listed = api_client.get("/api/v1/indicators/values/", {"indicator": "deaths", "area": TOWNSHIP_A}).json()
+    (row,) = listed["results"]
+    assert row["records"] == f"/api/v1/indicators/values/{value.pk}/records/"
+    response = api_client.get(row["records"])
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["stored"], body["total"], body["count"]) == ("1.00", "1.00", 1)
     (record,) = body["results"]
     assert (record["records"], record["person"], record["on"]) == ("death", "故一", "2024-03-31")
     assert "*" in record["id_number"]
+    assert api_client.get(row["records"], {"part": "nope"}).status_code == 400
     api_client.force_authenticate(make_user("leader_b", TOWNSHIP_B, "county_viewer"))
-    response = api_client.get("/api/v1/indicators/records/", {"run": run.pk, "indicator": "deaths", "area": TOWNSHIP_A})
-    assert response.status_code == 404
+    assert api_client.get(row["records"]).status_code == 404
