@@ -207,6 +207,12 @@ FIGURES: dict[str, tuple[Side, Side]] = {
     **{code: (_births(f"m{k}"), _avg_women([k])) for k, code in zip(_GROUPS, ASFR_CODES, strict=True)},
 }
 SOURCE_FIGURE = (Side((Term("source", "numerator"),)), Side((Term("source", "denominator"),)))
+assert all(
+    not t.condition or t.condition in CONDITIONS[t.records]
+    for sides in (*FIGURES.values(), SOURCE_FIGURE)
+    for side in sides
+    for t in side.terms
+), "every term names a condition of its record set"
 
 
 def _column(term: Term) -> str:
@@ -349,9 +355,18 @@ de AS MATERIALIZED (  -- one row per death counted: dated in the period, at a vi
 
 VILLAGE_SQL = f"""
 WITH {_VILLAGES_CTE},{_RESIDENTS_CTE},{_BIRTHS_CTE},{_DEATHS_CTE},
-g AS (  -- persons grouped by where they live on both dates and their age groups: a few dozen groups per village
-    SELECT code0, code1, band1, wg0, wg1, count(*) AS n{_G_COUNTS}
-    FROM r GROUP BY code0, code1, band1, wg0, wg1
+g0 AS (  -- persons grouped by where they live on both dates and their age groups: a few dozen groups per village
+    -- Two grouping keys that pack the five: the planner multiplies the keys' distinct counts (200 each for an
+    -- expression), and with five it took the groups for millions and sorted every person on disk before
+    -- grouping at 6,000,000 persons (27 s of the statement, issue 16); with two it hashes.
+    SELECT coalesce(code0, '') || '|' || coalesce(code1, '') AS places,
+        band1 * 100 + coalesce(wg0, 9) * 10 + coalesce(wg1, 9) AS ages, count(*) AS n{_G_COUNTS}
+    FROM r GROUP BY 1, 2
+),
+g AS (  -- the same groups with their keys unpacked
+    SELECT nullif(split_part(places, '|', 1), '') AS code0, nullif(split_part(places, '|', 2), '') AS code1,
+        ages / 100 AS band1, nullif(mod(ages / 10, 10), 9) AS wg0, nullif(mod(ages, 10), 9) AS wg1, g0.*
+    FROM g0
 ),
 pop AS (  -- population on both dates (§6), women by age group on both; the rest on the last day
     SELECT at.code,
@@ -443,7 +458,7 @@ def records_sql(side: Side, *, kept: bool, source: str | None = None) -> str:
     (``indicators_countedrecord``), else as the registry has them now; ``source``: a source's records SQL."""
     selects, ctes = [], ["WITH" + _VILLAGES_CTE]
     for term in side.terms:
-        cond = CONDITIONS[term.records].get(term.condition, "TRUE") if term.condition else "TRUE"
+        cond = CONDITIONS[term.records][term.condition] if term.condition else "TRUE"
         weight = f"{side.weight(term)}::numeric"
         if term.records in ("birth", "death") and kept:
             flag = f"AND '{term.condition}' = ANY(conditions)" if term.condition else ""

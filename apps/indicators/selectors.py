@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 
 from apps.accounts.models import User
@@ -774,7 +774,7 @@ def figure_records(
         f"SELECT records, id, code, weight, count(*) OVER (), sum(weight) OVER ()"  # noqa: S608 - constants
         f" FROM ({sql}) x(records, id, code, weight) ORDER BY code, records, id LIMIT %(limit)s OFFSET %(offset)s"
     )
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:  # the settings hold for this transaction only
         cursor.execute(computation.VILLAGE_SESSION_SETTINGS)
         cursor.execute(listing, params | {"limit": RECORDS_PAGE, "offset": (page - 1) * RECORDS_PAGE})
         listed = cursor.fetchall()
