@@ -69,7 +69,7 @@ class FigureRecordSerializer(serializers.Serializer):
 
 class FigureRecordsQuery(serializers.Serializer):
     part = serializers.ChoiceField(choices=list(selectors.FIGURE_PARTS.items()), default="numerator")
-    page = serializers.IntegerField(min_value=1, default=1)
+    page = serializers.IntegerField(min_value=1, max_value=selectors.MAX_RECORDS_PAGE, default=1)
 
 
 class IndicatorValueFilter(django_filters.FilterSet):

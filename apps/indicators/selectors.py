@@ -672,6 +672,7 @@ def late_changes_by_difference(differences: list[Difference], changes: list[Late
 
 FIGURE_PARTS = {"numerator": "分子", "denominator": "分母"}
 RECORDS_PAGE = 100
+MAX_RECORDS_PAGE = 1_000_000  # 100 million records: beyond any county; keeps OFFSET within bigint
 _RECORD_SET_LABELS = {
     "birth": "出生",
     "death": "死亡",
@@ -767,7 +768,7 @@ def figure_records(
     low, high = code_range(area_code)
     params = computation.run_parameters(run_id=run.pk, period_code=run.period, low=low, high=high)
     sql = computation.records_sql(side, kept=run.records_kept, source=source.records if source else None)
-    page = max(1, page)
+    page = min(max(1, page), MAX_RECORDS_PAGE)
     # One pass over the records: the page, with the count and the sum of all of them beside each row (the
     # population sets run the per-person CTE over the whole county, so it runs once, not once for the total).
     listing = (

@@ -102,6 +102,8 @@ def records(request):
         run_id, page = int(request.GET.get("run", "")), int(request.GET.get("page") or 1)
     except ValueError:
         raise Http404 from None
+    if not 0 < run_id < 2**63:  # a key the database could not even compare
+        raise Http404
     try:
         listing = selectors.figure_records(
             user=request.user,

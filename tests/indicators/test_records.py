@@ -122,6 +122,12 @@ def test_the_list_is_scoped_masked_and_opened_from_the_dashboard(client, events_
     assert client.get(url, {"run": run.pk, "indicator": "births", "area": VILLAGE_B}).status_code == 404
     assert client.get(url, {"run": run.pk, "indicator": "nope", "area": VILLAGE_A}).status_code == 404
     assert client.get(url, {"run": "x", "indicator": "births", "area": VILLAGE_A}).status_code == 404
+    hostile = [{"area": "abc"}, {"area": ""}, {"area": "9" * 40}, {"part": "x"}, {"page": "-3"}, {"page": "9" * 30},
+               {"run": "9" * 30}, {"run": "-1"}]  # fmt: skip
+    for params in hostile:  # a tired clerk's or an attacker's URL: a 404 or the first page, never a 500
+        query = {"run": run.pk, "indicator": "births", "area": VILLAGE_A, **params}
+        assert client.get(url, query).status_code in (200, 404), params
+    assert client.get(url).status_code == 200  # no figure chosen: where to choose one
 
     page = client.get(url, {"run": run.pk, "indicator": "birth_rate", "area": VILLAGE_A, "part": "denominator"})
     assert page.status_code == 200
@@ -149,5 +155,6 @@ def test_the_api_lists_a_figures_records(api_client, events_scenario, admin, mak
     assert (record["records"], record["person"], record["on"]) == ("death", "故一", "2024-03-31")
     assert "*" in record["id_number"]
     assert api_client.get(row["records"], {"part": "nope"}).status_code == 400
+    assert api_client.get(row["records"], {"page": "9" * 30}).status_code == 400
     api_client.force_authenticate(make_user("leader_b", TOWNSHIP_B, "county_viewer"))
     assert api_client.get(row["records"]).status_code == 404
