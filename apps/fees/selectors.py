@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from apps.accounts.models import User
 from apps.core.access import may_read, readable
+from apps.core.dated import in_force
 from apps.core.errors import RuleViolation
 from apps.core.scoping import NOTHING, user_scope
 from apps.fees.models import (
@@ -34,12 +35,8 @@ CENT = Decimal("0.01")
 # --- rule sets --------------------------------------------------------------------------------------
 
 
-def _in_force(qs: QuerySet, day: date) -> QuerySet:
-    return qs.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day), valid_from__lte=day)
-
-
 def fee_policy_on(*, day: date) -> FeePolicy:
-    policy = _in_force(FeePolicy.objects.all(), day).first()
+    policy = in_force(FeePolicy.objects.all(), day).first()
     if policy is None:
         raise RuleViolation(f"{day:%Y-%m-%d}没有生效的征收管理参数，请县级管理员在管理后台配置", code="no_policy")
     return policy
@@ -58,7 +55,7 @@ def fee_ended(*, day: date) -> bool:
 
 def legal_basis_on(*, day: date) -> str:
     """依据条文 in force on ``day``: what a document dated that day cites (empty when none is configured)."""
-    basis = _in_force(LegalBasis.objects.all(), day).first()
+    basis = in_force(LegalBasis.objects.all(), day).first()
     return basis.text if basis is not None else ""
 
 
@@ -70,7 +67,7 @@ def fee_archive(*, user: User, today: date) -> bool:
 
 def fee_standard_for_birth(*, born_on: date) -> FeeStandard:
     """The standard in force on the birth date. A birth after the last standard's end gets no case."""
-    standard = _in_force(FeeStandard.objects.all(), born_on).first()
+    standard = in_force(FeeStandard.objects.all(), born_on).first()
     if standard is not None:
         return standard
     ended = FeeStandard.objects.filter(valid_to__lt=born_on).order_by("-valid_to").first()

@@ -20,6 +20,7 @@ from apps.areas.models import Area
 from apps.core.access import may_read, may_write, readable
 from apps.core.areacodes import CodeLevel, code_range, contains, level_of, township_of
 from apps.core.audit import LABELS, OUTSIDE_APPLICATION
+from apps.core.dated import in_force
 from apps.core.scoping import NOTHING, in_scope, user_scope
 from apps.indicators.catalogue import ASFR_CODES, BY_CODE, INDICATORS, TFR_CODE, Indicator
 from apps.indicators.formatting import shown_reading
@@ -151,11 +152,7 @@ def periods_with_snapshots() -> list[str]:
 
 
 def alert_thresholds_in_force(*, on: date) -> list[AlertThreshold]:
-    return list(
-        AlertThreshold.objects.filter(valid_from__lte=on)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
-        .order_by("indicator_code", "valid_from")
-    )
+    return list(in_force(AlertThreshold.objects.all(), on).order_by("indicator_code", "valid_from"))
 
 
 @dataclass(frozen=True)

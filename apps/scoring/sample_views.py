@@ -18,6 +18,12 @@ from apps.scoring import selectors, services
 from apps.scoring.models import FindingKind, SampleCheck, SampleCheckStatus
 
 
+def _posted_id(request, name: str) -> int:
+    """A record id from the form; 0 (no record) for anything that is not one."""
+    value = request.POST.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 19 else 0
+
+
 def _sample_or_404(request, pk: int) -> SampleCheck:
     try:
         return selectors.sample_checks_visible(user=request.user).get(pk=pk)
@@ -95,7 +101,7 @@ def sample_finding_save(request, pk: int):
     sample = _sample_or_404(request, pk)
     try:
         if request.POST.get("kind") in (FindingKind.UNREGISTERED_PERSON, FindingKind.UNREGISTERED_EVENT):
-            household = sample.households.filter(household_id=request.POST.get("household") or 0).first()
+            household = sample.households.filter(household_id=_posted_id(request, "household")).first()
             if household is None:
                 raise RuleViolation("请选择抽中的户")
             services.sample_unregistered_record(
@@ -103,7 +109,7 @@ def sample_finding_save(request, pk: int):
                 kind=request.POST["kind"], note=request.POST.get("note", ""), by=request.user,
             )  # fmt: skip
         else:
-            person = selectors.sample_members(sample=sample).filter(pk=request.POST.get("person") or 0).first()
+            person = selectors.sample_members(sample=sample).filter(pk=_posted_id(request, "person")).first()
             if person is None:
                 raise RuleViolation("该人员不在抽中的户内")
             services.sample_finding_record(

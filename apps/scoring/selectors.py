@@ -459,13 +459,14 @@ def _accuracy_counts(prefix: str = "") -> dict:
     """The findings counted for 统计准确率, as aggregates over ``prefix`` (``"findings__"`` from the check)."""
     from django.db.models import Count, Q
 
+    from apps.scoring.models import CHECKED_KINDS, FindingKind
+
     kind = f"{prefix}kind"
+    unregistered = [FindingKind.UNREGISTERED_PERSON, FindingKind.UNREGISTERED_EVENT]
     return {
-        "checked": Count(f"{prefix}id", filter=Q(**{f"{kind}__in": ["found", "not_found", "wrong_field"]})),
-        "correct": Count(f"{prefix}id", filter=Q(**{kind: "found"})),
-        "unregistered": Count(
-            f"{prefix}id", filter=Q(**{f"{kind}__in": ["unregistered_person", "unregistered_event"]})
-        ),
+        "checked": Count(f"{prefix}id", filter=Q(**{f"{kind}__in": CHECKED_KINDS})),
+        "correct": Count(f"{prefix}id", filter=Q(**{kind: FindingKind.FOUND})),
+        "unregistered": Count(f"{prefix}id", filter=Q(**{f"{kind}__in": unregistered})),
     }
 
 

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -23,6 +23,7 @@ from apps.areas.models import Area, AreaLevel
 from apps.core import pagecache
 from apps.core.areacodes import contains
 from apps.core.audit import audit_context
+from apps.core.dated import in_force
 from apps.core.errors import RuleViolation
 from apps.core.scoping import ensure_area_in_scope, in_scope
 from apps.scoring.calculation import ZERO, adjustment_points, fmt, indicator_points
@@ -677,11 +678,7 @@ def _sample_draw_all_sql() -> str:
 
 
 def sample_policy_on(day: date) -> SampleCheckPolicy:
-    policy = (
-        SampleCheckPolicy.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day), valid_from__lte=day)
-        .order_by("-valid_from")
-        .first()
-    )
+    policy = in_force(SampleCheckPolicy.objects.all(), day).order_by("-valid_from").first()
     if policy is None:
         raise RuleViolation("没有有效的入户抽查规则，请先在管理后台设置", code="no_policy")
     return policy
@@ -704,25 +701,30 @@ def sample_checks_draw(*, year: int, by: User) -> list[SampleCheck]:
 
     _sample_require(by)
     policy = sample_policy_on(timezone.localdate())
-    townships = Area.objects.filter(level=AreaLevel.TOWNSHIP, code__startswith=by.area_id[:6]).exclude(
-        code__in=SampleCheck.objects.filter(year=year).values("township_id")
+    townships = list(
+        Area.objects.filter(level=AreaLevel.TOWNSHIP, code__startswith=by.area_id[:6])
+        .exclude(code__in=SampleCheck.objects.filter(year=year).values("township_id"))
+        .order_by("code")
     )
-    if not townships.exists():
+    if not townships:
         raise RuleViolation(f"{year}年各乡镇均已抽样", code="duplicate")
-    created = []
+    seeds = [secrets.token_hex(16) for _ in townships]
     with audit_context(by, reason="入户抽查抽样"):
-        for township in townships.order_by("code"):
-            seed = secrets.token_hex(16)
-            created.append(
-                SampleCheck.objects.create(
-                    township=township,
-                    year=year,
-                    policy=policy,
-                    seed=seed,
-                    seed_sha256=hashlib.sha256(seed.encode()).hexdigest(),
-                    drawn_by=by,
+        try:
+            with transaction.atomic():
+                created = SampleCheck.objects.bulk_create(
+                    SampleCheck(
+                        township=township,
+                        year=year,
+                        policy=policy,
+                        seed=seed,
+                        seed_sha256=hashlib.sha256(seed.encode()).hexdigest(),
+                        drawn_by=by,
+                    )
+                    for township, seed in zip(townships, seeds, strict=True)
                 )
-            )
+        except IntegrityError:  # another user drew the same year at the same moment
+            raise RuleViolation(f"{year}年的抽样刚由他人完成，请刷新后查看", code="duplicate") from None
         ranges = [code_range(c.township_id) for c in created]
         with connection.cursor() as cursor:
             cursor.execute(

@@ -12,9 +12,7 @@ from rest_framework.response import Response
 
 from apps.core.api import AreaScopedViewSetMixin
 from apps.core.errors import RuleViolation
-from apps.core.idnumbers import normalise
 from apps.core.privacy import mask_id_number
-from apps.registry.models import Person
 from apps.subsidies import childcare_selectors, childcare_services, selectors, services
 from apps.subsidies.eligibility import reason_labels
 from apps.subsidies.models import (
@@ -325,9 +323,7 @@ class RosterViewSet(ReadOnlyScoped):
         if v["action"] in ("add", "change") and rule is None:
             raise RuleViolation("请选择本项目的规则（类别）", field="rule", code="required")
         if v["action"] == "add":
-            person = Person.objects.visible_to(request.user).filter(id_number=normalise(v.get("id_number"))).first()
-            if person is None:
-                raise RuleViolation("在您的管辖范围内没有该身份证号的人员", field="id_number", code="not_found")
+            person = selectors.person_to_add(user=request.user, id_number=v.get("id_number") or "")
             entry = services.roster_entry_add(roster=roster, person=person, rule=rule, by=request.user,
                                               reason=v["reason"])  # fmt: skip
             correction = roster.corrections.filter(person=entry.person).latest("id")

@@ -12,6 +12,9 @@ from django.db.models.functions import Coalesce
 from apps.accounts.models import User
 from apps.areas.models import Area
 from apps.core.access import readable
+from apps.core.errors import RuleViolation
+from apps.core.idnumbers import normalise
+from apps.registry.models import Person
 from apps.subsidies.models import (
     BankAccount,
     Objection,
@@ -255,3 +258,13 @@ def payments_failed_uncorrected(*, user: User) -> QuerySet[Payment]:
     return readable(Payment.objects.visible_to(user), user, "subsidies.batches").filter(
         status="failed", account__is_active=True
     )
+
+
+def person_to_add(*, user: User, id_number: str) -> Person:
+    """The person a roster correction adds, found by ID number within the user's area only; any other number
+    gets the same words, which neither name nor confirm a person outside the area."""
+    number = normalise(id_number)
+    person = Person.objects.visible_to(user).filter(id_number=number).first() if number else None
+    if person is None:
+        raise RuleViolation("在您的管辖范围内没有该身份证号的人员", field="id_number", code="not_found")
+    return person

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max
 from django.utils import timezone
 from stdnum import luhn
 
@@ -22,6 +22,7 @@ from apps.areas.models import Area, AreaLevel
 from apps.core import pagecache, spreadsheets
 from apps.core.areacodes import code_range, contains, county_of
 from apps.core.audit import audit_context
+from apps.core.dated import in_force
 from apps.core.errors import RuleViolation
 from apps.core.scoping import ensure_area_in_scope
 from apps.registry.models import Person
@@ -70,11 +71,7 @@ def _level(user: User) -> str | None:
 
 
 def rules_in_force(*, programme: Programme, on: date) -> list[ProgrammeRule]:
-    return list(
-        programme.rules.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on), valid_from__lte=on).order_by(
-            "priority", "id"
-        )
-    )
+    return list(in_force(programme.rules.all(), on).order_by("priority", "id"))
 
 
 # --- eligibility and rosters --------------------------------------------------------------------------
@@ -374,6 +371,9 @@ def roster_entry_add(*, roster: Roster, person: Person, rule: ProgrammeRule, by:
     rule = _rule_for(roster=roster, rule=rule)
     if person.death_date is not None:
         raise RuleViolation("该人员已登记死亡，不能列入名册", field="person", code="dead")
+    # the evaluation's own bounds (eligibility.py): county residents, each once (not a retired duplicate record)
+    if person.merged_into_id is not None or person.is_external:
+        raise RuleViolation("该人员记录已合并或不是本县常住人员，不能列入名册", field="person", code="not_resident")
     if roster.entries.filter(person=person).exists():
         raise RuleViolation("该人员已在本名册中", field="person", code="duplicate")
     with audit_context(by, reason=f"名册更正：{reason}"):

@@ -14,10 +14,8 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import RuleViolation
-from apps.core.idnumbers import normalise
 from apps.core.pagecache import cached_page
 from apps.core.privacy import mask_account, mask_id_number
-from apps.registry.models import Person
 from apps.subsidies import exports, selectors, services
 from apps.subsidies.eligibility import reference_date
 from apps.subsidies.forms import (
@@ -224,13 +222,7 @@ def roster_correct(request, pk: int):
             return _refused(request, roster, "请选择类别")
     try:
         if data["action"] == "add":
-            try:
-                number = normalise(data["id_number"])
-            except RuleViolation as exc:
-                return _refused(request, roster, exc.message)
-            person = Person.objects.visible_to(request.user).filter(id_number=number).first()
-            if person is None:  # neither names nor confirms a person outside the user's area
-                return _refused(request, roster, "在您的管辖范围内没有该身份证号的人员")
+            person = selectors.person_to_add(user=request.user, id_number=data["id_number"])
             services.roster_entry_add(roster=roster, person=person, rule=rule, by=request.user, reason=data["reason"])
         else:
             entry = _entry_or_none(request, roster, data["entry"])

@@ -132,6 +132,12 @@ def test_a_township_never_sees_the_sample_and_another_townships_check_is_a_404(
     printed = client.get(f"/scoring/sample-checks/{a.pk}/print/").content.decode()
     member = sample_members(sample=a).first()
     assert member.name in printed and member.id_number not in printed and member.masked_id_number in printed
+    # A hand-edited form (a person or household that is no id, or one outside the sample): a message, no record.
+    for posted in ({"person": "abc", "kind": "found"}, {"person": "9" * 30, "kind": "found"},
+                   {"household": "x", "kind": "unregistered_person", "note": "a"}):  # fmt: skip
+        response = client.post(f"/scoring/sample-checks/{a.pk}/findings/", posted, follow=True)
+        assert response.status_code == 200 and "已录入核查结果" not in response.content.decode()
+    assert not a.findings.exists()
     # The township's own staff: no page of the check (they could prepare the households).
     client.force_login(make_user("clerk_a2", TOWNSHIP_A, "township_clerk"))
     assert client.get(f"/scoring/sample-checks/{a.pk}/").status_code == 403

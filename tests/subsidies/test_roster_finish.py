@@ -11,7 +11,10 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
+from apps.areas.models import Area
 from apps.core.errors import RuleViolation
+from apps.registry.models import Person
+from apps.registry.services import PersonData, person_create
 from apps.subsidies.models import (
     BankAccount,
     Objection,
@@ -38,7 +41,8 @@ from apps.subsidies.services import (
     roster_village_submit_on_behalf,
     rosters_generate,
 )
-from tests.conftest import VILLAGE_A
+from tests.conftest import VILLAGE_A, VILLAGE_B
+from tests.registry.conftest import make_id_number
 from tests.subsidies.conftest import approved_roster, card_number, roster_of
 
 VILLAGE_A2 = "131025100202"  # a second village of township A
@@ -132,6 +136,12 @@ def test_a_returned_roster_is_corrected_with_reasons_and_resubmitted(two_village
     assert (added.change, added.amount, added.payee) == ("new", rule.amount, a.father)
     with pytest.raises(RuleViolation, match="已在本名册中"):
         roster_entry_add(roster=roster, person=a.father, rule=rule, by=users["village"], reason="重复")
+    # A retired duplicate record of a person is not a second beneficiary.
+    Person.objects.filter(pk=a.mother.pk).update(merged_into=a.father)
+    with pytest.raises(RuleViolation, match="已合并"):
+        roster_entry_add(roster=roster, person=Person.objects.get(pk=a.mother.pk), rule=rule, by=users["village"],
+                         reason="补录")  # fmt: skip
+    Person.objects.filter(pk=a.mother.pk).update(merged_into=None)
     assert list(RosterCorrection.objects.values_list("action", flat=True)) == ["remove", "change", "add"]
 
     roster_village_submit(roster=roster, by=users["village"])
@@ -260,6 +270,16 @@ def test_the_workflow_through_the_api(two_villages, users, api_client):
     unknown = {"action": "add", "id_number": "110101199001011234", "rule": entry.rule_id, "reason": "补录"}
     response = api_client.post(f"{base}/corrections/", unknown, format="json")
     assert response.status_code == 400 and "在您的管辖范围内没有该身份证号的人员" in str(response.json())
+    # Another township's resident, typed in with full-width digits: the very same words, nothing added.
+    outsider = person_create(
+        data=PersonData(name="外乡老人", sex="M", birth_date=date(1955, 3, 1), hukou_type="agricultural",
+                        village=Area.objects.get(code=VILLAGE_B), id_number=make_id_number(date(1955, 3, 1), "M")),
+        by=None,
+    )  # fmt: skip
+    typed = outsider.id_number.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ"))
+    response = api_client.post(f"{base}/corrections/", {**unknown, "id_number": typed}, format="json")
+    assert response.status_code == 400 and "在您的管辖范围内没有该身份证号的人员" in str(response.json())
+    assert "外乡老人" not in response.content.decode() and not roster.entries.filter(person=outsider).exists()
 
     api_client.force_authenticate(users["village"])
     api_client.post(f"{base}/submit/", {}, format="json")
