@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import NamedTuple
 
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
@@ -21,10 +21,16 @@ from apps.core.errors import RuleViolation
 
 _SCIENTIFIC_RE = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 _SEPARATORS_RE = re.compile(r"[\s\-_]")
+_FORMAT_RE = re.compile(r"^\d{17}[\dX]$")
+_LAST = frozenset("0123456789Xx")  # the 18th character of a well-formed number as typed
+# A birth date in a year before the one this module was loaded in is in the past on any later day: only a
+# later one needs today's date (asked per row, it was a tenth of an import's ID checks).
+_LOADED_YEAR = date.today().year
 
 
-@dataclass(frozen=True)
-class ParsedId:
+class ParsedId(NamedTuple):
+    # A named tuple, not a frozen dataclass: an import builds one per row, and a frozen dataclass's
+    # ``__init__`` costs more than the checksum.
     number: str
     birth_date: date
     sex: str  # "M" or "F", from the 17th digit (odd = male)
@@ -74,10 +80,25 @@ def parse_id_number(raw: object) -> ParsedId:
 
     The message never repeats the number: it may end up in a log or an error report.
     """
-    if isinstance(raw, str) and len(raw) == 18 and raw.isascii() and raw[:17].isdigit():
-        text = raw.upper()  # the common case, without normalisation
+    if isinstance(raw, str) and len(raw) == 18 and raw.isascii() and raw[:17].isdigit() and raw[17] in _LAST:
+        text, upgraded = raw.upper(), False  # the common case: well formed, nothing to normalise
     else:
-        text = normalise(raw)
+        text, upgraded = _parse_format(raw)
+    if check_digit(text[:17]) != text[17]:
+        raise RuleViolation("身份证号校验位不正确，请核对是否录错", field="id_number", code="checksum")
+    born = _birth_date(text[6:14])
+    if born is None:
+        raise RuleViolation("身份证号中的出生日期不存在", field="id_number", code="birth_date")
+    if born.year >= _LOADED_YEAR and born > date.today():
+        raise RuleViolation("身份证号中的出生日期在今天之后", field="id_number", code="birth_date")
+    sex = "M" if int(text[16]) % 2 == 1 else "F"
+    return ParsedId(text, born, sex, upgraded)
+
+
+def _parse_format(raw: object) -> tuple[str, bool]:
+    """``(the 18 characters, upgraded from 15 digits?)`` of a number that is not already well formed, or the
+    ``RuleViolation`` that says what Excel or the clerk did to it."""
+    text = normalise(raw)
     if not text:
         raise RuleViolation("身份证号为空", field="id_number", code="required")
     if _SCIENTIFIC_RE.match(text):
@@ -96,21 +117,13 @@ def parse_id_number(raw: object) -> ParsedId:
             field="id_number",
             code="too_short",
         )
-    if len(text) != 18 or not re.match(r"^\d{17}[\dX]$", text):
+    if len(text) != 18 or not _FORMAT_RE.match(text):
         raise RuleViolation(
             f"身份证号应为18位（前17位为数字，最后一位为数字或X），实际为{len(text)}个字符",
             field="id_number",
             code="format",
         )
-    if check_digit(text[:17]) != text[17]:
-        raise RuleViolation("身份证号校验位不正确，请核对是否录错", field="id_number", code="checksum")
-    born = _birth_date(text[6:14])
-    if born is None:
-        raise RuleViolation("身份证号中的出生日期不存在", field="id_number", code="birth_date")
-    if born > date.today():
-        raise RuleViolation("身份证号中的出生日期在今天之后", field="id_number", code="birth_date")
-    sex = "M" if int(text[16]) % 2 == 1 else "F"
-    return ParsedId(number=text, birth_date=born, sex=sex, upgraded_from_15=upgraded)
+    return text, upgraded
 
 
 def check_agreement(parsed: ParsedId, *, birth_date: date | None, sex: str | None) -> None:
