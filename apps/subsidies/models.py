@@ -582,6 +582,11 @@ class RosterCorrection(models.Model):
         "areas.Area", verbose_name="村（居）", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     action = models.CharField("更正方式", max_length=10, choices=CorrectionAction.choices)
+    # The category an add or a change gives (a removal: none), so that a roster evaluated again keeps the
+    # correction (``rosters_generate`` replays them).
+    rule = models.ForeignKey(
+        ProgrammeRule, verbose_name="更正后规则", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     before = models.CharField("更正前", max_length=200, blank=True)
     after = models.CharField("更正后", max_length=200, blank=True)
     reason = models.CharField("更正原因", max_length=500)

@@ -130,7 +130,9 @@ def rosters_generate(*, programme: Programme, period: str, by: User | None, coun
     of every township in one ``INSERT … SELECT``. Returns the number of roster entries written.
 
     Refused once any township's roster of the period has been submitted: a roster under review is not
-    silently rewritten (return it first). Idempotent: running it again rewrites the same draft rosters."""
+    silently rewritten (return it first). Idempotent: running it again rewrites the same draft rosters. The
+    corrections made to a returned roster (名册更正) are decisions with reasons: they are applied again to what
+    the evaluation now gives (``_CORRECTIONS_REPLAY_SQL``), not lost with the old entries."""
     plan = _generation_plan(programme=programme, period=period, by=by, county=county)
     p, low, high = plan.period, plan.low, plan.high
     if programme.by_application:  # 育儿补贴: every rule of the programme, for the back months too
@@ -166,8 +168,59 @@ def rosters_generate(*, programme: Programme, period: str, by: User | None, coun
                     "end": p.end,
                 },
             )
+            written = cursor.rowcount
+            if not programme.by_application:  # corrected through applications, not on the roster
+                replay = {"programme": programme.pk, "period": p.code, "low": low, "high": high}
+                for statement in _CORRECTIONS_REPLAY_SQL:
+                    cursor.execute(statement, replay)
             pagecache.bump("subsidies")  # set-based: no row signals
-            return cursor.rowcount
+            return written
+
+
+# 名册更正 applied again after the evaluation has refilled the rosters of a programme's period: for each person
+# with corrections, the last add or removal decides whether the person is on the roster (none: as evaluated),
+# and the last add's or change's category (rule) is the one paid. A change of an entry the evaluation no
+# longer gives, or of a leaving entry, has nothing to act on (as when it was made). One fold, three statements.
+_CORRECTIONS_FOLD = """
+WITH fold AS (
+    SELECT c.roster_id, c.person_id,
+        (array_agg(c.action ORDER BY c.at DESC, c.id DESC) FILTER (WHERE c.action <> 'change'))[1] AS anchor,
+        (array_agg(c.rule_id ORDER BY c.at DESC, c.id DESC)
+            FILTER (WHERE c.action <> 'remove' AND c.rule_id IS NOT NULL))[1] AS rule_id
+    FROM subsidies_rostercorrection c JOIN subsidies_roster r ON r.id = c.roster_id
+    WHERE r.programme_id = %(programme)s AND r.period = %(period)s
+      AND r.township_id >= %(low)s AND r.township_id < %(high)s
+    GROUP BY c.roster_id, c.person_id
+)
+"""
+_CORRECTIONS_REMOVE = """
+    DELETE FROM subsidies_rosterentry e USING fold f
+    WHERE f.anchor = 'remove' AND e.roster_id = f.roster_id AND e.person_id = f.person_id AND e.month = ''
+"""
+_CORRECTIONS_CHANGE = f"""
+    UPDATE subsidies_rosterentry e SET rule_id = g.id, category = g.category, amount = g.amount
+    FROM fold f JOIN subsidies_programmerule g ON g.id = f.rule_id
+    WHERE f.anchor IS DISTINCT FROM 'remove' AND e.roster_id = f.roster_id AND e.person_id = f.person_id
+      AND e.month = '' AND e.change <> '{Change.LEAVING}'
+"""  # noqa: S608 - a constant of the model, no value
+_CORRECTIONS_ADD = f"""
+    INSERT INTO subsidies_rosterentry
+        (roster_id, person_id, payee_id, village_id, rule_id, category, amount, change, reason_codes, month)
+    SELECT f.roster_id, f.person_id, f.person_id, p.village_id, g.id, g.category, g.amount, '{Change.NEW}',
+           '{{}}', ''
+    FROM fold f JOIN subsidies_programmerule g ON g.id = f.rule_id
+    JOIN subsidies_roster r ON r.id = f.roster_id
+    JOIN registry_person p ON p.id = f.person_id
+    WHERE f.anchor = 'add'
+      -- the bounds ``roster_entry_add`` checked: alive, one record, a resident of the roster's township
+      AND p.death_date IS NULL AND p.merged_into_id IS NULL AND NOT p.is_external
+      AND left(p.village_id, 9) || '000' = r.township_id
+      AND NOT EXISTS (SELECT FROM subsidies_rosterentry e WHERE e.roster_id = f.roster_id
+                      AND e.person_id = f.person_id AND e.month = '')
+"""  # noqa: S608 - constants of the model, no value
+_CORRECTIONS_REPLAY_SQL = tuple(
+    _CORRECTIONS_FOLD + statement for statement in (_CORRECTIONS_REMOVE, _CORRECTIONS_CHANGE, _CORRECTIONS_ADD)
+)
 
 
 def _village_codes_with_entries(roster: Roster) -> set[str]:
@@ -354,7 +407,7 @@ def roster_entry_change(*, entry: RosterEntry, rule: ProgrammeRule, by: User, re
         entry.save(update_fields=["rule", "category", "amount"])
         correction = RosterCorrection.objects.create(
             roster=roster, person_id=entry.person_id, village_id=entry.village_id, action=CorrectionAction.CHANGE,
-            before=before, after=_entry_label(entry), reason=reason, by=by,
+            rule=rule, before=before, after=_entry_label(entry), reason=reason, by=by,
         )  # fmt: skip
     pagecache.bump("subsidies")
     return correction
@@ -382,7 +435,7 @@ def roster_entry_add(*, roster: Roster, person: Person, rule: ProgrammeRule, by:
             category=rule.category, amount=rule.amount, change=Change.NEW, reason_codes=[],
         )  # fmt: skip
         RosterCorrection.objects.create(
-            roster=roster, person=person, village_id=person.village_id, action=CorrectionAction.ADD,
+            roster=roster, person=person, village_id=person.village_id, action=CorrectionAction.ADD, rule=rule,
             after=_entry_label(entry), reason=reason, by=by,
         )  # fmt: skip
     pagecache.bump("subsidies")

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from apps.areas.models import Area
 from apps.core.errors import RuleViolation
 from apps.registry.models import Person
-from apps.registry.services import PersonData, person_create
+from apps.registry.services import PersonData, death_record, person_create
 from apps.subsidies.models import (
     BankAccount,
     Objection,
@@ -302,3 +302,43 @@ def test_the_workflow_through_the_api(two_villages, users, api_client):
     response = api_client.post(f"{base}/batch/", format="json")
     assert response.status_code == 201 and response.json()["payment_count"] == 3
     assert api_client.get(f"{base}/unpaid/").json() == []
+
+
+def test_corrections_of_a_returned_roster_outlive_its_evaluation_run_again(two_villages, users, programme):
+    """The registry is corrected after a return and the rosters are evaluated again: the clerks' removals,
+    changes and additions, each a decision with a reason, still stand; everyone else is as evaluated."""
+    a, b = two_villages
+    roster = roster_of("rural_reward", "2025")
+    rule = roster.entries.get(person=a.father).rule
+    roster_village_submit(roster=roster, by=users["village"])
+    roster_village_submit_on_behalf(roster=roster, village_code=VILLAGE_A2, by=users["reviewer"], comment="代报")
+    roster_return(roster=roster, by=users["reviewer"], comment="请核对")
+    other = ProgrammeRule.objects.create(
+        programme=roster.programme, category="奖励扶助（提标）", priority=2, valid_from=date(2025, 1, 1),
+        predicates=rule.predicates, amount=Decimal("1200.00"), notice_days=7,
+    )  # fmt: skip
+    son = a.children[0]  # 35 years old: not eligible, added by hand
+    roster_entry_remove(entry=roster.entries.get(person=a.father), by=users["village"], reason="已迁出本县")
+    roster_entry_change(entry=roster.entries.get(person=b.mother), rule=other, by=users["reviewer"], reason="提标")
+    roster_entry_add(roster=roster, person=son, rule=rule, by=users["village"], reason="代父母领取（核实）")
+    # Removed, then added back with another category, then changed again: the last word stands.
+    roster_entry_remove(entry=roster.entries.get(person=a.mother), by=users["village"], reason="误删前")
+    roster_entry_add(roster=roster, person=a.mother, rule=other, by=users["village"], reason="恢复")
+    roster_entry_change(entry=roster.entries.get(person=a.mother), rule=rule, by=users["village"], reason="改回")
+    before = sorted(roster.entries.values_list("person_id", "category", "amount", "change"))
+
+    rosters_generate(programme=programme("rural_reward"), period="2025", by=users["admin"])
+
+    after = sorted(roster.entries.values_list("person_id", "category", "amount", "change"))
+    assert after == before
+    assert a.father.pk not in {p for p, *_ in after}
+    assert roster.entries.get(person=b.mother).amount == Decimal("1200.00")
+    assert roster.entries.get(person=a.mother).amount == rule.amount
+    assert (roster.entries.get(person=son).change, roster.entries.get(person=son).payee) == ("new", son)
+    assert RosterCorrection.objects.filter(roster=roster).count() == 6  # the record of each is kept
+
+    # A person added by hand who has died since is not put back; one removed stays removed whatever the data.
+    death_record(person=son, on=date(2025, 3, 1), by=None)
+    rosters_generate(programme=programme("rural_reward"), period="2025", by=users["admin"])
+    persons = set(roster.entries.values_list("person_id", flat=True))
+    assert son.pk not in persons and a.father.pk not in persons and {a.mother.pk, b.father.pk, b.mother.pk} <= persons
