@@ -25,6 +25,20 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.db import connection
+from django.db.models import Q
+
+# --- who is counted ----------------------------------------------------------------------------------
+
+# 本县在册人员: a living person's own record in the county — not a 县外人员 stub (a spouse or parent registered
+# elsewhere), not a duplicate retired by a merge. The households a sample check draws, the members its
+# checklist lists and the persons a replayed roster addition may put back; one rule in its two forms.
+LIVING_COUNTY_PERSON = Q(death_date__isnull=True, merged_into__isnull=True, is_external=False)
+
+
+def living_county_person_sql(alias: str) -> str:
+    """``LIVING_COUNTY_PERSON`` as an SQL condition on the ``registry_person`` row aliased ``alias``."""
+    return f"{alias}.death_date IS NULL AND {alias}.merged_into_id IS NULL AND NOT {alias}.is_external"
+
 
 # --- residence ---------------------------------------------------------------------------------------
 

@@ -385,14 +385,10 @@ def sample_checks_visible(*, user: User) -> QuerySet:
 def sample_members(*, sample) -> QuerySet:
     """The registered persons living in the sampled households (the checklist's rows)."""
     from apps.registry.models import Person
+    from apps.registry.rules import LIVING_COUNTY_PERSON
 
     return (
-        Person.objects.filter(
-            household_id__in=sample.households.values("household_id"),
-            death_date__isnull=True,
-            merged_into__isnull=True,
-            is_external=False,
-        )
+        Person.objects.filter(LIVING_COUNTY_PERSON, household_id__in=sample.households.values("household_id"))
         .select_related("household", "village")
         .order_by("household__number", "birth_date", "id")
     )
@@ -402,12 +398,13 @@ def sample_draw_sql(*, seed: str, low: str, high: str, n: str) -> str:
     """The one rule of the draw, as SQL over the given expressions: the township's households with a living,
     unmerged, non-external registered person, ordered by md5(seed:id) (ties by id), the first ``n``, with their
     rank. The draw (``services.sample_checks_draw``) and the re-draw from a published seed both use it."""
+    from apps.registry.rules import living_county_person_sql
+
     return f"""
     SELECT h.id, row_number() OVER (ORDER BY md5({seed} || ':' || h.id::text), h.id) AS rank
     FROM registry_household h
     WHERE h.village_id >= {low} AND h.village_id < {high}
-      AND EXISTS (SELECT 1 FROM registry_person p WHERE p.household_id = h.id AND p.death_date IS NULL
-                  AND p.merged_into_id IS NULL AND NOT p.is_external)
+      AND EXISTS (SELECT 1 FROM registry_person p WHERE p.household_id = h.id AND {living_county_person_sql("p")})
     ORDER BY md5({seed} || ':' || h.id::text), h.id
     LIMIT {n}
     """  # noqa: S608 - the arguments are SQL expressions of ours (parameter names), never user text

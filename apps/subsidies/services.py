@@ -26,6 +26,7 @@ from apps.core.dated import in_force
 from apps.core.errors import RuleViolation
 from apps.core.scoping import ensure_area_in_scope
 from apps.registry.models import Person
+from apps.registry.rules import living_county_person_sql
 from apps.subsidies.childcare import childcare_fill_sql
 from apps.subsidies.eligibility import reference_date, roster_fill_sql
 from apps.subsidies.models import (
@@ -212,8 +213,8 @@ _CORRECTIONS_ADD = f"""
     JOIN subsidies_roster r ON r.id = f.roster_id
     JOIN registry_person p ON p.id = f.person_id
     WHERE f.anchor = 'add'
-      -- the bounds ``roster_entry_add`` checked: alive, one record, a resident of the roster's township
-      AND p.death_date IS NULL AND p.merged_into_id IS NULL AND NOT p.is_external
+      -- the bounds ``roster_entry_add`` checked: alive, one county record, a resident of the roster's township
+      AND {living_county_person_sql("p")}
       AND left(p.village_id, 9) || '000' = r.township_id
       AND NOT EXISTS (SELECT FROM subsidies_rosterentry e WHERE e.roster_id = f.roster_id
                       AND e.person_id = f.person_id AND e.month = '')

@@ -121,3 +121,29 @@ def test_quality_lists_are_scoped(make_person, make_user):
     clerk_a = make_user("ca", TOWNSHIP_A, "township_clerk")
     assert list(quality_duplicate_persons(user=clerk_a)) == []
     assert Person.objects.count() == 2
+
+
+def test_living_county_person_is_one_rule_in_its_query_and_sql_forms(make_person):
+    """A sample's checklist (the queryset form) and the draw and roster replays (the SQL form) keep to the same
+    persons: the living, own county records, not a 县外人员 stub or a duplicate retired by a merge."""
+    from django.db import connection
+
+    from apps.registry.rules import LIVING_COUNTY_PERSON, living_county_person_sql
+
+    kept = make_person(name="在册")
+    dead = make_person(name="已故", born=date(1950, 1, 1))
+    Person.objects.filter(pk=dead.pk).update(death_date=date(2020, 1, 1))
+    stub = make_person(name="县外", with_id=False)
+    Person.objects.filter(pk=stub.pk).update(is_external=True)
+    retired = make_person(name="重复", born=date(1991, 1, 1))
+    Person.objects.filter(pk=retired.pk).update(merged_into=kept, id_number=None)
+    made = {kept.pk, dead.pk, stub.pk, retired.pk}
+
+    by_query = set(Person.objects.filter(LIVING_COUNTY_PERSON, pk__in=made).values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT p.id FROM registry_person p WHERE p.id = ANY(%s) AND {living_county_person_sql('p')}",  # noqa: S608
+            [list(made)],
+        )
+        by_sql = {row[0] for row in cursor.fetchall()}
+    assert by_query == by_sql == {kept.pk}
