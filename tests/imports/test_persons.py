@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from apps.registry.models import Household, Person
-from tests.conftest import SHARED
+from tests.conftest import SHARED, VILLAGE_A
 
 DATA = SHARED / "data"
 
@@ -140,3 +140,39 @@ def test_chunked_writes_give_the_same_result_as_one_chunk(areas, capsys, setting
 
     again, _ = _run(capsys, "persons", str(DATA / "persons_messy.xlsx"), "--valid-rows-only")
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 250)
+
+
+_PERSONS_SQL = """
+INSERT INTO registry_person (id_number, name, sex, birth_date, ethnicity, hukou_type, employment_type,
+    relation_to_head, marital_status, phone, village_id, version, created_at, updated_at)
+SELECT '1' || lpad((%s + g)::text, 16, '0') || 'X', '测试', 'F', '1990-01-01', '', 'agricultural', '', '', '', '',
+    %s, 1, now(), now()
+FROM generate_series(1, %s) g
+"""
+
+
+def test_a_registry_analysed_while_it_held_only_dead_rows_is_estimated_anew_as_the_import_fills_it(areas):
+    """A big all-or-nothing import rolled back, then autovacuum: the person table is analysed with no live row
+    but thousands of pages. As the next import fills it, the planner would take it for one row and compare
+    every staged number with every person (CI saw minutes for one chunk); after writing a chunk the import
+    refreshes an estimate that is far below what it wrote."""
+    from django.db import connection, transaction
+
+    from apps.imports.engine import _refresh_estimates
+
+    with connection.cursor() as cursor:
+        sid = transaction.savepoint()
+        cursor.execute(_PERSONS_SQL, [0, VILLAGE_A, 20_000])
+        transaction.savepoint_rollback(sid)  # 20,000 dead rows
+        cursor.execute("ANALYZE registry_person")
+        cursor.execute("SELECT reltuples, relpages FROM pg_class WHERE relname = 'registry_person'")
+        assert cursor.fetchone()[0] == 0
+        cursor.execute(_PERSONS_SQL, [10**9, VILLAGE_A, 10_000])  # what the import's first chunk wrote
+        assert _estimated_rows(cursor) <= 1  # the trap: the planner takes the table for (at most) one row
+        _refresh_estimates(cursor, ("registry_person", "registry_household"), written=10_000)
+        assert 5_000 <= _estimated_rows(cursor) <= 20_000
+
+
+def _estimated_rows(cursor) -> float:
+    cursor.execute("EXPLAIN (FORMAT JSON) SELECT * FROM registry_person")
+    return cursor.fetchone()[0][0]["Plan"]["Plan Rows"]

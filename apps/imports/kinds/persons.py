@@ -42,6 +42,7 @@ class PersonsSpec(KindSpec):
     # No rule looks at a later row: a row is a duplicate of an earlier one, or out of scope, or neither.
     writes_by_chunk = True
     unique_in_file = (0, "身份证号", "身份证号与第{first}行重复")
+    grows = ("registry_person", "registry_household")
     columns = (
         Column("身份证号", "id_number"),
         Column("姓名", "name"),
