@@ -318,6 +318,7 @@ def _refresh_estimates(cursor, tables: tuple[str, ...], *, written: int) -> None
     with a nested loop over all of it (seen in CI: minutes for one 10,000-row chunk). ``ANALYZE`` in the
     import's transaction counts its own new rows; once the density is right the estimate follows the
     table's growth, so this runs once or twice per import, and never for a registry that is already large.
+    (Its lock lasts until the import commits: a second such import of a near-empty registry waits for it.)
     """
     if not tables:
         return

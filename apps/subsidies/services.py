@@ -182,27 +182,29 @@ def rosters_generate(*, programme: Programme, period: str, by: User | None, coun
 # with corrections, the last add or removal decides whether the person is on the roster (none: as evaluated),
 # and the last add's or change's category (rule) is the one paid. A change of an entry the evaluation no
 # longer gives, or of a leaving entry, has nothing to act on (as when it was made). One fold, three statements.
-_CORRECTIONS_FOLD = """
+_CORRECTIONS_FOLD = f"""
 WITH fold AS (
     SELECT c.roster_id, c.person_id,
-        (array_agg(c.action ORDER BY c.at DESC, c.id DESC) FILTER (WHERE c.action <> 'change'))[1] AS anchor,
+        (array_agg(c.action ORDER BY c.at DESC, c.id DESC)
+            FILTER (WHERE c.action <> '{CorrectionAction.CHANGE}'))[1] AS anchor,
         (array_agg(c.rule_id ORDER BY c.at DESC, c.id DESC)
-            FILTER (WHERE c.action <> 'remove' AND c.rule_id IS NOT NULL))[1] AS rule_id
+            FILTER (WHERE c.action <> '{CorrectionAction.REMOVE}' AND c.rule_id IS NOT NULL))[1] AS rule_id
     FROM subsidies_rostercorrection c JOIN subsidies_roster r ON r.id = c.roster_id
     WHERE r.programme_id = %(programme)s AND r.period = %(period)s
       AND r.township_id >= %(low)s AND r.township_id < %(high)s
     GROUP BY c.roster_id, c.person_id
 )
-"""
-_CORRECTIONS_REMOVE = """
+"""  # noqa: S608 - constants of the model, no value
+_CORRECTIONS_REMOVE = f"""
     DELETE FROM subsidies_rosterentry e USING fold f
-    WHERE f.anchor = 'remove' AND e.roster_id = f.roster_id AND e.person_id = f.person_id AND e.month = ''
-"""
+    WHERE f.anchor = '{CorrectionAction.REMOVE}'
+      AND e.roster_id = f.roster_id AND e.person_id = f.person_id AND e.month = ''
+"""  # noqa: S608 - a constant of the model, no value
 _CORRECTIONS_CHANGE = f"""
     UPDATE subsidies_rosterentry e SET rule_id = g.id, category = g.category, amount = g.amount
     FROM fold f JOIN subsidies_programmerule g ON g.id = f.rule_id
-    WHERE f.anchor IS DISTINCT FROM 'remove' AND e.roster_id = f.roster_id AND e.person_id = f.person_id
-      AND e.month = '' AND e.change <> '{Change.LEAVING}'
+    WHERE f.anchor IS DISTINCT FROM '{CorrectionAction.REMOVE}'
+      AND e.roster_id = f.roster_id AND e.person_id = f.person_id AND e.month = '' AND e.change <> '{Change.LEAVING}'
 """  # noqa: S608 - a constant of the model, no value
 _CORRECTIONS_ADD = f"""
     INSERT INTO subsidies_rosterentry
@@ -212,7 +214,7 @@ _CORRECTIONS_ADD = f"""
     FROM fold f JOIN subsidies_programmerule g ON g.id = f.rule_id
     JOIN subsidies_roster r ON r.id = f.roster_id
     JOIN registry_person p ON p.id = f.person_id
-    WHERE f.anchor = 'add'
+    WHERE f.anchor = '{CorrectionAction.ADD}'
       -- the bounds ``roster_entry_add`` checked: alive, one county record, a resident of the roster's township
       AND {living_county_person_sql("p")}
       AND left(p.village_id, 9) || '000' = r.township_id
